@@ -1,0 +1,80 @@
+// One error vocabulary for the whole client (after lwmqtt): callers switch on `code`,
+// the sentence is derived from it, and `reasonCode` carries what the broker said, if anything.
+
+export const ErrorCode = {
+  /** A packet does not fit the buffer it must be written to or read into. */
+  BufferTooShort: 1,
+  /** The remaining-length field is longer than 4 bytes or disagrees with the packet's content. */
+  MalformedLength: 2,
+  /** Reserved flag bits, an unknown packet type, QoS 3, or a field out of range. */
+  MalformedPacket: 3,
+  /** A string is not well-formed UTF-8 (or contains U+0000). */
+  BadUtf8: 4,
+  /** A packet the server must not send to a client (e.g. CONNECT, SUBSCRIBE). */
+  ProtocolViolation: 5,
+  /** An incoming packet is bigger than rxBuffer; it was skipped. */
+  PacketTooLarge: 6,
+  /** The broker refused the connection (CONNACK return code in reasonCode). */
+  ConnectionRefused: 7,
+  /** No PINGRESP or other traffic within 1.5 x keepalive. */
+  PingTimeout: 8,
+  /** The broker refused a subscription (SUBACK 0x80). */
+  SubscribeFailed: 9,
+  /** The offline queue was full; a message was dropped by the overflow policy. */
+  QueueOverflow: 10,
+  /** No free in-flight slot for a QoS 1/2 publish. */
+  InflightFull: 11,
+  /** A topic or filter is empty, too long, or uses wildcards where they are not allowed. */
+  BadTopic: 12,
+  /** An option or argument is invalid. */
+  BadArgument: 13,
+  /** The transport failed or closed. */
+  ConnectionLost: 14,
+  /** The CONNACK did not arrive in time. */
+  ConnectTimeout: 15,
+  /** The operation needs a connection and there is none. */
+  NotConnected: 16,
+} as const;
+
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const messages: Record<number, string> = {
+  1: "packet does not fit the buffer",
+  2: "malformed remaining length",
+  3: "malformed packet",
+  4: "string is not valid UTF-8",
+  5: "protocol violation",
+  6: "incoming packet larger than rxBuffer",
+  7: "connection refused by broker",
+  8: "no answer to PINGREQ within 1.5 x keepalive",
+  9: "subscription refused by broker",
+  10: "offline queue full",
+  11: "no free in-flight slot",
+  12: "invalid topic",
+  13: "invalid argument",
+  14: "connection lost",
+  15: "no CONNACK in time",
+  16: "not connected",
+};
+
+/** Meaning of each MQTT 3.1.1 CONNACK return code (section 3.2.2.3). */
+export const connackMessages: readonly string[] = [
+  "connection accepted",
+  "unacceptable protocol version",
+  "client identifier rejected",
+  "server unavailable",
+  "bad user name or password",
+  "not authorized",
+];
+
+export class MQTTError extends Error {
+  readonly code: ErrorCodeValue;
+  readonly reasonCode: number | undefined;
+
+  constructor(code: ErrorCodeValue, detail?: string, reasonCode?: number) {
+    super(detail ? `${messages[code]}: ${detail}` : messages[code]);
+    this.name = "MQTTError";
+    this.code = code;
+    this.reasonCode = reasonCode;
+  }
+}

@@ -1,0 +1,66 @@
+// src/ runs on XS: it may import only relative modules and the XS modules declared in types/.
+import { describe, expect, it } from "vitest";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+
+const root = new URL("..", import.meta.url).pathname;
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? files(path) : path.endsWith(".ts") ? [path] : [];
+  });
+}
+
+function declaredXsModules(): Set<string> {
+  const names = new Set<string>();
+  for (const file of files(join(root, "types")))
+    for (const m of readFileSync(file, "utf8").matchAll(/declare module "([^"]+)"/g)) names.add(m[1]);
+  return names;
+}
+
+const importPattern = /(?:^|[;\s])(?:import|export)\s[^"']*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|^\s*import\s*["']([^"']+)["']/gm;
+
+export function importsOf(source: string): string[] {
+  return [...source.matchAll(importPattern)].map((m) => m[1] ?? m[2] ?? m[3]);
+}
+
+describe("src/ layering", () => {
+  const allowed = declaredXsModules();
+  const sources = files(join(root, "src"));
+
+  it("finds the XS module declarations and the sources", () => {
+    expect(allowed.has("socket")).toBe(true);
+    expect(allowed.has("timer")).toBe(true);
+    expect(sources.length).toBeGreaterThan(0);
+  });
+
+  it("the import scanner catches every form (so the check below can fail)", () => {
+    const sample = `import a from "fs";\nimport { b } from 'node:net';\nexport * from "mqtt";\nconst c = await import("os");\nimport "events";`;
+    expect(importsOf(sample)).toEqual(["fs", "node:net", "mqtt", "os", "events"]);
+  });
+
+  it("imports only relative paths and declared XS modules", () => {
+    const bad: string[] = [];
+    for (const file of sources) {
+      for (const spec of importsOf(readFileSync(file, "utf8"))) {
+        if (spec.startsWith("./") || spec.startsWith("../")) continue;
+        if (allowed.has(spec)) continue;
+        bad.push(`${relative(root, file)} imports "${spec}"`);
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it("uses no Node or DOM globals", () => {
+    const banned = /\b(Buffer|process|require|setTimeout|setInterval|setImmediate|queueMicrotask|console|TextEncoder|TextDecoder|window|document)\b\s*[.(]/;
+    const bad: string[] = [];
+    for (const file of sources) {
+      readFileSync(file, "utf8").split("\n").forEach((line, i) => {
+        const code = line.replace(/\/\/.*$/, "");
+        if (banned.test(code)) bad.push(`${relative(root, file)}:${i + 1}: ${line.trim()}`);
+      });
+    }
+    expect(bad).toEqual([]);
+  });
+});
