@@ -1,0 +1,618 @@
+// MQTT 3.1.1 packets to and from caller-owned Uint8Arrays (section 2 and 3 of the spec).
+// Encoders return the offset after the packet, or a negative ErrorCode; decoding fills one reused
+// `Packet` with offsets into the receive buffer. Nothing here allocates or throws on bad input.
+import { ErrorCode } from "./errors";
+import { utf8Length, validUtf8, writeUtf8 } from "./utf8";
+import { filterLength, topicNameLength } from "./topic";
+
+export const PacketType = {
+  CONNECT: 1, CONNACK: 2, PUBLISH: 3, PUBACK: 4, PUBREC: 5, PUBREL: 6, PUBCOMP: 7,
+  SUBSCRIBE: 8, SUBACK: 9, UNSUBSCRIBE: 10, UNSUBACK: 11, PINGREQ: 12, PINGRESP: 13, DISCONNECT: 14,
+} as const;
+
+/** Largest remaining length MQTT can express (4 length bytes). */
+export const MAX_REMAINING_LENGTH = 268435455;
+
+// ---------------------------------------------------------------------------------------------
+// Sizes
+
+/** Bytes the remaining-length field takes for `n`. */
+export function remainingLengthSize(n: number): number {
+  return n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : 4;
+}
+
+/** Whole packet size for a remaining length `n`. */
+export function packetSize(n: number): number {
+  return 1 + remainingLengthSize(n) + n;
+}
+
+/** Bytes a payload takes on the wire; -1 if it is a string MQTT cannot carry... never: payloads are any bytes. */
+export function payloadLength(payload: Uint8Array | string | number | null | undefined): number {
+  if (payload === null || payload === undefined) return 0;
+  if (typeof payload === "string") return utf8PayloadLength(payload);
+  if (typeof payload === "number") return decimalLength(payload);
+  return payload.length;
+}
+
+/** Payload strings may contain U+0000 (they are not MQTT strings), so count them separately. */
+function utf8PayloadLength(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { n += 4; i++; }
+    else n += 3; // lone surrogates are written as U+FFFD (3 bytes)
+  }
+  return n;
+}
+
+function writePayloadString(buf: Uint8Array, o: number, s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c < 0x80) { buf[o++] = c; continue; }
+    if (c < 0x800) { buf[o++] = 0xc0 | (c >> 6); buf[o++] = 0x80 | (c & 63); continue; }
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      c = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(++i) - 0xdc00);
+      buf[o++] = 0xf0 | (c >> 18); buf[o++] = 0x80 | ((c >> 12) & 63); buf[o++] = 0x80 | ((c >> 6) & 63); buf[o++] = 0x80 | (c & 63);
+      continue;
+    }
+    if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
+    buf[o++] = 0xe0 | (c >> 12); buf[o++] = 0x80 | ((c >> 6) & 63); buf[o++] = 0x80 | (c & 63);
+  }
+  return o;
+}
+
+// Numbers are written as decimal text without building a string: integers exactly, other finite
+// values with up to 6 fractional digits (trailing zeros trimmed). Sensor readings need no more.
+const FRACTION_DIGITS = 6;
+const FRACTION_SCALE = 1e6;
+
+function decimalParts(n: number): number {
+  // returns scaled absolute value as an integer (value * 1e6), or -1 when too large for exact scaling
+  const a = Math.abs(n);
+  if (a >= 9e9) return -1;
+  return Math.round(a * FRACTION_SCALE);
+}
+
+function digitCount(v: number): number {
+  let d = 1;
+  while (v >= 10) { v = Math.floor(v / 10); d++; }
+  return d;
+}
+
+/** Characters of `n` as written by writeDecimal; non-finite numbers are not payloads (-1). */
+export function decimalLength(n: number): number {
+  if (!isFinite(n)) return -1;
+  if (Number.isInteger(n) && Math.abs(n) <= Number.MAX_SAFE_INTEGER) return (n < 0 ? 1 : 0) + digitCount(Math.abs(n));
+  const scaled = decimalParts(n);
+  if (scaled < 0) return -1;
+  let whole = Math.floor(scaled / FRACTION_SCALE), frac = scaled - whole * FRACTION_SCALE;
+  let fd = FRACTION_DIGITS;
+  while (fd > 0 && frac % 10 === 0) { frac /= 10; fd--; }
+  return (n < 0 && scaled !== 0 ? 1 : 0) + digitCount(whole) + (fd > 0 ? 1 + fd : 0);
+}
+
+/** Writes `n` as decimal text (see decimalLength); returns the offset after it. */
+export function writeDecimal(buf: Uint8Array, o: number, n: number): number {
+  const len = decimalLength(n);
+  if (len < 0) return -ErrorCode.BadArgument;
+  let whole: number, frac = 0, fd = 0;
+  if (Number.isInteger(n) && Math.abs(n) <= Number.MAX_SAFE_INTEGER) whole = Math.abs(n);
+  else {
+    const scaled = decimalParts(n);
+    whole = Math.floor(scaled / FRACTION_SCALE);
+    frac = scaled - whole * FRACTION_SCALE;
+    fd = FRACTION_DIGITS;
+    while (fd > 0 && frac % 10 === 0) { frac /= 10; fd--; }
+  }
+  const end = o + len;
+  let p = end;
+  for (let k = 0; k < fd; k++) { buf[--p] = 0x30 + (frac % 10); frac = Math.floor(frac / 10); }
+  if (fd > 0) buf[--p] = 0x2e;
+  do { buf[--p] = 0x30 + (whole % 10); whole = Math.floor(whole / 10); } while (whole > 0);
+  if (p > o) buf[--p] = 0x2d;
+  return end;
+}
+
+function writePayload(buf: Uint8Array, o: number, payload: Uint8Array | string | number | null | undefined): number {
+  if (payload === null || payload === undefined) return o;
+  if (typeof payload === "string") return writePayloadString(buf, o, payload);
+  if (typeof payload === "number") return writeDecimal(buf, o, payload);
+  for (let i = 0; i < payload.length; i++) buf[o++] = payload[i];
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+
+/** Writes the fixed header (type/flags byte and remaining length); returns the offset after it. */
+export function writeHeader(buf: Uint8Array, o: number, first: number, remaining: number): number {
+  buf[o++] = first;
+  do {
+    let b = remaining % 128;
+    remaining = Math.floor(remaining / 128);
+    if (remaining > 0) b |= 128;
+    buf[o++] = b;
+  } while (remaining > 0);
+  return o;
+}
+
+function writeString(buf: Uint8Array, o: number, s: string, n: number): number {
+  buf[o++] = n >> 8;
+  buf[o++] = n & 255;
+  return writeUtf8(buf, o, s);
+}
+
+function writeBinary(buf: Uint8Array, o: number, b: Uint8Array | string, n: number): number {
+  buf[o++] = n >> 8;
+  buf[o++] = n & 255;
+  return typeof b === "string" ? writeUtf8(buf, o, b) : writePayload(buf, o, b);
+}
+
+export interface WillOptions {
+  topic: string;
+  payload?: Uint8Array | string;
+  qos?: 0 | 1 | 2;
+  retain?: boolean;
+}
+
+export interface ConnectOptions {
+  clientId: string;
+  /** Seconds; 0 disables keepalive. */
+  keepalive: number;
+  cleanSession: boolean;
+  username?: string;
+  password?: Uint8Array | string;
+  will?: WillOptions;
+}
+
+function fits(buf: Uint8Array, o: number, remaining: number): boolean {
+  return remaining <= MAX_REMAINING_LENGTH && o + packetSize(remaining) <= buf.length;
+}
+
+/** CONNECT (3.1) with protocol "MQTT" level 4. Allocates nothing; run once per connection. */
+export function encodeConnect(buf: Uint8Array, o: number, c: ConnectOptions): number {
+  const idLen = utf8Length(c.clientId);
+  if (idLen < 0 || idLen > 65535) return -ErrorCode.BadUtf8;
+  if (!(c.keepalive >= 0 && c.keepalive <= 65535)) return -ErrorCode.BadArgument;
+  let remaining = 10 + 2 + idLen;
+  let flags = c.cleanSession ? 0x02 : 0;
+  let willTopicLen = 0, willPayloadLen = 0, userLen = 0, passLen = 0;
+  const will = c.will;
+  if (will) {
+    willTopicLen = topicNameLength(will.topic);
+    if (willTopicLen < 0) return -ErrorCode.BadTopic;
+    willPayloadLen = typeof will.payload === "string" ? utf8Length(will.payload) : payloadLength(will.payload);
+    if (willPayloadLen < 0 || willPayloadLen > 65535) return -ErrorCode.BadArgument;
+    const q = will.qos ?? 0;
+    if (q !== 0 && q !== 1 && q !== 2) return -ErrorCode.BadArgument;
+    flags |= 0x04 | (q << 3) | (will.retain ? 0x20 : 0);
+    remaining += 4 + willTopicLen + willPayloadLen;
+  }
+  if (c.username !== undefined) {
+    userLen = utf8Length(c.username);
+    if (userLen < 0 || userLen > 65535) return -ErrorCode.BadUtf8;
+    flags |= 0x80;
+    remaining += 2 + userLen;
+  }
+  if (c.password !== undefined) {
+    if (c.username === undefined) return -ErrorCode.BadArgument; // MQTT-3.1.2-22
+    passLen = typeof c.password === "string" ? utf8Length(c.password) : c.password.length;
+    if (passLen < 0 || passLen > 65535) return -ErrorCode.BadArgument;
+    flags |= 0x40;
+    remaining += 2 + passLen;
+  }
+  if (!fits(buf, o, remaining)) return -ErrorCode.BufferTooShort;
+  o = writeHeader(buf, o, PacketType.CONNECT << 4, remaining);
+  buf[o++] = 0; buf[o++] = 4; buf[o++] = 0x4d; buf[o++] = 0x51; buf[o++] = 0x54; buf[o++] = 0x54; // "MQTT"
+  buf[o++] = 4;
+  buf[o++] = flags;
+  buf[o++] = c.keepalive >> 8;
+  buf[o++] = c.keepalive & 255;
+  o = writeString(buf, o, c.clientId, idLen);
+  if (will) {
+    o = writeString(buf, o, will.topic, willTopicLen);
+    o = writeBinary(buf, o, will.payload ?? "", willPayloadLen);
+  }
+  if (c.username !== undefined) o = writeString(buf, o, c.username, userLen);
+  if (c.password !== undefined) o = writeBinary(buf, o, c.password, passLen);
+  return o;
+}
+
+/** CONNACK (3.2): what a server sends; used by tests and the simulator. */
+export function encodeConnack(buf: Uint8Array, o: number, sessionPresent: boolean, returnCode: number): number {
+  if (!fits(buf, o, 2)) return -ErrorCode.BufferTooShort;
+  buf[o++] = PacketType.CONNACK << 4; buf[o++] = 2;
+  buf[o++] = sessionPresent ? 1 : 0; buf[o++] = returnCode & 255;
+  return o;
+}
+
+/**
+ * PUBLISH (3.3). `topic` is a string or already-encoded bytes [topicStart, topicEnd) of `topicBytes`;
+ * the payload may be bytes, a string (UTF-8) or a number (decimal text). packetId is ignored for QoS 0.
+ */
+export function encodePublish(
+  buf: Uint8Array, o: number, topic: string, payload: Uint8Array | string | number | null | undefined,
+  qos: number, retain: boolean, dup: boolean, packetId: number,
+): number {
+  const topicLen = topicNameLength(topic);
+  if (topicLen < 0) return -ErrorCode.BadTopic;
+  const plen = payloadLength(payload);
+  if (plen < 0) return -ErrorCode.BadArgument;
+  if (qos !== 0 && qos !== 1 && qos !== 2) return -ErrorCode.BadArgument;
+  if (qos > 0 && !(packetId >= 1 && packetId <= 65535)) return -ErrorCode.BadArgument;
+  const remaining = 2 + topicLen + (qos > 0 ? 2 : 0) + plen;
+  if (!fits(buf, o, remaining)) return -ErrorCode.BufferTooShort;
+  o = writeHeader(buf, o, (PacketType.PUBLISH << 4) | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0), remaining);
+  o = writeString(buf, o, topic, topicLen);
+  if (qos > 0) { buf[o++] = packetId >> 8; buf[o++] = packetId & 255; }
+  return writePayload(buf, o, payload);
+}
+
+/** PUBLISH with topic and payload given as byte ranges (the simulator's broker and tests). */
+export function encodePublishBytes(
+  buf: Uint8Array, o: number, topic: Uint8Array, ts: number, te: number, payload: Uint8Array, ps: number, pe: number,
+  qos: number, retain: boolean, dup: boolean, packetId: number,
+): number {
+  const topicLen = te - ts, plen = pe - ps;
+  if (topicLen < 1 || topicLen > 65535) return -ErrorCode.BadTopic;
+  const remaining = 2 + topicLen + (qos > 0 ? 2 : 0) + plen;
+  if (!fits(buf, o, remaining)) return -ErrorCode.BufferTooShort;
+  o = writeHeader(buf, o, (PacketType.PUBLISH << 4) | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0), remaining);
+  buf[o++] = topicLen >> 8; buf[o++] = topicLen & 255;
+  for (let i = ts; i < te; i++) buf[o++] = topic[i];
+  if (qos > 0) { buf[o++] = packetId >> 8; buf[o++] = packetId & 255; }
+  for (let i = ps; i < pe; i++) buf[o++] = payload[i];
+  return o;
+}
+
+/** PUBACK, PUBREC, PUBREL, PUBCOMP and UNSUBACK: a packet id and nothing else. PUBREL has flags 0b0010. */
+export function encodeAck(buf: Uint8Array, o: number, type: number, packetId: number): number {
+  if (!fits(buf, o, 2)) return -ErrorCode.BufferTooShort;
+  buf[o++] = (type << 4) | (type === PacketType.PUBREL ? 2 : 0); buf[o++] = 2;
+  buf[o++] = packetId >> 8; buf[o++] = packetId & 255;
+  return o;
+}
+
+/** SUBSCRIBE (3.8) with one filter (the client subscribes one filter per packet). */
+export function encodeSubscribe(buf: Uint8Array, o: number, packetId: number, filter: string, qos: number): number {
+  const n = filterLength(filter);
+  if (n < 0) return -ErrorCode.BadTopic;
+  if (qos !== 0 && qos !== 1 && qos !== 2) return -ErrorCode.BadArgument;
+  const remaining = 2 + 2 + n + 1;
+  if (!fits(buf, o, remaining)) return -ErrorCode.BufferTooShort;
+  o = writeHeader(buf, o, (PacketType.SUBSCRIBE << 4) | 2, remaining);
+  buf[o++] = packetId >> 8; buf[o++] = packetId & 255;
+  o = writeString(buf, o, filter, n);
+  buf[o++] = qos;
+  return o;
+}
+
+/** SUBACK (3.9) with return codes taken from `codes[0..count)`; the simulator and tests send it. */
+export function encodeSuback(buf: Uint8Array, o: number, packetId: number, codes: ArrayLike<number>, count: number): number {
+  const remaining = 2 + count;
+  if (!fits(buf, o, remaining)) return -ErrorCode.BufferTooShort;
+  o = writeHeader(buf, o, PacketType.SUBACK << 4, remaining);
+  buf[o++] = packetId >> 8; buf[o++] = packetId & 255;
+  for (let i = 0; i < count; i++) buf[o++] = codes[i];
+  return o;
+}
+
+/** UNSUBSCRIBE (3.10) with one filter. */
+export function encodeUnsubscribe(buf: Uint8Array, o: number, packetId: number, filter: string): number {
+  const n = filterLength(filter);
+  if (n < 0) return -ErrorCode.BadTopic;
+  const remaining = 2 + 2 + n;
+  if (!fits(buf, o, remaining)) return -ErrorCode.BufferTooShort;
+  o = writeHeader(buf, o, (PacketType.UNSUBSCRIBE << 4) | 2, remaining);
+  buf[o++] = packetId >> 8; buf[o++] = packetId & 255;
+  return writeString(buf, o, filter, n);
+}
+
+/** PINGREQ, PINGRESP and DISCONNECT: two bytes. */
+export function encodeEmpty(buf: Uint8Array, o: number, type: number): number {
+  if (!fits(buf, o, 0)) return -ErrorCode.BufferTooShort;
+  buf[o++] = type << 4; buf[o++] = 0;
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+/** Where a byte-at-a-time source stands: the Moddable socket transport implements it. */
+export interface ByteSource {
+  /** Bytes that can be read now. */
+  available(): number;
+  /** One byte (only when available() > 0). */
+  readByte(): number;
+  /** Up to `max` bytes into dst[offset..]; returns the count. */
+  readInto(dst: Uint8Array, offset: number, max: number): number;
+}
+
+export const ReadStatus = { NeedMore: 0, Complete: 1 } as const;
+
+const PHASE_TYPE = 0, PHASE_LENGTH = 1, PHASE_BODY = 2, PHASE_DONE = 3;
+
+/**
+ * Reassembles packets from a byte stream split anywhere. The body lands in `buf` (capacity fixed at
+ * construction). A packet bigger than `buf` keeps its first bytes (so its topic and packet id can still be
+ * read), the rest is skipped, and `truncated` is set: the caller reports it and goes on.
+ */
+export class PacketReader {
+  readonly buf: Uint8Array;
+  /** First byte: type << 4 | flags. */
+  first = 0;
+  /** Remaining length announced by the header. */
+  length = 0;
+  /** Body bytes seen so far (stored or skipped). */
+  received = 0;
+  /** The body was bigger than `buf`: only buf.length bytes are kept. */
+  truncated = false;
+  private phase = PHASE_TYPE;
+  private multiplier = 1;
+  private lengthBytes = 0;
+
+  constructor(capacity: number) {
+    this.buf = new Uint8Array(capacity);
+  }
+
+  get type(): number { return this.first >> 4; }
+  get flags(): number { return this.first & 15; }
+  /** Bytes of the body kept in `buf`. */
+  get stored(): number { return this.length < this.buf.length ? this.length : this.buf.length; }
+
+  reset(): void {
+    this.phase = PHASE_TYPE;
+    this.first = this.length = this.received = this.lengthBytes = 0;
+    this.multiplier = 1;
+    this.truncated = false;
+  }
+
+  /** Header byte handling shared by pull and push: returns NeedMore, Complete or -ErrorCode. */
+  private headerByte(b: number): number {
+    if (this.phase === PHASE_TYPE) {
+      this.first = b;
+      this.phase = PHASE_LENGTH;
+      return ReadStatus.NeedMore;
+    }
+    this.length += (b & 127) * this.multiplier;
+    this.multiplier *= 128;
+    if (++this.lengthBytes > 4 || (this.lengthBytes === 4 && b > 127)) return -ErrorCode.MalformedLength;
+    if (b & 128) return ReadStatus.NeedMore;
+    this.truncated = this.length > this.buf.length;
+    this.phase = PHASE_BODY;
+    return this.length === 0 ? this.finish() : ReadStatus.NeedMore;
+  }
+
+  private finish(): number {
+    this.phase = PHASE_DONE;
+    return ReadStatus.Complete;
+  }
+
+  /** Reads from `src` until a packet completes or the source is empty. */
+  pull(src: ByteSource): number {
+    if (this.phase === PHASE_DONE) this.reset();
+    while (src.available() > 0) {
+      if (this.phase !== PHASE_BODY) {
+        const s = this.headerByte(src.readByte());
+        if (s !== ReadStatus.NeedMore) return s;
+        continue;
+      }
+      const cap = this.buf.length;
+      if (this.received < cap) {
+        let want = (this.length < cap ? this.length : cap) - this.received;
+        this.received += src.readInto(this.buf, this.received, want);
+      } else {
+        src.readByte(); // beyond capacity: skipped
+        this.received++;
+      }
+      if (this.received === this.length) return this.finish();
+    }
+    return ReadStatus.NeedMore;
+  }
+
+  /** Reads from bytes[start, end); `consumed` tells how far it got. For tests and in-memory streams. */
+  consumed = 0;
+  push(bytes: Uint8Array, start: number, end: number): number {
+    if (this.phase === PHASE_DONE) this.reset();
+    let i = start;
+    while (i < end) {
+      if (this.phase !== PHASE_BODY) {
+        const s = this.headerByte(bytes[i++]);
+        if (s !== ReadStatus.NeedMore) { this.consumed = i - start; return s; }
+        continue;
+      }
+      const cap = this.buf.length, buf = this.buf;
+      while (i < end && this.received < this.length) {
+        if (this.received < cap) buf[this.received] = bytes[i];
+        this.received++;
+        i++;
+      }
+      if (this.received === this.length) { this.consumed = i - start; return this.finish(); }
+    }
+    this.consumed = i - start;
+    return ReadStatus.NeedMore;
+  }
+}
+
+/** One decoded packet: numbers and offsets into the reader's buffer, reused for every packet. */
+export class Packet {
+  type = 0;
+  flags = 0;
+  dup = false;
+  qos = 0;
+  retain = false;
+  packetId = 0;
+  /** CONNACK */
+  sessionPresent = false;
+  returnCode = 0;
+  /** PUBLISH: topic bytes and payload bytes in `buf`. */
+  topicStart = 0;
+  topicEnd = 0;
+  payloadStart = 0;
+  payloadEnd = 0;
+  /** SUBACK return codes / SUBSCRIBE, UNSUBSCRIBE entries start at payloadStart. */
+  /** CONNECT */
+  protocolLevel = 0;
+  connectFlags = 0;
+  keepalive = 0;
+  clientIdStart = 0;
+  clientIdEnd = 0;
+  willTopicStart = 0;
+  willTopicEnd = 0;
+  willPayloadStart = 0;
+  willPayloadEnd = 0;
+  usernameStart = -1;
+  usernameEnd = -1;
+  passwordStart = -1;
+  passwordEnd = -1;
+  /** The buffer the offsets point into. */
+  buf: Uint8Array = EMPTY;
+}
+
+const EMPTY = new Uint8Array(0);
+
+function u16(b: Uint8Array, o: number): number {
+  return (b[o] << 8) | b[o + 1];
+}
+
+/** Reads a length-prefixed string field at `o` within `end`; returns the end offset or -1. */
+function stringField(b: Uint8Array, o: number, end: number, utf8: boolean): number {
+  if (o + 2 > end) return -1;
+  const e = o + 2 + u16(b, o);
+  if (e > end) return -1;
+  if (utf8 && !validUtf8(b, o + 2, e)) return -2;
+  return e;
+}
+
+/**
+ * Validates and decodes the packet the reader completed into `p`. Returns 0 or -ErrorCode.
+ * A truncated PUBLISH decodes its topic and packet id only (payload empty) and returns -PacketTooLarge.
+ */
+export function decode(r: PacketReader, p: Packet): number {
+  const b = r.buf, type = r.first >> 4, flags = r.first & 15, len = r.length;
+  const end = r.stored;
+  p.buf = b;
+  p.type = type;
+  p.flags = flags;
+  p.dup = false; p.qos = 0; p.retain = false; p.packetId = 0;
+  p.payloadStart = p.payloadEnd = p.topicStart = p.topicEnd = 0;
+  switch (type) {
+    case PacketType.CONNECT:
+      if (flags !== 0) return -ErrorCode.MalformedPacket;
+      if (r.truncated) return -ErrorCode.PacketTooLarge;
+      return decodeConnect(b, len, p);
+    case PacketType.CONNACK:
+      if (flags !== 0 || len !== 2 || (b[0] & 0xfe) !== 0) return -ErrorCode.MalformedPacket;
+      p.sessionPresent = (b[0] & 1) === 1;
+      p.returnCode = b[1];
+      if (p.returnCode > 5 || (p.returnCode !== 0 && p.sessionPresent)) return -ErrorCode.MalformedPacket;
+      return 0;
+    case PacketType.PUBLISH: {
+      p.dup = (flags & 8) !== 0;
+      p.qos = (flags >> 1) & 3;
+      p.retain = (flags & 1) !== 0;
+      if (p.qos === 3) return -ErrorCode.MalformedPacket;
+      if (p.qos === 0 && p.dup) return -ErrorCode.MalformedPacket; // MQTT-3.3.1-2
+      const te = stringField(b, 0, end, false);
+      if (te < 0) return r.truncated ? -ErrorCode.PacketTooLarge : -ErrorCode.MalformedPacket;
+      p.topicStart = 2;
+      p.topicEnd = te;
+      if (te === 2) return -ErrorCode.MalformedPacket;
+      if (!validUtf8(b, 2, te)) return -ErrorCode.BadUtf8;
+      for (let i = 2; i < te; i++) if (b[i] === 0x2b || b[i] === 0x23) return -ErrorCode.MalformedPacket; // MQTT-3.3.2-2
+      let o = te;
+      if (p.qos > 0) {
+        if (o + 2 > end) return r.truncated ? -ErrorCode.PacketTooLarge : -ErrorCode.MalformedPacket;
+        p.packetId = u16(b, o);
+        o += 2;
+        if (p.packetId === 0) return -ErrorCode.MalformedPacket;
+      }
+      if (o > len) return -ErrorCode.MalformedPacket;
+      p.payloadStart = o;
+      p.payloadEnd = r.truncated ? o : len;
+      return r.truncated ? -ErrorCode.PacketTooLarge : 0;
+    }
+    case PacketType.PUBACK: case PacketType.PUBREC: case PacketType.PUBCOMP: case PacketType.UNSUBACK:
+    case PacketType.PUBREL:
+      if (flags !== (type === PacketType.PUBREL ? 2 : 0) || len !== 2) return -ErrorCode.MalformedPacket;
+      p.packetId = u16(b, 0);
+      return p.packetId === 0 ? -ErrorCode.MalformedPacket : 0;
+    case PacketType.SUBSCRIBE: case PacketType.UNSUBSCRIBE: {
+      if (flags !== 2 || len < 2) return -ErrorCode.MalformedPacket;
+      if (r.truncated) return -ErrorCode.PacketTooLarge;
+      p.packetId = u16(b, 0);
+      if (p.packetId === 0) return -ErrorCode.MalformedPacket;
+      let o = 2;
+      if (o === len) return -ErrorCode.MalformedPacket; // MQTT-3.8.3-3, 3.10.3-2
+      while (o < len) {
+        const e = stringField(b, o, len, true);
+        if (e === -2) return -ErrorCode.BadUtf8;
+        if (e < 0 || e === o + 2) return -ErrorCode.MalformedPacket;
+        o = e;
+        if (type === PacketType.SUBSCRIBE) {
+          if (o >= len || b[o] > 2) return -ErrorCode.MalformedPacket; // MQTT-3-8.3-4
+          o++;
+        }
+      }
+      p.payloadStart = 2;
+      p.payloadEnd = len;
+      return 0;
+    }
+    case PacketType.SUBACK: {
+      if (flags !== 0 || len < 3) return -ErrorCode.MalformedPacket;
+      if (r.truncated) return -ErrorCode.PacketTooLarge;
+      p.packetId = u16(b, 0);
+      if (p.packetId === 0) return -ErrorCode.MalformedPacket;
+      for (let i = 2; i < len; i++) { const c = b[i]; if (c > 2 && c !== 0x80) return -ErrorCode.MalformedPacket; }
+      p.payloadStart = 2;
+      p.payloadEnd = len;
+      return 0;
+    }
+    case PacketType.PINGREQ: case PacketType.PINGRESP: case PacketType.DISCONNECT:
+      return flags !== 0 || len !== 0 ? -ErrorCode.MalformedPacket : 0;
+    default:
+      return -ErrorCode.MalformedPacket; // 0 and 15 are reserved in 3.1.1
+  }
+}
+
+function decodeConnect(b: Uint8Array, len: number, p: Packet): number {
+  // "MQTT" level 4 (3.1.1) or "MQIsdp" level 3 (3.1)
+  let o = stringField(b, 0, len, true);
+  if (o < 0 || o + 4 > len) return -ErrorCode.MalformedPacket;
+  p.protocolLevel = b[o];
+  p.connectFlags = b[o + 1];
+  p.keepalive = u16(b, o + 2);
+  const f = p.connectFlags;
+  if (f & 1) return -ErrorCode.MalformedPacket; // reserved, MQTT-3.1.2-3
+  const will = (f & 4) !== 0, willQos = (f >> 3) & 3;
+  if (!will && (willQos !== 0 || (f & 0x20))) return -ErrorCode.MalformedPacket;
+  if (willQos === 3) return -ErrorCode.MalformedPacket;
+  if (!(f & 0x80) && (f & 0x40)) return -ErrorCode.MalformedPacket;
+  o += 4;
+  let e = stringField(b, o, len, true);
+  if (e < 0) return e === -2 ? -ErrorCode.BadUtf8 : -ErrorCode.MalformedPacket;
+  p.clientIdStart = o + 2; p.clientIdEnd = e; o = e;
+  p.willTopicStart = p.willTopicEnd = p.willPayloadStart = p.willPayloadEnd = 0;
+  if (will) {
+    e = stringField(b, o, len, true);
+    if (e < 0) return e === -2 ? -ErrorCode.BadUtf8 : -ErrorCode.MalformedPacket;
+    p.willTopicStart = o + 2; p.willTopicEnd = e; o = e;
+    e = stringField(b, o, len, false);
+    if (e < 0) return -ErrorCode.MalformedPacket;
+    p.willPayloadStart = o + 2; p.willPayloadEnd = e; o = e;
+  }
+  p.usernameStart = p.usernameEnd = p.passwordStart = p.passwordEnd = -1;
+  if (f & 0x80) {
+    e = stringField(b, o, len, true);
+    if (e < 0) return e === -2 ? -ErrorCode.BadUtf8 : -ErrorCode.MalformedPacket;
+    p.usernameStart = o + 2; p.usernameEnd = e; o = e;
+  }
+  if (f & 0x40) {
+    e = stringField(b, o, len, false);
+    if (e < 0) return -ErrorCode.MalformedPacket;
+    p.passwordStart = o + 2; p.passwordEnd = e; o = e;
+  }
+  return o === len ? 0 : -ErrorCode.MalformedPacket;
+}
