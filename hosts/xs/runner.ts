@@ -55,6 +55,8 @@ export class XSHost {
   private readonly timers = new Map<number, NodeJS.Timeout>();
   private readonly sockets = new Map<number, NetSocket>();
   private readonly calls = new Map<number, PendingCall>();
+  /** Call results reported during a crank, settled only once that crank passed the budget check. */
+  private settlements: { id: number; ok: boolean; text: string }[] = [];
   private lastCallId = 0;
   private failure: Error | undefined;
   private closed = false;
@@ -117,6 +119,18 @@ export class XSHost {
   private rejectAll(error: Error): void {
     for (const c of this.calls.values()) c.reject(error);
     this.calls.clear();
+    this.settlements = [];
+  }
+
+  private settleCalls(): void {
+    const done = this.settlements;
+    this.settlements = [];
+    for (const { id, ok, text } of done) {
+      const call = this.calls.get(id);
+      this.calls.delete(id);
+      if (ok) call?.resolve(JSON.parse(text));
+      else call?.reject(new XSError(`XS call failed: ${text}`));
+    }
   }
 
   private failWith(error: Error): void {
@@ -149,6 +163,7 @@ export class XSHost {
         this.checking = false;
       }
     }
+    if (!this.checking) this.settleCalls();
     return result;
   }
 
@@ -201,13 +216,9 @@ export class XSHost {
         this.sockets.delete(id);
         break;
       case Request.CallResult:
-      case Request.CallError: {
-        const call = this.calls.get(id);
-        this.calls.delete(id);
-        if (op === Request.CallResult) call?.resolve(JSON.parse(text()));
-        else call?.reject(new XSError(`XS call failed: ${text()}`));
+      case Request.CallError:
+        this.settlements.push({ id, ok: op === Request.CallResult, text: text() });
         break;
-      }
       case Request.Fault:
         this.faults.push(text());
         this.traces.push(`uncaught exception in a callback: ${text()}\n`);
