@@ -1,7 +1,9 @@
-// Moddable SDK `wifi` module (documentation/network/network.md#wifi).
+// Moddable SDK `wifi` module (documentation/network/network.md#wifi, modules/network/wifi/esp).
 declare module "wifi" {
   export type WiFiMessage = "connect" | "gotIP" | "lostIP" | "disconnect";
-  export interface WiFiOptions { ssid: string; password?: string; bssid?: ArrayBuffer | string }
+  /** `value` is given with "disconnect" only: -1 when the password was rejected, 0 otherwise (ESP8266/ESP32). */
+  export type WiFiCallback = (this: WiFi, message: WiFiMessage, value?: number) => void;
+  export interface WiFiOptions { ssid: string; password?: string; bssid?: ArrayBuffer; channel?: number }
   export interface WiFiScanItem {
     ssid: string;
     bssid: ArrayBuffer;
@@ -11,9 +13,16 @@ declare module "wifi" {
     authentication: "none" | "wep" | "wpa_psk" | "wpa2_psk" | "wpa_wpa2_psk" | string;
   }
   export default class WiFi {
-    constructor(options: WiFiOptions, callback?: (message: WiFiMessage, value?: unknown) => void);
+    /** Starts connecting when `options` is given; `callback` receives the station events (asynchronously). */
+    constructor(options?: WiFiOptions, callback?: WiFiCallback);
+    /** The event handler, called as a method of this instance. */
+    callback?: WiFiCallback;
+    set onNotify(callback: WiFiCallback | undefined);
+    /** Stops callbacks; does not disconnect. */
     close(): void;
+    /** One item per access point, then `null`. Throws when a scan is already running or station mode is off. */
     static scan(options: { hidden?: boolean; channel?: number }, callback: (item: WiFiScanItem | null) => void): void;
+    /** Without options: disconnects. */
     static connect(options?: WiFiOptions): void;
     static disconnect(): void;
     static accessPoint(options: { ssid: string; password?: string; channel?: number; hidden?: boolean; interval?: number; max?: number; station?: boolean }): void;

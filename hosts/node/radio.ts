@@ -1,6 +1,134 @@
-// The Wi-Fi radio of one simulated device. Placeholder: fleshed out by the Wi-Fi host work.
+// The Wi-Fi radio of one simulated device: station state (mode, associated AP, IP, RSSI, pending connect)
+// driven by the device clock, with events posted to the `wifi` module's instances like the ESP8266 port does.
 import type { Device } from "./device.ts";
+import type { Airwaves, VirtualAccessPoint } from "./airwaves.ts";
+
+export type RadioMessage = "connect" | "gotIP" | "lostIP" | "disconnect";
+/** Value of the "disconnect" message: -1 when the password was rejected, else 0 (as on ESP8266/ESP32). */
+export type DisconnectReason = -1 | 0;
+export type RadioListener = (message: RadioMessage, value?: DisconnectReason) => void;
+
+export type StationState = "idle" | "associating" | "associated" | "connected";
+
+export interface StationConfig {
+  ssid: string;
+  password?: string;
+  bssid?: string;
+}
+
+export const Mode = { none: 0, station: 1, accessPoint: 2 } as const;
 
 export class Radio {
+  /** The access points this device hears; none: every connect fails as "not found". */
+  air: Airwaves | undefined;
+  /** WiFi.mode: 0 none, 1 station, 2 access point, 3 both. */
+  mode: number = Mode.station;
+  state: StationState = "idle";
+  /** The station configuration of the last WiFi.connect (like the ESP8266 keeps it). */
+  config: StationConfig | undefined;
+  /** The AP associated with now. */
+  ap: VirtualAccessPoint | undefined;
+  /** The DHCP lease; set only in state "connected". */
+  ip: string | undefined;
+  scanning = false;
+  /** Soft-AP settings after WiFi.accessPoint. */
+  softAP: { ssid: string; channel: number } | undefined;
+  private readonly listeners = new Set<RadioListener>();
+  private pending: unknown;
+  private dropTimer: unknown;
+
   constructor(readonly device: Device) {}
+
+  addListener(listener: RadioListener): void {
+    this.listeners.add(listener);
+  }
+
+  removeListener(listener: RadioListener): void {
+    this.listeners.delete(listener);
+  }
+
+  /** Begins connecting to `config` (dropping any current association first, as WiFi.connect does). */
+  connect(config: StationConfig): void {
+    this.disconnect();
+    this.mode = Mode.station;
+    this.config = config;
+    this.state = "associating";
+    const ap = this.air?.find(config.ssid, config.bssid);
+    const delay = ap ? ap.associateMs : this.air?.notFoundMs ?? 2000;
+    this.pending = this.device.clock.schedule(() => this.associate(), delay);
+  }
+
+  /** Leaves the AP (or abandons a pending connect). An association that ends posts "disconnect" (0). */
+  disconnect(): void {
+    this.cancelTimers();
+    const wasAssociated = this.ap !== undefined;
+    this.leave();
+    this.state = "idle";
+    if (wasAssociated) this.post("disconnect", 0);
+  }
+
+  /** Called by the airwaves when the AP goes away or kicks its stations. */
+  dropped(): void {
+    if (!this.ap) return;
+    this.disconnect();
+  }
+
+  /** RSSI of the associated AP, live. */
+  get rssi(): number | undefined {
+    return this.ap?.rssi;
+  }
+
+  private associate(): void {
+    this.pending = undefined;
+    const config = this.config!;
+    const ap = this.air?.find(config.ssid, config.bssid);
+    if (!ap) return this.fail(0);
+    if (!ap.accepts(config.password)) return this.fail(-1);
+    this.ap = ap;
+    ap.stations.add(this);
+    this.state = "associated";
+    this.post("connect");
+    if (ap.dhcp) this.pending = this.device.clock.schedule(() => this.gotIP(), ap.dhcpMs);
+    else this.pending = this.device.clock.schedule(() => this.dhcpTimeout(), this.air!.dhcpTimeoutMs);
+  }
+
+  private gotIP(): void {
+    this.pending = undefined;
+    const ap = this.ap!;
+    this.ip = ap.lease();
+    this.state = "connected";
+    this.post("gotIP");
+    if (ap.dropAfterMs !== undefined) this.dropTimer = this.device.clock.schedule(() => this.dropped(), ap.dropAfterMs);
+  }
+
+  private dhcpTimeout(): void {
+    // The ESP8266 reports EVENT_STAMODE_DHCP_TIMEOUT as "lostIP" and stays associated.
+    this.pending = undefined;
+    this.post("lostIP");
+  }
+
+  private fail(reason: DisconnectReason): void {
+    this.state = "idle";
+    this.post("disconnect", reason);
+  }
+
+  private leave(): void {
+    this.ap?.stations.delete(this);
+    this.ap = undefined;
+    this.ip = undefined;
+  }
+
+  private cancelTimers(): void {
+    if (this.pending !== undefined) this.device.clock.cancel(this.pending);
+    if (this.dropTimer !== undefined) this.device.clock.cancel(this.dropTimer);
+    this.pending = this.dropTimer = undefined;
+  }
+
+  /** Events reach device code asynchronously, as a posted message does on the device. */
+  private post(message: RadioMessage, value?: DisconnectReason): void {
+    const listeners = [...this.listeners];
+    this.device.clock.schedule(() => {
+      for (const listener of listeners) if (this.listeners.has(listener)) this.device.run(() => listener(message, value));
+    }, 0);
+  }
 }
