@@ -115,6 +115,35 @@ export function writeDecimal(buf: Uint8Array, o: number, n: number): number {
   return end;
 }
 
+/**
+ * Parses decimal text in buf[start, end) ("-12", "3.25", "1e3", surrounding spaces allowed) without
+ * allocating; NaN if it is not a number.
+ */
+export function readDecimal(buf: Uint8Array, start: number, end: number): number {
+  while (start < end && buf[start] === 0x20) start++;
+  while (end > start && buf[end - 1] === 0x20) end--;
+  let i = start, sign = 1, value = 0, digits = 0, scale = 0;
+  if (i < end && (buf[i] === 0x2d || buf[i] === 0x2b)) { if (buf[i] === 0x2d) sign = -1; i++; }
+  while (i < end && buf[i] >= 0x30 && buf[i] <= 0x39) { value = value * 10 + (buf[i++] - 0x30); digits++; }
+  if (i < end && buf[i] === 0x2e) {
+    i++;
+    while (i < end && buf[i] >= 0x30 && buf[i] <= 0x39) { value = value * 10 + (buf[i++] - 0x30); scale++; digits++; }
+  }
+  if (digits === 0) return NaN;
+  let exp = 0;
+  if (i < end && (buf[i] === 0x65 || buf[i] === 0x45)) {
+    i++;
+    let es = 1, ed = 0;
+    if (i < end && (buf[i] === 0x2d || buf[i] === 0x2b)) { if (buf[i] === 0x2d) es = -1; i++; }
+    while (i < end && buf[i] >= 0x30 && buf[i] <= 0x39) { exp = exp * 10 + (buf[i++] - 0x30); ed++; }
+    if (ed === 0) return NaN;
+    exp *= es;
+  }
+  if (i !== end) return NaN;
+  const e = exp - scale;
+  return sign * (e < 0 ? value / Math.pow(10, -e) : value * Math.pow(10, e));
+}
+
 function writePayload(buf: Uint8Array, o: number, payload: Uint8Array | string | number | null | undefined): number {
   if (payload === null || payload === undefined) return o;
   if (typeof payload === "string") return writePayloadString(buf, o, payload);

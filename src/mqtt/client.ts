@@ -1,0 +1,268 @@
+// The public MQTT client: MQTT.js-like calls, Moddable-style callbacks, every buffer sized once.
+// It joins a Transport (socket), the pure Session (protocol) and one Timer (keepalive, reconnect).
+import Timer from "timer";
+import Time from "time";
+import { ErrorCode, type ErrorCodeValue, MQTTError } from "./errors";
+import { PacketReader, type Packet, type WillOptions } from "./codec";
+import { Session, type SessionListener, type SessionOptions, SessionState } from "./session";
+import { Backoff, type BackoffOptions, seedFrom } from "./backoff";
+import { Message } from "./message";
+import type { Transport, TransportListener } from "../net/transport";
+import { SocketTransport } from "../net/socket-transport";
+
+export type { WillOptions };
+export { Message, MQTTError, ErrorCode };
+
+export type MessageHandler = (message: Message) => void;
+
+export interface PublishOptions { qos?: 0 | 1 | 2; retain?: boolean }
+
+export interface MQTTClientOptions extends SessionOptions {
+  host: string;
+  port?: number;
+  /** Largest incoming packet, bytes (default 256). Bigger ones are skipped with a PacketTooLarge error. */
+  rxBuffer?: number;
+  /** Reconnect backoff (default min 1 s, max 60 s, factor 2, jitter 0.5), or false to stay down. */
+  reconnect?: BackoffOptions | false;
+  /** Start connecting in the constructor (default true). */
+  connect?: boolean;
+  /** The connection to use (default: Moddable `socket`). */
+  transport?: Transport;
+}
+
+const NEVER = 0x7fffffff;
+
+export class MQTTClient implements SessionListener, TransportListener {
+  /** CONNACK accepted; `sessionPresent` tells whether the broker kept our session. */
+  onConnect: ((sessionPresent: boolean) => void) | undefined;
+  /** Every incoming message (before per-subscription handlers). The Message is reused: copy what you keep. */
+  onMessage: MessageHandler | undefined;
+  /** Problems: refused connection, dead link, overflow, oversize packet, refused subscription. */
+  onError: ((error: MQTTError) => void) | undefined;
+  /** The connection ended; a reconnect follows unless close() was called or reconnect is false. */
+  onClose: ((error: MQTTError | undefined) => void) | undefined;
+  /** A QoS 1/2 publish was acknowledged (PUBACK / PUBCOMP). */
+  onDelivered: ((packetId: number) => void) | undefined;
+  /** SUBACK: the QoS the broker granted, or 0x80 when it refused the filter. */
+  onSubscribe: ((filter: string, granted: number) => void) | undefined;
+
+  readonly host: string;
+  readonly port: number;
+  readonly session: Session;
+  /** Reconnections made after the first connection. */
+  reconnects = 0;
+
+  private readonly reader: PacketReader;
+  private readonly transport: Transport;
+  private readonly backoff: Backoff | undefined;
+  private readonly message = new Message();
+  private timer: any;
+  private closed = false;
+  private linkUp = true;
+  private transportOpen = false;
+  private reconnectAt = -1;
+
+  constructor(options: MQTTClientOptions) {
+    if (!options || typeof options.host !== "string" || options.host.length === 0)
+      throw new MQTTError(ErrorCode.BadArgument, "options.host is required (a broker name or IP address)");
+    this.host = options.host;
+    this.port = options.port ?? 1883;
+    if (!(this.port > 0 && this.port < 65536)) throw new MQTTError(ErrorCode.BadArgument, `port ${options.port} is not 1..65535`);
+    const rx = options.rxBuffer ?? 256;
+    if (!(rx >= 16)) throw new MQTTError(ErrorCode.BadArgument, `rxBuffer ${rx} must be at least 16 bytes`);
+    this.session = new Session({ ...options, txBuffer: options.txBuffer ?? 128, inflight: options.inflight ?? 2, queue: options.queue ?? 512, inflightIn: options.inflightIn ?? 4 }, this);
+    this.reader = new PacketReader(rx);
+    this.transport = options.transport ?? new SocketTransport(this.session.tx.length);
+    this.backoff = options.reconnect === false ? undefined : new Backoff({ ...options.reconnect, seed: options.reconnect?.seed ?? seedFrom(options.clientId) });
+    this.timer = Timer.repeat(() => this.onTimer(), NEVER);
+    Timer.schedule(this.timer);
+    if (options.connect !== false) this.open();
+  }
+
+  /** True between CONNACK and the end of the connection. */
+  get connected(): boolean { return this.session.connected; }
+  /** "offline" | "connecting" | "connected" | "closed" */
+  get state(): string {
+    if (this.closed) return "closed";
+    const s = this.session.state;
+    return s === SessionState.Connected ? "connected" : s === SessionState.Connecting || this.transportOpen ? "connecting" : "offline";
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Application calls
+
+  /**
+   * Publishes `payload` (bytes, string, or number written as decimal text) to `topic`. Sent now, or
+   * queued while offline. Returns the packet id for QoS 1/2, 0 for QoS 0, -1 if the queue dropped it.
+   * Pass `qos` as a number, or a shared options object (a new object per call would allocate).
+   */
+  publish(topic: string, payload: Uint8Array | string | number | null, options?: PublishOptions | number, retain?: boolean): number {
+    let qos = 0, r = retain === true;
+    if (typeof options === "number") qos = options;
+    else if (options) { qos = options.qos ?? 0; r = options.retain === true; }
+    return this.session.publish(topic, payload, qos, r, Time.ticks);
+  }
+
+  /** Subscribes to `filter` (wildcards allowed); `handler` gets matching messages. Kept across reconnects. */
+  subscribe(filter: string, qos: 0 | 1 | 2 = 0, handler?: MessageHandler): void {
+    this.session.subscribe(filter, qos, handler, Time.ticks);
+  }
+
+  /** Stops a subscription; false if there was none for `filter`. */
+  unsubscribe(filter: string): boolean {
+    return this.session.unsubscribe(filter, Time.ticks);
+  }
+
+  /** Sends DISCONNECT (no will) and closes for good. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.session.disconnect(Time.ticks);
+    this.drop(undefined);
+    Timer.clear(this.timer);
+  }
+
+  /**
+   * Tells the client whether the network has a link (e.g. from the Wi-Fi manager). While down it does not
+   * try to connect; when it comes back it connects at once.
+   */
+  setLink(up: boolean): void {
+    if (up === this.linkUp) return;
+    this.linkUp = up;
+    if (this.closed) return;
+    if (up) {
+      this.backoff?.reset();
+      if (!this.transportOpen) this.open();
+    } else {
+      this.reconnectAt = -1;
+      this.reschedule();
+    }
+  }
+
+  /** Drops the connection now (as if the link failed) and reconnects per the backoff: for tests and fault injection. */
+  disconnect(): void {
+    if (this.transportOpen) this.drop(new MQTTError(ErrorCode.ConnectionLost, "dropped by the application"));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Connection handling
+
+  private open(): void {
+    if (this.closed || !this.linkUp) return;
+    this.reconnectAt = -1;
+    this.transportOpen = true;
+    this.reader.reset();
+    try {
+      this.transport.open(this.host, this.port, this);
+    } catch (e) {
+      this.transportOpen = false;
+      this.lost(new MQTTError(ErrorCode.ConnectionLost, `cannot open a connection to ${this.host}:${this.port}: ${(e as Error).message}`));
+      return;
+    }
+    this.reschedule();
+  }
+
+  /** Ends the current connection (if any) and plans the next attempt. */
+  private drop(error: MQTTError | undefined): void {
+    const wasOpen = this.transportOpen;
+    this.transportOpen = false;
+    this.transport.close();
+    this.session.end();
+    if (wasOpen) this.lost(error);
+  }
+
+  private lost(error: MQTTError | undefined): void {
+    this.onClose?.(error);
+    if (this.closed || !this.backoff) { this.reschedule(); return; }
+    this.reconnectAt = Time.ticks + this.backoff.next();
+    this.reschedule();
+  }
+
+  private onTimer(): void {
+    if (this.closed) return;
+    const now = Time.ticks;
+    if (this.reconnectAt >= 0 && now >= this.reconnectAt) {
+      this.reconnects++;
+      this.open();
+      return;
+    }
+    this.session.tick(now);
+    this.reschedule();
+  }
+
+  /** Points the one timer at the next thing to do: a reconnect or a keepalive deadline. */
+  private reschedule(): void {
+    if (this.closed) return;
+    const now = Time.ticks;
+    let delay = this.session.nextDeadline(now);
+    if (this.reconnectAt >= 0 && !this.transportOpen) {
+      const r = Math.max(0, this.reconnectAt - now);
+      delay = delay < 0 ? r : Math.min(delay, r);
+    }
+    if (delay < 0) Timer.schedule(this.timer);
+    else Timer.schedule(this.timer, delay, NEVER);
+  }
+
+  // TransportListener
+  onTransportConnect(): void {
+    this.session.begin(this.transport, Time.ticks);
+    this.reschedule();
+  }
+
+  onTransportData(): void {
+    const reader = this.reader, transport = this.transport;
+    while (this.transportOpen && transport.available() > 0) {
+      const status = reader.pull(transport);
+      if (status === 1) this.session.receive(reader, Time.ticks);
+      else if (status < 0) {
+        this.onSessionFatal(new MQTTError(-status as ErrorCodeValue, "corrupt packet header from the broker"));
+        return;
+      }
+    }
+    if (this.transportOpen) this.reschedule();
+  }
+
+  onTransportWritable(): void {
+    this.session.pump(Time.ticks);
+  }
+
+  onTransportClose(error: boolean): void {
+    if (!this.transportOpen) return;
+    this.transportOpen = false;
+    this.session.end();
+    this.lost(new MQTTError(ErrorCode.ConnectionLost, error ? "connection failed or reset" : "closed by the broker"));
+  }
+
+  // SessionListener
+  onSessionConnect(sessionPresent: boolean): void {
+    this.backoff?.reset();
+    this.reschedule();
+    this.onConnect?.(sessionPresent);
+  }
+
+  onSessionMessage(p: Packet): void {
+    const m = this.message;
+    m.set(p);
+    this.onMessage?.(m);
+    const s = this.session;
+    for (let i = 0; i < s.filters.length; i++) {
+      const h = s.subData[i] as MessageHandler | undefined;
+      if (h && s.matches(i, p)) h(m);
+    }
+  }
+
+  onSessionDelivered(packetId: number): void { this.onDelivered?.(packetId); }
+
+  onSessionSubscribe(index: number, granted: number): void {
+    this.onSubscribe?.(this.session.filters[index], granted);
+  }
+
+  onSessionError(error: MQTTError): void { this.onError?.(error); }
+
+  onSessionFatal(error: MQTTError): void {
+    this.onError?.(error);
+    this.drop(error);
+  }
+}
+
+export default MQTTClient;

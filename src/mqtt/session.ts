@@ -1,0 +1,609 @@
+// The MQTT 3.1.1 protocol state of one client, pure: packets, time and commands come in as arguments,
+// bytes go out through an `Output`, events through a `SessionListener`. No socket, no clock, no timers.
+// It owns every buffer the protocol needs (tx, in-flight, outbox, QoS 2 receive set), sized once.
+import { ErrorCode, type ErrorCodeValue, MQTTError, connackMessages } from "./errors";
+import {
+  type ConnectOptions, type WillOptions, Packet, PacketReader, PacketType, decode,
+  encodeAck, encodeConnect, encodeEmpty, encodePublish, encodeSubscribe, encodeUnsubscribe, payloadLength,
+} from "./codec";
+import { EntryKind, Outbox } from "./outbox";
+import { Inflight, SlotState } from "./inflight";
+import { filterLength, topicMatches, topicNameLength } from "./topic";
+import { writeUtf8 } from "./utf8";
+
+/** Where the session's bytes go: the transport of the current connection. */
+export interface Output {
+  /** Bytes that can be written now without blocking. */
+  writable(): number;
+  /** Writes src[start, end) entirely (the caller checked writable()). */
+  write(src: Uint8Array, start: number, end: number): void;
+}
+
+export interface SessionListener {
+  /** CONNACK accepted. */
+  onSessionConnect(sessionPresent: boolean): void;
+  /** A PUBLISH for the application (after QoS handling; a QoS 2 duplicate is not delivered twice). */
+  onSessionMessage(packet: Packet): void;
+  /** A QoS 1/2 publish completed (PUBACK / PUBCOMP). */
+  onSessionDelivered(packetId: number): void;
+  /** SUBACK for subscription `index`: granted QoS, or 0x80 for failure. */
+  onSessionSubscribe(index: number, granted: number): void;
+  /** Something went wrong that does not end the connection (overflow, oversize, refused subscription). */
+  onSessionError(error: MQTTError): void;
+  /** The connection must end: refused CONNACK, protocol violation, ping or CONNACK timeout. */
+  onSessionFatal(error: MQTTError): void;
+}
+
+export type OverflowPolicy = "drop-oldest" | "drop-newest";
+
+export interface SessionOptions extends Omit<ConnectOptions, "keepalive" | "cleanSession"> {
+  keepalive?: number;
+  cleanSession?: boolean;
+  /** Largest outgoing packet, bytes (default 256). */
+  txBuffer?: number;
+  /** Outgoing QoS 1/2 messages awaiting acknowledgement (default 4). */
+  inflight?: number;
+  /** Bytes for packets waiting for the connection or window space (default 1024). */
+  queue?: number;
+  /** What a full queue drops (default "drop-oldest"). */
+  overflow?: OverflowPolicy;
+  /** Incoming QoS 2 packet ids remembered for exactly-once delivery (default 8). */
+  inflightIn?: number;
+  /** Queue QoS 0 publishes while offline (default true); false drops them. */
+  queueQos0?: boolean;
+  /** ms to wait for CONNACK (default 10000). */
+  connectTimeout?: number;
+}
+
+export const SessionState = { Offline: 0, Connecting: 1, Connected: 2 } as const;
+
+const SUB_TO_SEND = 0, SUB_AWAIT_ACK = 1, SUB_ACTIVE = 2, UNSUB_TO_SEND = 3, UNSUB_AWAIT_ACK = 4;
+const CONTROL_CAPACITY = 32;
+
+export class Session {
+  readonly listener: SessionListener;
+  readonly connect: ConnectOptions;
+  readonly tx: Uint8Array;
+  readonly inflight: Inflight;
+  readonly outbox: Outbox;
+  readonly overflow: OverflowPolicy;
+  readonly queueQos0: boolean;
+  readonly connectTimeout: number;
+  readonly packet = new Packet();
+
+  state: number = SessionState.Offline;
+  private out: Output | undefined;
+  private nextId = 0;
+  private lastSent = 0;
+  private lastReceived = 0;
+  private pingSentAt = -1;
+  private connectStartedAt = 0;
+  /** Acks and PINGREQs waiting for window space: (type << 16) | packetId. */
+  private readonly control = new Uint32Array(CONTROL_CAPACITY);
+  private controlCount = 0;
+  /** Incoming QoS 2 ids between PUBREC and PUBREL (MQTT-4.3.3-2). */
+  private readonly received2: Uint16Array;
+  private received2Count = 0;
+  /** Subscriptions: filter text, its bytes, requested QoS, state, pending packet id, app data. */
+  readonly filters: string[] = [];
+  readonly filterBytes: Uint8Array[] = [];
+  readonly qos: number[] = [];
+  readonly subState: number[] = [];
+  readonly subIds: number[] = [];
+  readonly subData: unknown[] = [];
+  /** Counters for the application and the simulator's view. */
+  sent = 0;
+  receivedCount = 0;
+  dropped = 0;
+
+  constructor(options: SessionOptions, listener: SessionListener) {
+    this.listener = listener;
+    const keepalive = options.keepalive ?? 60;
+    if (!(keepalive >= 0 && keepalive <= 65535)) throw new MQTTError(ErrorCode.BadArgument, `keepalive ${keepalive} s is outside 0..65535`);
+    this.connect = {
+      clientId: options.clientId,
+      keepalive,
+      cleanSession: options.cleanSession ?? true,
+      username: options.username,
+      password: options.password,
+      will: options.will,
+    };
+    if (!this.connect.cleanSession && !options.clientId)
+      throw new MQTTError(ErrorCode.BadArgument, "a persistent session (cleanSession: false) needs a clientId");
+    const txSize = options.txBuffer ?? 256;
+    const inflight = options.inflight ?? 4;
+    const queue = options.queue ?? 1024;
+    if (!(txSize >= 16 && txSize <= 65535)) throw new MQTTError(ErrorCode.BadArgument, `txBuffer ${txSize} must be 16..65535 bytes`);
+    if (!(inflight >= 1 && inflight <= 1024)) throw new MQTTError(ErrorCode.BadArgument, `inflight ${inflight} must be 1..1024`);
+    if (!(queue >= 0)) throw new MQTTError(ErrorCode.BadArgument, `queue ${queue} must be >= 0 bytes`);
+    this.tx = new Uint8Array(txSize);
+    this.inflight = new Inflight(inflight, txSize);
+    this.outbox = new Outbox(queue);
+    this.overflow = options.overflow ?? "drop-oldest";
+    if (this.overflow !== "drop-oldest" && this.overflow !== "drop-newest")
+      throw new MQTTError(ErrorCode.BadArgument, `overflow must be "drop-oldest" or "drop-newest", not "${this.overflow}"`);
+    this.queueQos0 = options.queueQos0 ?? true;
+    this.connectTimeout = options.connectTimeout ?? 10000;
+    this.received2 = new Uint16Array(options.inflightIn ?? 8);
+    // Checked now so a bad will or password fails at construction, not at every reconnect.
+    const n = encodeConnect(this.tx, 0, this.connect);
+    if (n < 0) throw new MQTTError(-n as ErrorCodeValue, "CONNECT options (clientId, will, username, password) do not encode; check them and txBuffer");
+  }
+
+  get connected(): boolean { return this.state === SessionState.Connected; }
+
+  // -------------------------------------------------------------------------------------------
+  // Connection lifecycle
+
+  /** The transport is connected: send CONNECT. */
+  begin(out: Output, now: number): void {
+    this.out = out;
+    this.state = SessionState.Connecting;
+    this.connectStartedAt = now;
+    this.lastReceived = now;
+    this.pingSentAt = -1;
+    this.controlCount = 0;
+    const n = encodeConnect(this.tx, 0, this.connect);
+    this.lastSent = now;
+    out.write(this.tx, 0, n);
+    this.sent++;
+  }
+
+  /** The transport is gone. State that must survive (in-flight, queue, QoS 2 ids, subscriptions) stays. */
+  end(): void {
+    this.out = undefined;
+    this.state = SessionState.Offline;
+    this.controlCount = 0;
+    this.pingSentAt = -1;
+    for (let i = 0; i < this.filters.length; i++) {
+      const s = this.subState[i];
+      if (s === SUB_AWAIT_ACK) this.subState[i] = SUB_TO_SEND;
+      else if (s === UNSUB_AWAIT_ACK) this.subState[i] = UNSUB_TO_SEND;
+    }
+  }
+
+  /** Checks time-outs; call at `nextDeadline`. Reports a dead link through listener.fatal. */
+  tick(now: number): void {
+    if (this.state === SessionState.Connecting) {
+      if (now - this.connectStartedAt >= this.connectTimeout)
+        this.listener.onSessionFatal(new MQTTError(ErrorCode.ConnectTimeout, `no CONNACK within ${this.connectTimeout} ms`));
+      return;
+    }
+    if (this.state !== SessionState.Connected) return;
+    const k = this.connect.keepalive * 1000;
+    if (k === 0) return;
+    if (this.pingSentAt >= 0) {
+      // Half a keepalive for the answer: a link that dies is found within 1.5 x keepalive.
+      if (now - this.pingSentAt >= k / 2) {
+        this.listener.onSessionFatal(new MQTTError(ErrorCode.PingTimeout, `nothing from the broker for ${now - this.lastReceived} ms (keepalive ${this.connect.keepalive} s)`));
+      }
+      return;
+    }
+    if (now - this.lastSent >= k || now - this.lastReceived >= k) {
+      this.pingSentAt = now;
+      this.sendControl(PacketType.PINGREQ, 0, now);
+    }
+  }
+
+  /** ms from `now` until tick() has something to check. */
+  nextDeadline(now: number): number {
+    if (this.state === SessionState.Connecting) return Math.max(0, this.connectStartedAt + this.connectTimeout - now);
+    if (this.state !== SessionState.Connected) return -1;
+    const k = this.connect.keepalive * 1000;
+    if (k === 0) return -1;
+    if (this.pingSentAt >= 0) return Math.max(0, this.pingSentAt + k / 2 - now);
+    const idle = Math.min(this.lastSent, this.lastReceived) + k - now;
+    return Math.max(0, idle);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Incoming packets
+
+  /** Handles the packet `reader` just completed. */
+  receive(reader: PacketReader, now: number): void {
+    const p = this.packet;
+    const status = decode(reader, p);
+    this.lastReceived = now;
+    this.pingSentAt = -1; // any packet proves the link is alive
+    this.receivedCount++;
+    if (status === -ErrorCode.PacketTooLarge && p.type === PacketType.PUBLISH && p.topicEnd > 0) {
+      this.oversizePublish(reader, now);
+      return;
+    }
+    if (status < 0) {
+      this.listener.onSessionFatal(new MQTTError(-status as ErrorCodeValue, `${packetName(reader.type)} (${reader.length} bytes) from the broker`));
+      return;
+    }
+    if (this.state === SessionState.Connecting) {
+      if (p.type !== PacketType.CONNACK) {
+        this.listener.onSessionFatal(new MQTTError(ErrorCode.ProtocolViolation, `${packetName(p.type)} before CONNACK`));
+        return;
+      }
+      this.connack(p, now);
+      return;
+    }
+    switch (p.type) {
+      case PacketType.PUBLISH: this.publishIn(p, now); break;
+      case PacketType.PUBACK: this.ackOut(p.packetId, SlotState.AwaitPuback); break;
+      case PacketType.PUBREC: this.pubrec(p.packetId, now); break;
+      case PacketType.PUBCOMP: this.ackOut(p.packetId, SlotState.AwaitPubcomp); break;
+      case PacketType.PUBREL: this.pubrel(p.packetId, now); break;
+      case PacketType.SUBACK: this.suback(p); break;
+      case PacketType.UNSUBACK: this.unsuback(p.packetId); break;
+      case PacketType.PINGRESP: break;
+      default:
+        this.listener.onSessionFatal(new MQTTError(ErrorCode.ProtocolViolation, `the broker sent ${packetName(p.type)}, which only clients send`));
+        return;
+    }
+    this.pump(now);
+  }
+
+  private connack(p: Packet, now: number): void {
+    if (p.returnCode !== 0) {
+      this.listener.onSessionFatal(new MQTTError(ErrorCode.ConnectionRefused, connackText(p.returnCode), p.returnCode));
+      return;
+    }
+    this.state = SessionState.Connected;
+    if (!p.sessionPresent) {
+      // The broker has no state for us: its QoS 2 ids are gone and subscriptions must be made again.
+      this.received2Count = 0;
+      for (let i = 0; i < this.filters.length; i++) if (this.subState[i] === SUB_ACTIVE) this.subState[i] = SUB_TO_SEND;
+    }
+    this.inflight.rewind();
+    this.listener.onSessionConnect(p.sessionPresent);
+    this.pump(now);
+  }
+
+  private publishIn(p: Packet, now: number): void {
+    const id = p.packetId;
+    if (p.qos === 2) {
+      if (this.has2(id)) { this.sendControl(PacketType.PUBREC, id, now); return; }
+      this.listener.onSessionMessage(p);
+      this.add2(id);
+      this.sendControl(PacketType.PUBREC, id, now);
+      return;
+    }
+    this.listener.onSessionMessage(p);
+    if (p.qos === 1) this.sendControl(PacketType.PUBACK, id, now);
+  }
+
+  private oversizePublish(reader: PacketReader, now: number): void {
+    const p = this.packet;
+    this.listener.onSessionError(new MQTTError(ErrorCode.PacketTooLarge,
+      `PUBLISH of ${reader.length} bytes > rxBuffer ${reader.buf.length}; dropped. Raise rxBuffer to receive it`));
+    this.dropped++;
+    // Acknowledge it anyway, or the broker would send it again forever.
+    if (p.qos === 1) this.sendControl(PacketType.PUBACK, p.packetId, now);
+    else if (p.qos === 2) {
+      if (!this.has2(p.packetId)) this.add2(p.packetId);
+      this.sendControl(PacketType.PUBREC, p.packetId, now);
+    }
+    this.pump(now);
+  }
+
+  private ackOut(id: number, expected: number): void {
+    const i = this.inflight.find(id);
+    if (i < 0 || this.inflight.states[i] !== expected) return; // late duplicate ack: nothing to do
+    this.inflight.release(i);
+    this.listener.onSessionDelivered(id);
+  }
+
+  private pubrec(id: number, now: number): void {
+    const i = this.inflight.find(id);
+    if (i >= 0 && (this.inflight.states[i] === SlotState.AwaitPubrec || this.inflight.states[i] === SlotState.AwaitPubcomp)) {
+      this.inflight.states[i] = SlotState.PubrelToSend;
+      return; // pump() sends the PUBREL in order
+    }
+    if (i < 0) this.sendControl(PacketType.PUBREL, id, now); // unknown id: release it so the broker can finish
+  }
+
+  private pubrel(id: number, now: number): void {
+    this.remove2(id);
+    this.sendControl(PacketType.PUBCOMP, id, now);
+  }
+
+  private suback(p: Packet): void {
+    for (let i = 0; i < this.filters.length; i++) {
+      if (this.subState[i] === SUB_AWAIT_ACK && this.subIds[i] === p.packetId) {
+        const granted = p.buf[p.payloadStart];
+        if (granted === 0x80) {
+          const filter = this.filters[i];
+          this.listener.onSessionSubscribe(i, granted);
+          this.removeSubscription(i);
+          this.listener.onSessionError(new MQTTError(ErrorCode.SubscribeFailed, `broker refused "${filter}" (SUBACK 0x80)`, 0x80));
+        } else {
+          this.subState[i] = SUB_ACTIVE;
+          this.listener.onSessionSubscribe(i, granted);
+        }
+        return;
+      }
+    }
+  }
+
+  private unsuback(id: number): void {
+    for (let i = 0; i < this.filters.length; i++)
+      if (this.subState[i] === UNSUB_AWAIT_ACK && this.subIds[i] === id) { this.removeSubscription(i); return; }
+  }
+
+  private has2(id: number): boolean {
+    for (let i = 0; i < this.received2Count; i++) if (this.received2[i] === id) return true;
+    return false;
+  }
+
+  private add2(id: number): void {
+    if (this.received2Count === this.received2.length) {
+      // Full: forget the oldest; only a duplicate of that one could now slip through.
+      this.received2.copyWithin(0, 1);
+      this.received2Count--;
+      this.listener.onSessionError(new MQTTError(ErrorCode.InflightFull, "more incoming QoS 2 messages pending than inflightIn; raise inflightIn"));
+    }
+    this.received2[this.received2Count++] = id;
+  }
+
+  private remove2(id: number): void {
+    for (let i = 0; i < this.received2Count; i++) {
+      if (this.received2[i] === id) {
+        this.received2.copyWithin(i, i + 1, this.received2Count);
+        this.received2Count--;
+        return;
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Commands from the application
+
+  /**
+   * Queues or sends a PUBLISH. Returns the packet id (QoS 1/2), 0 (QoS 0 accepted) or -1 (dropped because
+   * the queue is full under "drop-newest", or offline with queueQos0 false). Throws MQTTError on bad arguments.
+   */
+  publish(topic: string, payload: Uint8Array | string | number | null | undefined, qos: number, retain: boolean, now: number): number {
+    if (qos !== 0 && qos !== 1 && qos !== 2) throw new MQTTError(ErrorCode.BadArgument, `qos must be 0, 1 or 2, not ${qos}`);
+    if (qos === 0 && !this.connected && !this.queueQos0) { this.dropped++; return -1; }
+    if (qos > 0 && this.outbox.count === 0) {
+      const slot = this.inflight.free();
+      if (slot >= 0) {
+        const id = this.allocateId();
+        const n = encodePublish(this.inflight.slots[slot], 0, topic, payload, qos, retain, false, id);
+        if (n < 0) throw this.publishError(-n, topic, payload);
+        this.inflight.take(slot, id, n);
+        this.pump(now);
+        return id;
+      }
+    }
+    // QoS 0, or no slot free: encode once into tx, then send now or queue.
+    const n = encodePublish(this.tx, 0, topic, payload, qos, retain, false, qos > 0 ? 0xffff : 0);
+    if (n < 0) throw this.publishError(-n, topic, payload);
+    if (qos === 0 && this.connected && this.outbox.count === 0 && this.out!.writable() >= n) {
+      this.write(this.tx, 0, n, now);
+      return 0;
+    }
+    return this.enqueue(n, qos > 0 ? EntryKind.NeedsSlot : EntryKind.Plain, now) ? 0 : -1;
+  }
+
+  private publishError(errorCode: number, topic: string, payload: Uint8Array | string | number | null | undefined): MQTTError {
+    const code = errorCode as ErrorCodeValue;
+    if (code === ErrorCode.BadTopic) return new MQTTError(code, `"${topic}" is not a topic name (empty, wildcard or invalid UTF-8)`);
+    if (code === ErrorCode.BufferTooShort)
+      return new MQTTError(code, `PUBLISH to "${topic}" with ${payloadLength(payload)} payload bytes exceeds txBuffer ${this.tx.length}; raise txBuffer`);
+    if (typeof payload === "number") return new MQTTError(code, `payload ${payload} is not a finite number that can be written as text`);
+    return new MQTTError(code, `cannot encode PUBLISH to "${topic}"`);
+  }
+
+  /** Adds tx[0, n) to the outbox, applying the overflow policy. */
+  private enqueue(n: number, kind: number, now: number): boolean {
+    const box = this.outbox;
+    if (n + 3 > box.capacity) {
+      this.dropped++;
+      this.listener.onSessionError(new MQTTError(ErrorCode.QueueOverflow, `a ${n}-byte packet cannot fit the ${box.capacity}-byte queue; raise queue`));
+      return false;
+    }
+    if (!box.fits(n)) {
+      if (this.overflow === "drop-newest") {
+        this.dropped++;
+        this.listener.onSessionError(new MQTTError(ErrorCode.QueueOverflow, `queue full (${box.capacity} bytes): dropped the newest message`));
+        return false;
+      }
+      let lost = 0;
+      while (!box.fits(n) && box.count > 0) { box.shift(); lost++; }
+      this.dropped += lost;
+      this.listener.onSessionError(new MQTTError(ErrorCode.QueueOverflow, `queue full (${box.capacity} bytes): dropped the ${lost} oldest message(s)`));
+    }
+    box.push(this.tx, 0, n, kind);
+    this.pump(now);
+    return true;
+  }
+
+  /** Registers a subscription (sent now or on the next connect); returns its index. */
+  subscribe(filter: string, qos: number, data: unknown, now: number): number {
+    const n = filterLength(filter);
+    if (n < 0) throw new MQTTError(ErrorCode.BadTopic, `"${filter}" is not a valid topic filter`);
+    if (qos !== 0 && qos !== 1 && qos !== 2) throw new MQTTError(ErrorCode.BadArgument, `qos must be 0, 1 or 2, not ${qos}`);
+    if (n + 7 > this.tx.length) throw new MQTTError(ErrorCode.BufferTooShort, `filter "${filter}" does not fit txBuffer ${this.tx.length}`);
+    let i = this.filters.indexOf(filter);
+    if (i < 0) {
+      i = this.filters.length;
+      const bytes = new Uint8Array(n);
+      writeUtf8(bytes, 0, filter);
+      this.filters.push(filter);
+      this.filterBytes.push(bytes);
+      this.qos.push(qos);
+      this.subState.push(SUB_TO_SEND);
+      this.subIds.push(0);
+      this.subData.push(data);
+    } else {
+      this.qos[i] = qos;
+      this.subData[i] = data;
+      this.subState[i] = SUB_TO_SEND;
+    }
+    this.pump(now);
+    return i;
+  }
+
+  /** Removes a subscription; UNSUBSCRIBE goes out now or on the next connect. False if unknown. */
+  unsubscribe(filter: string, now: number): boolean {
+    const i = this.filters.indexOf(filter);
+    if (i < 0) return false;
+    if (this.subState[i] === SUB_TO_SEND && !this.connected) { this.removeSubscription(i); return true; }
+    this.subState[i] = UNSUB_TO_SEND;
+    this.pump(now);
+    return true;
+  }
+
+  private removeSubscription(i: number): void {
+    this.filters.splice(i, 1);
+    this.filterBytes.splice(i, 1);
+    this.qos.splice(i, 1);
+    this.subState.splice(i, 1);
+    this.subIds.splice(i, 1);
+    this.subData.splice(i, 1);
+  }
+
+  /** True if subscription `i` is live (not being removed) and its filter matches the packet's topic. */
+  matches(i: number, p: Packet): boolean {
+    const s = this.subState[i];
+    if (s === UNSUB_TO_SEND || s === UNSUB_AWAIT_ACK) return false;
+    const f = this.filterBytes[i];
+    return topicMatches(f, 0, f.length, p.buf, p.topicStart, p.topicEnd);
+  }
+
+  /** Sends DISCONNECT if it can (the caller closes the transport). */
+  disconnect(now: number): void {
+    if (this.state === SessionState.Connected && this.out && this.out.writable() >= 2) {
+      const n = encodeEmpty(this.tx, 0, PacketType.DISCONNECT);
+      this.write(this.tx, 0, n, now);
+    }
+  }
+
+  /** Forgets all session state (a clean start). */
+  reset(): void {
+    this.inflight.clear();
+    this.outbox.clear();
+    this.received2Count = 0;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Output
+
+  private write(src: Uint8Array, start: number, end: number, now: number): void {
+    this.out!.write(src, start, end);
+    this.lastSent = now;
+    this.sent++;
+  }
+
+  private sendControl(type: number, id: number, now: number): void {
+    if (this.controlCount === 0 && this.out && this.out.writable() >= (type === PacketType.PINGREQ ? 2 : 4)) {
+      const n = type === PacketType.PINGREQ ? encodeEmpty(this.tx, 0, type) : encodeAck(this.tx, 0, type, id);
+      this.write(this.tx, 0, n, now);
+      return;
+    }
+    if (this.controlCount === CONTROL_CAPACITY) {
+      this.listener.onSessionFatal(new MQTTError(ErrorCode.BufferTooShort, "too many acknowledgements waiting for the send window"));
+      return;
+    }
+    this.control[this.controlCount++] = (type << 16) | id;
+  }
+
+  /** Sends whatever is waiting, in order, while the window has room. Call when it may have changed. */
+  pump(now: number): void {
+    if (this.state !== SessionState.Connected || !this.out) return;
+    const out = this.out, tx = this.tx;
+    // 1. Acknowledgements and pings.
+    while (this.controlCount > 0) {
+      const c = this.control[0], type = c >>> 16;
+      const n = type === PacketType.PINGREQ ? encodeEmpty(tx, 0, type) : encodeAck(tx, 0, type, c & 0xffff);
+      if (out.writable() < n) return;
+      this.write(tx, 0, n, now);
+      this.control.copyWithin(0, 1, this.controlCount);
+      this.controlCount--;
+    }
+    // 2. In-flight messages to (re)send, oldest first; PUBRELs too.
+    const fl = this.inflight;
+    for (;;) {
+      const a = fl.oldest(SlotState.PublishToSend), b = fl.oldest(SlotState.PubrelToSend);
+      const i = a < 0 ? b : b < 0 ? a : fl.order[a] < fl.order[b] ? a : b;
+      if (i < 0) break;
+      if (i === b) {
+        if (out.writable() < 4) return;
+        const n = encodeAck(tx, 0, PacketType.PUBREL, fl.ids[i]);
+        this.write(tx, 0, n, now);
+        fl.states[i] = SlotState.AwaitPubcomp;
+      } else {
+        const n = fl.lengths[i];
+        if (out.writable() < n) return;
+        this.write(fl.slots[i], 0, n, now);
+        fl.states[i] = ((fl.slots[i][0] >> 1) & 3) === 1 ? SlotState.AwaitPuback : SlotState.AwaitPubrec;
+      }
+    }
+    // 3. Subscription changes.
+    for (let i = 0; i < this.filters.length; i++) {
+      const s = this.subState[i];
+      if (s !== SUB_TO_SEND && s !== UNSUB_TO_SEND) continue;
+      const id = this.allocateId();
+      const n = s === SUB_TO_SEND ? encodeSubscribe(tx, 0, id, this.filters[i], this.qos[i]) : encodeUnsubscribe(tx, 0, id, this.filters[i]);
+      if (out.writable() < n) return;
+      this.write(tx, 0, n, now);
+      this.subIds[i] = id;
+      this.subState[i] = s === SUB_TO_SEND ? SUB_AWAIT_ACK : UNSUB_AWAIT_ACK;
+    }
+    // 4. The outbox, strictly in order.
+    const box = this.outbox;
+    while (box.count > 0) {
+      const start = box.firstStart, n = box.firstLength;
+      if (box.firstKind === EntryKind.NeedsSlot) {
+        const slot = fl.free();
+        if (slot < 0) return;
+        const dst = fl.slots[slot], src = box.bytes;
+        for (let k = 0; k < n; k++) dst[k] = src[start + k];
+        const id = this.allocateId();
+        const at = publishIdOffset(dst);
+        dst[at] = id >> 8;
+        dst[at + 1] = id & 255;
+        fl.take(slot, id, n);
+        box.shift();
+        if (out.writable() < n) return;
+        this.write(dst, 0, n, now);
+        fl.states[slot] = ((dst[0] >> 1) & 3) === 1 ? SlotState.AwaitPuback : SlotState.AwaitPubrec;
+      } else {
+        if (out.writable() < n) return;
+        this.write(box.bytes, start, start + n, now);
+        box.shift();
+      }
+    }
+  }
+
+  /** A packet id not used by any in-flight message or pending (un)subscription. */
+  private allocateId(): number {
+    for (;;) {
+      this.nextId = this.nextId >= 65535 ? 1 : this.nextId + 1;
+      const id = this.nextId;
+      if (this.inflight.find(id) >= 0) continue;
+      if (this.subIds.indexOf(id) >= 0) continue;
+      return id;
+    }
+  }
+
+  /** Bytes waiting to go out: queued packets and unsent in-flight ones (for the app's view). */
+  get queued(): number {
+    return this.outbox.count + (this.inflight.oldest(SlotState.PublishToSend) >= 0 ? 1 : 0);
+  }
+}
+
+/** Offset of the packet id in an encoded QoS > 0 PUBLISH. */
+function publishIdOffset(b: Uint8Array): number {
+  let o = 1;
+  while (b[o] & 128) o++;
+  o++;
+  return o + 2 + ((b[o] << 8) | b[o + 1]);
+}
+
+const names = ["reserved", "CONNECT", "CONNACK", "PUBLISH", "PUBACK", "PUBREC", "PUBREL", "PUBCOMP", "SUBSCRIBE",
+  "SUBACK", "UNSUBSCRIBE", "UNSUBACK", "PINGREQ", "PINGRESP", "DISCONNECT", "reserved"];
+
+export function packetName(type: number): string {
+  return names[type & 15];
+}
+
+export function connackText(code: number): string {
+  return `CONNACK ${code}: ${connackMessages[code] ?? "unknown return code"}`;
+}
