@@ -58,7 +58,7 @@ function snapshot(p: Packet): RawOutcome {
 
 /** A ByteSource over chunks given one at a time (the shape a socket transport has). */
 class Chunks implements ByteSource {
-  private chunk = new Uint8Array(0);
+  private chunk: Uint8Array = new Uint8Array(0);
   private at = 0;
   feed(c: Uint8Array): void { this.chunk = c; this.at = 0; }
   available(): number { return this.chunk.length - this.at; }
