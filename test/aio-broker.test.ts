@@ -293,7 +293,26 @@ describe("time topics", () => {
     expect(box.messages.filter((m) => m.topic === "time/hours")).toHaveLength(1);
   });
 
-  it("ticks on the real clock and stops when closed", async () => {
+  it("cancels its tick when closed", async () => {
+    const virtual = new VirtualClock();
+    const live = new Set<unknown>();
+    const clock = {
+      now: () => virtual.now(),
+      schedule(fn: () => void, ms: number) {
+        const handle: unknown = virtual.schedule(() => { live.delete(handle); fn(); }, ms);
+        live.add(handle);
+        return handle;
+      },
+      cancel(handle: unknown) { live.delete(handle); virtual.cancel(handle); },
+    };
+    const b = await start({ clock });
+    virtual.advance(3000);
+    expect(live.size).toBe(1);
+    await b.close();
+    expect(live.size).toBe(0);
+  });
+
+  it("ticks on the real clock", async () => {
     await start({ timeIntervalMs: 50 });
     const device = await connect();
     const box = inbox(device);
@@ -335,6 +354,32 @@ describe("groups", () => {
     await device.publishAsync("alice/groups/g1", JSON.stringify({ feeds: { a: 1, b: 2, c: 3 } }), { qos: 1 });
     expect(broker!.feeds("alice").map((f) => f.key)).toEqual(["g1.a", "g1.b"]);
     expect(broker!.counters.throttled).toBe(1);
+  });
+});
+
+describe("server side", () => {
+  it("publishes a client's will through the same rules", async () => {
+    await start();
+    const watcher = await connect();
+    const box = inbox(watcher);
+    await watcher.subscribeAsync("alice/feeds/status");
+    const device = await connect("alice", USERS.alice, { will: { topic: "alice/feeds/status", payload: Buffer.from("offline"), qos: 0, retain: true } });
+    device.stream.destroy();
+    expect((await box.next(on("alice/feeds/status"))).text).toBe("offline");
+    expect(broker!.feed("alice", "status")!.last!.value).toBe("offline");
+  });
+
+  it("writes a value as the dashboard would, reaching feed and group subscribers", async () => {
+    await start();
+    const device = await connect();
+    const box = inbox(device);
+    await device.subscribeAsync(["alice/f/lamp", "alice/g/room"]);
+    const point = broker!.write("alice", "lamp", "ON");
+    broker!.write("alice", "room.fan", { value: "2", lat: 1 });
+    expect(point.value).toBe("ON");
+    expect((await box.next(on("alice/f/lamp"))).text).toBe("ON");
+    expect(JSON.parse((await box.next(on("alice/g/room"))).text)).toEqual({ feeds: { fan: "2" }, location: { lat: 1 } });
+    expect(() => broker!.write("alice", "Bad Key", "1")).toThrow(/invalid feed key/);
   });
 });
 

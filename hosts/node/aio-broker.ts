@@ -25,12 +25,12 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from "aedes";
 import { realClock, type Clock } from "./clock.ts";
-import { checkSubscription, isGroupKey, parseTopic, resourceTopic, splitFeedKey, type Format, type ResourceTopic } from "./aio/topics.ts";
+import { checkSubscription, isFeedKey, isGroupKey, parseTopic, resourceTopic, splitFeedKey, type Format, type ResourceTopic } from "./aio/topics.ts";
 import { parseFeedPayload, parseGroupPayload, renderFeed, renderGroup, type DataValue, type Location } from "./aio/values.ts";
 import { FeedStore, type FeedRecord, type StoredPoint } from "./aio/store.ts";
 import { Limits } from "./aio/limits.ts";
 
-export type { FeedRecord, StoredPoint };
+export type { DataValue, FeedRecord, StoredPoint };
 
 export interface AioBrokerOptions {
   /** TCP port; 0 (default) picks a free one. */
@@ -107,6 +107,11 @@ export interface AioBroker {
   feeds(user: string): FeedRecord[];
   /** Writes a table of the user's feed history (to stdout unless `write` is given) and returns it. */
   printHistory(user: string, write?: (text: string) => void): string;
+  /**
+   * Stores a value and sends it to the feed's subscribers as the dashboard or HTTP API would: no topic
+   * or rate checks. `key` may be group-qualified (`group.feed`).
+   */
+  write(user: string, key: string, value: string | DataValue): StoredPoint;
   /** Adds a user (or changes their key) while running. */
   addUser(user: string, key: string): void;
   /** Subscribes to an event; returns a function that unsubscribes. */
@@ -294,10 +299,18 @@ export async function startAioBroker(options: AioBrokerOptions): Promise<AioBrok
       violation(user);
     }
 
+    storePoints(user, accepted, t.kind === "group" ? groupLocation : points[0].value, qos, client.id);
+    park();
+  };
+
+  /** Stores accepted points and sends them on their feed topics, and once per group on the group topics. */
+  function storePoints(user: string, accepted: Array<{ key: string; value: DataValue }>, loc: Location, qos: 0 | 1, clientId: string): StoredPoint[] {
     const at = wallNow();
+    const stored: StoredPoint[] = [];
     const byGroup = new Map<string, Array<{ feed: string; value: string }>>();
     for (const p of accepted) {
       const point = store.add(user, p.key, p.value, at);
+      stored.push(point);
       counters.stored++;
       deliverFeed(user, p.key, point, qos);
       const { group, feed } = splitFeedKey(p.key);
@@ -305,14 +318,11 @@ export async function startAioBroker(options: AioBrokerOptions): Promise<AioBrok
         if (!byGroup.has(group)) byGroup.set(group, []);
         byGroup.get(group)!.push({ feed, value: point.value });
       }
-      emit("publish", { user, key: p.key, point, clientId: client.id });
+      emit("publish", { user, key: p.key, point, clientId });
     }
-    for (const [group, values] of byGroup) {
-      const loc = t.kind === "group" ? groupLocation : points[0].value;
-      deliverGroup(user, group, values, { lat: loc.lat, lon: loc.lon, ele: loc.ele }, qos);
-    }
-    park();
-  };
+    for (const [group, values] of byGroup) deliverGroup(user, group, values, { lat: loc.lat, lon: loc.lon, ele: loc.ele }, qos);
+    return stored;
+  }
 
   const authorizeSubscribe = (client: Client, sub: Subscription, done: (e: Error | null, s?: Subscription | null) => void) => {
     const user = userOf.get(client);
@@ -401,6 +411,11 @@ export async function startAioBroker(options: AioBrokerOptions): Promise<AioBrok
       const text = store.table(user);
       write(text);
       return text;
+    },
+    write(user, key, value) {
+      if (!isFeedKey(key)) throw new Error(`invalid feed key ${JSON.stringify(key)}`);
+      const data = typeof value === "string" ? { value } : value;
+      return storePoints(user, [{ key, value: data }], data, 0, "(server)")[0];
     },
     addUser(user, key) { keys.set(user, key); },
     on(event, fn) {
