@@ -6,6 +6,8 @@ import { currentDevice, type Device } from "../device.ts";
 class TimerInstance {
   handle: unknown = undefined;
   repeat = 0;
+  /** When the timer is meant to fire; repeats advance it by the interval so they do not drift (like modTimer). */
+  due = 0;
   cleared = false;
   /** schedule() without intervals: waits, not cleared, until scheduled again. */
   parked = false;
@@ -14,7 +16,13 @@ class TimerInstance {
   arm(initial: number): void {
     this.disarm();
     this.parked = false;
+    this.due = this.device.clock.now() + initial;
     this.handle = this.device.clock.schedule(() => this.fire(), initial);
+  }
+
+  private rearm(interval: number): void {
+    this.due += interval;
+    this.handle = this.device.clock.schedule(() => this.fire(), Math.max(0, this.due - this.device.clock.now()));
   }
 
   disarm(): void {
@@ -27,9 +35,13 @@ class TimerInstance {
     if (this.cleared) return;
     // Re-arm before the callback so a schedule() inside it wins over the repeat.
     const repeat = this.repeat;
-    if (repeat > 0) this.arm(repeat);
+    if (repeat > 0) this.rearm(repeat);
     this.device.run(() => this.callback.call(globalThis, this));
-    if (this.repeat === 0 && this.handle === undefined && !this.parked) this.cleared = true;
+    // Moddable clears a timer whose repeat interval is 0 when its callback returns, even one it rescheduled.
+    if (this.repeat === 0 && !this.parked && !this.cleared) {
+      this.cleared = true;
+      this.disarm();
+    }
   }
 }
 
@@ -65,8 +77,9 @@ export default class Timer {
   }
 
   static clear(id: any): void {
-    if (id === undefined || id === null) return;
-    const t = check(id);
+    // Like modTimer: anything that is not a live timer (undefined, null, other values) is ignored.
+    if (!(id instanceof TimerInstance)) return;
+    const t = id;
     t.cleared = true;
     t.disarm();
   }
