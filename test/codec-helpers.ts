@@ -1,0 +1,276 @@
+// Shared by the codec tests and the bench: one neutral "fields" shape for packets, converters to and
+// from mqtt-packet (the independent oracle) and from our decoded Packet, and stream feeders for PacketReader.
+import mqttPacket from "mqtt-packet";
+import type { IConnectPacket, IPublishPacket, Packet as MqttPacket } from "mqtt-packet";
+import {
+  decode, encodeAck, encodeConnack, encodeConnect, encodeEmpty, encodePublish, encodeSuback, encodeSubscribe,
+  encodeUnsubscribe, Packet, PacketReader, PacketType, ReadStatus, type ByteSource, type ConnectOptions,
+} from "../src/mqtt/codec.ts";
+
+/** A packet as plain data, close to mqtt-packet's objects; byte fields are number[] so deep equality works. */
+export type Fields =
+  | { cmd: "connect"; clientId: string; keepalive: number; clean: boolean; username?: string; password?: number[];
+      will?: { topic: string; payload: number[]; qos: 0 | 1 | 2; retain: boolean } }
+  | { cmd: "connack"; sessionPresent: boolean; returnCode: number }
+  | { cmd: "publish"; topic: string; payload: number[]; qos: 0 | 1 | 2; retain: boolean; dup: boolean; messageId?: number }
+  | { cmd: "puback" | "pubrec" | "pubrel" | "pubcomp" | "unsuback"; messageId: number }
+  | { cmd: "subscribe"; messageId: number; subscriptions: { topic: string; qos: 0 | 1 | 2 }[] }
+  | { cmd: "suback"; messageId: number; granted: number[] }
+  | { cmd: "unsubscribe"; messageId: number; unsubscriptions: string[] }
+  | { cmd: "pingreq" | "pingresp" | "disconnect" };
+
+const ackTypes = { puback: PacketType.PUBACK, pubrec: PacketType.PUBREC, pubrel: PacketType.PUBREL, pubcomp: PacketType.PUBCOMP, unsuback: PacketType.UNSUBACK } as const;
+const emptyTypes = { pingreq: PacketType.PINGREQ, pingresp: PacketType.PINGRESP, disconnect: PacketType.DISCONNECT } as const;
+const cmdOfType = ["", "connect", "connack", "publish", "puback", "pubrec", "pubrel", "pubcomp", "subscribe", "suback",
+  "unsubscribe", "unsuback", "pingreq", "pingresp", "disconnect"] as const;
+
+/** Encodes `f` with our codec into `buf` at `o`; returns the end offset or a negative ErrorCode. */
+export function encodeOurs(buf: Uint8Array, o: number, f: Fields): number {
+  switch (f.cmd) {
+    case "connect": {
+      const c: ConnectOptions = { clientId: f.clientId, keepalive: f.keepalive, cleanSession: f.clean };
+      if (f.username !== undefined) c.username = f.username;
+      if (f.password !== undefined) c.password = Uint8Array.from(f.password);
+      if (f.will) c.will = { topic: f.will.topic, payload: Uint8Array.from(f.will.payload), qos: f.will.qos, retain: f.will.retain };
+      return encodeConnect(buf, o, c);
+    }
+    case "connack": return encodeConnack(buf, o, f.sessionPresent, f.returnCode);
+    case "publish":
+      return encodePublish(buf, o, f.topic, Uint8Array.from(f.payload), f.qos, f.retain, f.dup, f.messageId ?? 0);
+    case "puback": case "pubrec": case "pubrel": case "pubcomp": case "unsuback":
+      return encodeAck(buf, o, ackTypes[f.cmd], f.messageId);
+    case "subscribe":
+      if (f.subscriptions.length !== 1) throw new Error("our encoder writes one filter per SUBSCRIBE");
+      return encodeSubscribe(buf, o, f.messageId, f.subscriptions[0].topic, f.subscriptions[0].qos);
+    case "suback": return encodeSuback(buf, o, f.messageId, f.granted, f.granted.length);
+    case "unsubscribe":
+      if (f.unsubscriptions.length !== 1) throw new Error("our encoder writes one filter per UNSUBSCRIBE");
+      return encodeUnsubscribe(buf, o, f.messageId, f.unsubscriptions[0]);
+    case "pingreq": case "pingresp": case "disconnect":
+      return encodeEmpty(buf, o, emptyTypes[f.cmd]);
+  }
+}
+
+/** Our encoding of `f` as a fresh array (throws on an encoder error so a test shows it). */
+export function ours(f: Fields): Uint8Array {
+  const buf = new Uint8Array(70000 + (f.cmd === "publish" ? f.payload.length : 0));
+  const end = encodeOurs(buf, 0, f);
+  if (end < 0) throw new Error(`our encoder refused ${f.cmd}: error ${-end}`);
+  return buf.slice(0, end);
+}
+
+/** The same packet as an mqtt-packet object (MQTT 3.1.1). */
+export function toMqttPacket(f: Fields): MqttPacket {
+  switch (f.cmd) {
+    case "connect": {
+      const p: IConnectPacket = { cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clientId: f.clientId, keepalive: f.keepalive, clean: f.clean };
+      if (f.username !== undefined) p.username = f.username;
+      if (f.password !== undefined) p.password = Buffer.from(f.password);
+      if (f.will) p.will = { topic: f.will.topic, payload: Buffer.from(f.will.payload), qos: f.will.qos, retain: f.will.retain };
+      return p;
+    }
+    case "publish": {
+      const p: IPublishPacket = { cmd: "publish", topic: f.topic, payload: Buffer.from(f.payload), qos: f.qos, retain: f.retain, dup: f.dup };
+      if (f.messageId !== undefined) p.messageId = f.messageId;
+      return p;
+    }
+    case "suback": return { cmd: "suback", messageId: f.messageId, granted: [...f.granted] };
+    case "subscribe": return { cmd: "subscribe", messageId: f.messageId, subscriptions: f.subscriptions.map((s) => ({ ...s })) };
+    case "unsubscribe": return { cmd: "unsubscribe", messageId: f.messageId, unsubscriptions: [...f.unsubscriptions] };
+    default: return { ...f } as MqttPacket;
+  }
+}
+
+/** mqtt-packet's encoding of `f`. */
+export function theirs(f: Fields): Uint8Array {
+  return new Uint8Array(mqttPacket.generate(toMqttPacket(f)));
+}
+
+const bytes = (b: Uint8Array | null | undefined): number[] => (b ? Array.from(b) : []);
+
+/** mqtt-packet's parsed object reduced to Fields (drops its bookkeeping like `length`). */
+export function fromMqttPacket(p: MqttPacket): Fields {
+  switch (p.cmd) {
+    case "connect": {
+      const f: Fields = { cmd: "connect", clientId: p.clientId, keepalive: p.keepalive ?? 0, clean: p.clean ?? false };
+      if (p.username !== undefined) f.username = p.username;
+      if (p.password !== undefined) f.password = bytes(p.password);
+      if (p.will) f.will = { topic: p.will.topic, payload: bytes(p.will.payload as Buffer), qos: p.will.qos ?? 0, retain: p.will.retain ?? false };
+      return f;
+    }
+    case "connack": return { cmd: "connack", sessionPresent: p.sessionPresent, returnCode: p.returnCode ?? -1 };
+    case "publish": {
+      const f: Fields = { cmd: "publish", topic: p.topic, payload: bytes(p.payload as Buffer), qos: p.qos, retain: p.retain, dup: p.dup };
+      if (p.qos > 0) f.messageId = p.messageId;
+      return f;
+    }
+    case "puback": case "pubrec": case "pubrel": case "pubcomp": case "unsuback":
+      return { cmd: p.cmd, messageId: p.messageId ?? -1 };
+    case "subscribe": return { cmd: "subscribe", messageId: p.messageId ?? -1, subscriptions: p.subscriptions.map((s) => ({ topic: s.topic, qos: s.qos })) };
+    case "suback": return { cmd: "suback", messageId: p.messageId ?? -1, granted: p.granted as number[] };
+    case "unsubscribe": return { cmd: "unsubscribe", messageId: p.messageId ?? -1, unsubscriptions: p.unsubscriptions };
+    case "pingreq": case "pingresp": case "disconnect": return { cmd: p.cmd };
+    default: throw new Error(`unexpected ${p.cmd}`);
+  }
+}
+
+/** Every packet mqtt-packet finds in `data` (throws on its parse errors). */
+export function parseWithMqttPacket(data: Uint8Array): Fields[] {
+  const out: Fields[] = [];
+  const parser = mqttPacket.parser({ protocolVersion: 4 });
+  let error: unknown;
+  parser.on("packet", (p) => out.push(fromMqttPacket(p)));
+  parser.on("error", (e) => { error = e; });
+  parser.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  if (error) throw error;
+  return out;
+}
+
+const strict = new TextDecoder("utf-8", { fatal: true });
+const text = (b: Uint8Array, s: number, e: number): string => strict.decode(b.subarray(s, e));
+
+/** Walks the entries of a decoded SUBSCRIBE (filter + QoS byte) or UNSUBSCRIBE (filter) in payload order. */
+export function filterEntries(p: Packet): { topic: string; qos: number }[] {
+  const b = p.buf, out: { topic: string; qos: number }[] = [];
+  let o = p.payloadStart;
+  while (o < p.payloadEnd) {
+    const n = (b[o] << 8) | b[o + 1];
+    const topic = text(b, o + 2, o + 2 + n);
+    o += 2 + n;
+    if (p.type === PacketType.SUBSCRIBE) out.push({ topic, qos: b[o++] });
+    else out.push({ topic, qos: -1 });
+  }
+  return out;
+}
+
+/** Our decoded Packet as Fields (strings decoded with a fatal TextDecoder, not with our own readUtf8). */
+export function fromOurPacket(p: Packet): Fields {
+  const b = p.buf;
+  const cmd = cmdOfType[p.type];
+  switch (cmd) {
+    case "connect": {
+      const clean = (p.connectFlags & 2) !== 0;
+      const f: Fields = { cmd, clientId: text(b, p.clientIdStart, p.clientIdEnd), keepalive: p.keepalive, clean };
+      if (p.usernameStart >= 0) f.username = text(b, p.usernameStart, p.usernameEnd);
+      if (p.passwordStart >= 0) f.password = Array.from(b.subarray(p.passwordStart, p.passwordEnd));
+      if (p.connectFlags & 4) {
+        f.will = {
+          topic: text(b, p.willTopicStart, p.willTopicEnd), payload: Array.from(b.subarray(p.willPayloadStart, p.willPayloadEnd)),
+          qos: ((p.connectFlags >> 3) & 3) as 0 | 1 | 2, retain: (p.connectFlags & 0x20) !== 0,
+        };
+      }
+      return f;
+    }
+    case "connack": return { cmd, sessionPresent: p.sessionPresent, returnCode: p.returnCode };
+    case "publish": {
+      const f: Fields = { cmd, topic: text(b, p.topicStart, p.topicEnd), payload: Array.from(b.subarray(p.payloadStart, p.payloadEnd)),
+        qos: p.qos as 0 | 1 | 2, retain: p.retain, dup: p.dup };
+      if (p.qos > 0) f.messageId = p.packetId;
+      return f;
+    }
+    case "puback": case "pubrec": case "pubrel": case "pubcomp": case "unsuback": return { cmd, messageId: p.packetId };
+    case "subscribe": return { cmd, messageId: p.packetId, subscriptions: filterEntries(p).map((e) => ({ topic: e.topic, qos: e.qos as 0 | 1 | 2 })) };
+    case "suback": return { cmd, messageId: p.packetId, granted: Array.from(b.subarray(p.payloadStart, p.payloadEnd)) };
+    case "unsubscribe": return { cmd, messageId: p.packetId, unsubscriptions: filterEntries(p).map((e) => e.topic) };
+    case "pingreq": case "pingresp": case "disconnect": return { cmd };
+    default: throw new Error(`no fields for type ${p.type}`);
+  }
+}
+
+/** What came out of a stream: a decoded packet (as Fields), or an error code from the reader or decode. */
+export type Outcome = { fields: Fields } | { error: number; type: number };
+
+/** Splits `data` at the given cut points (sorted, deduplicated, clamped) into chunks. */
+export function chunk(data: Uint8Array, cuts: number[]): Uint8Array[] {
+  const points = [...new Set(cuts.map((c) => Math.max(0, Math.min(data.length, c))))].sort((a, b) => a - b);
+  const out: Uint8Array[] = [];
+  let prev = 0;
+  for (const c of points) { if (c > prev) out.push(data.subarray(prev, c)); prev = c; }
+  if (prev < data.length) out.push(data.subarray(prev));
+  return out;
+}
+
+/**
+ * Feeds chunks to `reader.push` and decodes every completed packet. After an error the reader is reset and
+ * reading goes on (the client would close the connection instead; here we want to see everything).
+ */
+export function pushChunks(reader: PacketReader, chunks: Uint8Array[], onOutcome: (o: Outcome, p: Packet) => void, p = new Packet()): void {
+  for (const c of chunks) {
+    let i = 0;
+    while (i < c.length) {
+      const s = reader.push(c, i, c.length);
+      if (reader.consumed < 0 || reader.consumed > c.length - i) throw new Error(`push consumed ${reader.consumed} of ${c.length - i}`);
+      i += reader.consumed;
+      if (s === ReadStatus.Complete) emit(reader, p, onOutcome);
+      else if (s < 0) { onOutcome({ error: s, type: reader.type }, p); reader.reset(); }
+      else if (i !== c.length) throw new Error("push returned NeedMore before the end of its input");
+    }
+  }
+}
+
+function emit(reader: PacketReader, p: Packet, onOutcome: (o: Outcome, p: Packet) => void): void {
+  const r = decode(reader, p);
+  onOutcome(r === 0 ? { fields: fromOurPacket(p) } : { error: r, type: reader.type }, p);
+}
+
+/** A ByteSource over chunks that arrive one at a time; it throws if anyone reads past what is available. */
+export class ChunkSource implements ByteSource {
+  private chunks: Uint8Array[] = [];
+  private offset = 0;
+  /** Total bytes handed out. */
+  delivered = 0;
+  feed(c: Uint8Array): void { if (c.length) this.chunks.push(c); }
+  available(): number {
+    let n = 0 - this.offset;
+    for (const c of this.chunks) n += c.length;
+    return n;
+  }
+  readByte(): number {
+    const c = this.chunks[0];
+    if (!c) throw new Error("readByte with nothing available");
+    const b = c[this.offset++];
+    this.advance();
+    this.delivered++;
+    return b;
+  }
+  readInto(dst: Uint8Array, offset: number, max: number): number {
+    if (max <= 0) throw new Error(`readInto asked for ${max} bytes`);
+    if (offset < 0 || offset + Math.min(max, this.available()) > dst.length) throw new Error(`readInto would write past dst (${offset}+${max} > ${dst.length})`);
+    let n = 0;
+    while (n < max && this.chunks.length) {
+      const c = this.chunks[0];
+      const take = Math.min(max - n, c.length - this.offset);
+      for (let k = 0; k < take; k++) dst[offset + n + k] = c[this.offset + k];
+      this.offset += take;
+      n += take;
+      this.advance();
+    }
+    this.delivered += n;
+    return n;
+  }
+  private advance(): void {
+    if (this.chunks.length && this.offset === this.chunks[0].length) { this.chunks.shift(); this.offset = 0; }
+  }
+}
+
+/** Like pushChunks, through `reader.pull` and a ChunkSource that receives the chunks one by one. */
+export function pullChunks(reader: PacketReader, chunks: Uint8Array[], onOutcome: (o: Outcome, p: Packet) => void, p = new Packet()): void {
+  const src = new ChunkSource();
+  for (const c of chunks) {
+    src.feed(c);
+    while (src.available() > 0) {
+      const s = reader.pull(src);
+      if (s === ReadStatus.Complete) emit(reader, p, onOutcome);
+      else if (s < 0) { onOutcome({ error: s, type: reader.type }, p); reader.reset(); }
+      else if (src.available() !== 0) throw new Error("pull returned NeedMore with bytes still available");
+    }
+  }
+}
+
+/** All outcomes of one byte stream through push (or pull) with a reader of `capacity`. */
+export function decodeStream(chunks: Uint8Array[], capacity: number, mode: "push" | "pull"): Outcome[] {
+  const out: Outcome[] = [];
+  const reader = new PacketReader(capacity);
+  (mode === "push" ? pushChunks : pullChunks)(reader, chunks, (o) => out.push(o));
+  return out;
+}
