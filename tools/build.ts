@@ -1,0 +1,112 @@
+// `xsmq build`: type-check src/, then build the firmware with the Moddable SDK's mcconfig from
+// manifest.json, passing Wi-Fi and broker settings as Moddable `config` (like `mcconfig ssid=...`).
+import { spawn } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { basename, join } from "node:path";
+import { parseArgs } from "node:util";
+import { CliError } from "./cli-error.ts";
+import { buildDir, repoRoot, writeBuildRecord, type RecordedImage } from "./firmware.ts";
+import { findMcconfig, findSdk, findToolchain, moddablePlatform, type Platform } from "./moddable.ts";
+
+export const help = `usage: xsmq build [--platform esp8266|esp32|lin] [--release] [--ssid S] [--password P]
+                  [--broker HOST] [--broker-port N] [--username U] [--key K] [--skip-typecheck]
+
+Type-checks src/ with tsc, then builds the firmware with the Moddable SDK (mcconfig, from manifest.json).
+Needs $MODDABLE (the SDK) and, for esp8266/esp32, that platform's toolchain: \`xsmq doctor\` checks both.
+
+  --platform P      esp8266 (default), esp32, or lin (the Moddable simulator)
+  --release         a release build (default: debug, which talks to xsbug)
+  --ssid, --password               Wi-Fi network the board joins
+  --broker, --broker-port          MQTT broker (default io.adafruit.com:1883)
+  --username, --key                broker credentials (Adafruit IO user name and key)
+  --skip-typecheck  do not run tsc first (mcconfig type-checks again anyway)
+
+Settings reach the firmware as Moddable config (import config from "mc/config"), as strings.
+Output goes to build/moddable (or $XSMQ_BUILD_DIR); \`xsmq flash\` finds the images there.`;
+
+/** CLI option -> Moddable config key. */
+const configOptions = { ssid: "ssid", password: "password", broker: "broker", "broker-port": "port", username: "username", key: "key" } as const;
+
+function spawnInherit(command: string, args: string[], cwd: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, stdio: "inherit" });
+    child.on("error", reject);
+    child.on("close", (code) => resolve(code ?? 1));
+  });
+}
+
+async function typecheck(): Promise<void> {
+  const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+  console.log("Type-checking src/ (tsc -p tsconfig.src.json)...");
+  const code = await spawnInherit(process.execPath, [tsc, "-p", "tsconfig.src.json"], repoRoot);
+  if (code !== 0) throw new CliError("src/ has type errors (listed above)", "Fix them and build again; mcconfig would reject them too.");
+}
+
+/** mcconfig's arguments: make, platform, debug unless release, build only, our output dir, then config. */
+export function mcconfigArgs(target: Platform, release: boolean, outDir: string, config: Record<string, string>): string[] {
+  return ["-m", "-p", moddablePlatform[target], ...(release ? [] : ["-d"]), "-t", "build", "-o", outDir,
+    ...Object.entries(config).map(([k, v]) => `${k}=${v}`)];
+}
+
+/** The images Moddable's makefiles flash, with the offsets they use, that exist after a build. */
+export function builtImages(target: Platform, binDir: string, env = process.env): RecordedImage[] {
+  const candidates: RecordedImage[] = [];
+  if (target === "esp8266") {
+    const sdk = env.ESPRESSIF_SDK_ROOT ?? join(env.ESP_BASE ?? "", "ESP8266_RTOS_SDK");
+    const firmware = join(sdk, "components", "esp8266", "firmware");
+    candidates.push({ address: 0x0, path: join(firmware, "boot_v1.7.bin") }, { address: 0x1000, path: join(binDir, "main.bin") },
+      { address: 0x3fc000, path: join(firmware, "esp_init_data_default.bin") });
+  } else if (target === "esp32") {
+    candidates.push({ address: 0x1000, path: join(binDir, "bootloader.bin") }, { address: 0x8000, path: join(binDir, "partition-table.bin") },
+      { address: 0x10000, path: join(binDir, "xs_esp32.bin") });
+  }
+  return candidates.filter((c) => existsSync(c.path) && statSync(c.path).isFile());
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      platform: { type: "string", default: "esp8266" },
+      release: { type: "boolean", default: false },
+      ssid: { type: "string" }, password: { type: "string" },
+      broker: { type: "string" }, "broker-port": { type: "string" },
+      username: { type: "string" }, key: { type: "string" },
+      "skip-typecheck": { type: "boolean", default: false },
+    },
+  });
+  const target = values.platform as Platform;
+  if (!(target in moddablePlatform)) throw new CliError(`unknown platform "${values.platform}"`, "Use --platform esp8266, esp32 or lin.", 2);
+  if (values["broker-port"] !== undefined && !/^\d+$/.test(values["broker-port"])) throw new CliError(`bad --broker-port ${values["broker-port"]}`, "Give a port number such as 1883.", 2);
+
+  if (!values["skip-typecheck"]) await typecheck();
+
+  const sdk = findSdk();
+  if (!sdk.ok) throw new CliError(`cannot build firmware: missing ${sdk.what}`, sdk.fix);
+  const mcconfig = findMcconfig(sdk.path);
+  if (!mcconfig.ok) throw new CliError(`cannot build firmware: missing ${mcconfig.what}`, mcconfig.fix);
+  const toolchain = findToolchain(target);
+  if (!toolchain.ok) throw new CliError(`cannot build for ${target}: missing ${toolchain.what}`, toolchain.fix);
+
+  const config: Record<string, string> = {};
+  for (const [option, key] of Object.entries(configOptions)) {
+    const value = values[option as keyof typeof configOptions];
+    if (value !== undefined) config[key] = value;
+  }
+  const outDir = join(buildDir(), "moddable");
+  const args = mcconfigArgs(target, values.release, outDir, config);
+  const shown = args.map((a) => (/^(password|key)=/.test(a) ? a.replace(/=.*/, "=***") : a));
+  console.log(`Building for ${target}: mcconfig ${shown.join(" ")}`);
+  const code = await spawnInherit(mcconfig.path, args, repoRoot);
+  if (code !== 0) throw new CliError(`mcconfig failed (exit code ${code}); its output is above`);
+
+  const binDir = join(outDir, "bin", moddablePlatform[target], values.release ? "release" : "debug", basename(repoRoot));
+  const images = builtImages(target, binDir);
+  writeBuildRecord({ platform: target, images });
+  if (target === "lin") console.log(`Built the simulator app in ${binDir}`);
+  else if (images.length === 0) console.log(`Build finished, but no firmware image was found in ${binDir}.`);
+  else for (const image of images) console.log(`  0x${image.address.toString(16).padStart(6, "0")}  ${image.path}`);
+  if (target !== "lin") console.log("Flash it with: xsmq flash --port /dev/ttyUSB0");
+  return 0;
+}
