@@ -2,8 +2,9 @@
 // topic, auth, rate-limit and QoS rules, and an in-memory feed history; used by tests and `npm start`.
 //
 // Behaviour mirrored from Adafruit IO's MQTT documentation (restated, not quoted):
-// - username = IO user, password = IO key; anything else gets CONNACK 5 "not authorized" (aedes'
-//   default refusal code, and the one IO clients report for a wrong key; 4 would mean malformed data).
+// - username = IO user, password = IO key; anything else gets CONNACK 5 "not authorized". IO's docs do
+//   not name the code; 5 is what DESIGN.md specifies and aedes' default refusal (3.1.1's 4 means
+//   "malformed user name or password"). IO's own 6/7 (throttled/banned connect) are not emulated.
 // - Topics: `{user}/feeds/{key}` and `{user}/f/{key}`, each with optional `/json` or `/csv`; groups
 //   `{user}/groups/{key}` and `{user}/g/{key}` (JSON by default, or `/json`, `/csv`); `{user}/errors`,
 //   `{user}/throttle` and `time/seconds|millis|ISO-8601|hours` can only be subscribed to. Keys are
@@ -22,6 +23,8 @@
 //   `{user}/errors` as `CLIENT_ID IP ACTION TOPIC rejected, reason`. 10 violations (rejections or
 //   throttled points) within a minute ban the user: 30 s, times the number of bans in the last hour,
 //   at most an hour; announced on `{user}/errors`, and every publish/subscribe is refused meanwhile.
+// - `restart()` behaves like a broker restart without persistence: history stays, MQTT sessions
+//   (subscriptions, queued QoS 1 messages) are lost, so clients must resubscribe.
 import { createServer, type Server, type Socket } from "node:net";
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from "aedes";
 import { realClock, type Clock } from "./clock.ts";
