@@ -46,7 +46,9 @@ export class Mosquitto {
     const port = options.port ?? (await freePort());
     const dir = mkdtempSync(join(tmpdir(), "xsmq-mosq-"));
     const lines = [`listener ${port} 127.0.0.1`, `persistence ${options.persistence ? "true" : "false"}`, `persistence_location ${dir}/`,
-      "log_dest stderr", "log_type error", "log_type warning", "max_queued_messages 10000", "autosave_interval 0"];
+      "log_dest stderr",
+      // Started as root, mosquitto would switch to its own user and lose access to our temp files.
+      ...(process.getuid?.() === 0 ? ["user root"] : []), "log_type error", "log_type warning", "max_queued_messages 10000", "autosave_interval 0"];
     if (options.users) {
       const pw = join(dir, "passwd");
       writeFileSync(pw, Object.entries(options.users).map(([u, p]) => `${u}:${p}`).join("\n") + "\n", { mode: 0o600 });
