@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Net from "net";
+import WiFi from "wifi";
 import WiFiManager, { type WiFiManagerOptions } from "../src/wifi/manager.ts";
 import { loadAccessPoints, saveAccessPoint } from "../src/wifi/credentials.ts";
 import { simulate, type Sim } from "./wifi-fixture.ts";
@@ -265,6 +266,34 @@ describe("WiFiManager", () => {
     expect(link.length).toBe(l);
     expect(sim.air.get("home")!.stations.size).toBe(0);
     expect(sim.device.radio.state).toBe("idle"); // nobody reconnected it
+  });
+
+  it("adopts a link the platform already made to one of its APs, and still recovers it", () => {
+    const sim = simulate([{ ssid: "home" }]);
+    sim.run(() => WiFi.connect({ ssid: "home" }));
+    sim.advance(3000);
+    const ip = sim.run(() => Net.get("IP"));
+    expect(ip).toBeDefined();
+    const { manager, log } = manage(sim, { accessPoints: [{ ssid: "other" }, { ssid: "home" }] });
+    sim.advance(1);
+    expect(log()).toEqual([`connected(${ip},home,-50)`]);
+    expect(manager.linkUp).toBe(true);
+    sim.air.drop("home");
+    sim.advance(10000);
+    expect(log().map((s) => s.split("(")[0])).toEqual(["connected", "lost", "connecting", "connected"]);
+    expect(log()[2]).toBe("connecting(1,home)"); // the AP that worked goes first
+    manager.close();
+  });
+
+  it("leaves a link to an AP it does not know; that disconnect is not taken for its own attempt", () => {
+    const sim = simulate([{ ssid: "neighbour" }, { ssid: "home" }]);
+    sim.run(() => WiFi.connect({ ssid: "neighbour" }));
+    sim.advance(3000);
+    const { manager, log } = manage(sim, { accessPoints: [{ ssid: "home" }] });
+    sim.advance(5000);
+    expect(log().map((s) => s.replace(/connected\(.*/, "connected"))).toEqual(["connecting(0,home)", "connected"]);
+    expect(sim.run(() => Net.get("SSID"))).toBe("home");
+    manager.close();
   });
 
   it("rejects an empty access point list", () => {

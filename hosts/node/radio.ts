@@ -50,7 +50,8 @@ export class Radio {
   /** Begins connecting to `config` (dropping any current association first, as WiFi.connect does). */
   connect(config: StationConfig): void {
     this.disconnect();
-    this.mode = Mode.station;
+    this.mode = Mode.station; // the ESP8266 port leaves soft-AP mode here
+    this.softAP = undefined;
     this.config = config;
     this.state = "associating";
     const ap = this.air?.find(config.ssid, config.bssid);

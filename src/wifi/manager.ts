@@ -44,6 +44,7 @@ const stepRound = 1;
 const stepNext = 2;
 const stepTimeout = 3;
 const stepScanTimeout = 4;
+const stepAdopt = 5;
 
 const unseen = -1000;
 /** Repeat interval for every schedule of our one timer: Moddable drops a timer whose repeat is 0 once its callback
@@ -115,7 +116,15 @@ export default class WiFiManager implements Link {
     this.#wifi ??= new WiFi(undefined, (message, value) => this.#event(message, value));
     this.#rounds = 0;
     this.#backoff.reset();
-    // Leave whatever the station was doing (e.g. the platform's own setup connect) before the first round.
+    // Already online with one of our APs (e.g. Moddable's setup/network connected before main): adopt that link.
+    const ssid = Net.get("IP") === undefined ? undefined : Net.get("SSID");
+    for (let i = 0; i < this.accessPoints.length; i++) {
+      if (this.accessPoints[i].ssid === ssid) {
+        this.#current = i;
+        return this.#wait(stepAdopt, 0);
+      }
+    }
+    // Otherwise leave whatever the station was doing before the first round.
     WiFi.disconnect();
     this.#wait(stepRound, this.#settle);
   }
@@ -174,6 +183,10 @@ export default class WiFiManager implements Link {
     else if (step === stepNext) this.#tryNext();
     else if (step === stepTimeout && this.#state === "connecting") this.#failed("timeout");
     else if (step === stepScanTimeout && this.#state === "scanning") this.#orderAndTry();
+    else if (step === stepAdopt) {
+      if (Net.get("IP") !== undefined) this.#connected();
+      else this.#beginRound();
+    }
   }
 
   #wait(step: number, ms: number): void {
