@@ -112,7 +112,9 @@ export default class WiFiManager implements Link {
   start(): void {
     if (this.#state === "closed") throw new Error("WiFiManager: closed");
     if (this.#state !== "idle" && this.#state !== "stopped") return;
-    if (!(WiFi.mode & WiFi.Mode.station)) WiFi.mode = WiFi.Mode.station;
+    // Station mode is needed to scan; compare values (ESP32's Mode.off is -5, which has the station bit set).
+    const mode = WiFi.mode;
+    if (mode !== WiFi.Mode.station && mode !== (WiFi.Mode.station | WiFi.Mode.accessPoint)) WiFi.mode = WiFi.Mode.station;
     this.#wifi ??= new WiFi(undefined, (message, value) => this.#event(message, value));
     this.#rounds = 0;
     this.#backoff.reset();
