@@ -1,6 +1,9 @@
 // Runs a bundled entry inside the real XS engine and serves its host modules from Node: timers on Node
 // timers, sockets on real net.Sockets, `trace` collected; plus heap measurements and an ESP8266 slot budget.
 import { connect, type Socket as NetSocket } from "node:net";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { bundleForXS, type BundleOptions } from "./bundle.ts";
 import { Delivery, Request, frame, headerSize, idOf, opOf, readU32, u32 } from "./protocol.ts";
 import { XSError, XSWorker, type Meter } from "./worker.ts";
@@ -13,6 +16,8 @@ export const esp8266 = {
   initialHeapSlots: 512,
   initialChunkBytes: 1536,
   stackSlots: 256,
+  /** Slots an application may keep alive: half the heap (16 KB), the rest left to chunks and the runtime. */
+  appSlotBudget: 1024,
 } as const;
 
 export interface XSHostOptions extends BundleOptions {
@@ -97,6 +102,22 @@ export class XSHost {
   async liveSlots(): Promise<number> {
     const { meter } = await this.crank(this.worker.deliver(frame(Delivery.Collect, 0)), false);
     return meter.currentHeapCount;
+  }
+
+  /**
+   * Live heap in bytes (slots and chunks, 64-bit layout), from the size of a machine snapshot, which XS writes
+   * after a GC. Unlike `liveSlots` it also sees strings, array storage and buffers (chunks).
+   */
+  async liveBytes(): Promise<number> {
+    const dir = mkdtempSync(join(tmpdir(), "xsmq-snap-"));
+    try {
+      return await this.worker.snapshot(join(dir, "heap.xss"));
+    } catch (e) {
+      this.failWith(e as Error);
+      throw e;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 
   /** Evaluates a script in XS's global scope (e.g. to probe a built-in). Throws what XS throws. */

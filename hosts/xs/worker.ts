@@ -188,6 +188,15 @@ export class XSWorker {
     return this.crank(netstring("?", bytes));
   }
 
+  /**
+   * Writes a snapshot of the whole machine to `path` and returns its size in bytes. XS collects garbage
+   * first, so the size is the live heap (chunks and slots, in this 64-bit worker's layout) plus fixed parts.
+   */
+  async snapshot(path: string): Promise<number> {
+    const { reply } = await this.crank(netstring("w", path));
+    return Number(Buffer.from(reply).toString("utf8"));
+  }
+
   /** Ends the worker: asks it to quit, kills it if it does not within `timeoutMs`. */
   async close(timeoutMs = 2000): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) {
