@@ -607,9 +607,12 @@ export function decode(r: PacketReader, p: Packet): number {
 }
 
 function decodeConnect(b: Uint8Array, len: number, p: Packet): number {
-  // "MQTT" level 4 (3.1.1) or "MQIsdp" level 3 (3.1)
+  // "MQTT" (3.1.1) or "MQIsdp" (3.1); the level is left to the caller, which answers CONNACK 1 (MQTT-3.1.2-2)
   let o = stringField(b, 0, len, true);
   if (o < 0 || o + 4 > len) return -ErrorCode.MalformedPacket;
+  const mqtt = o === 6 && b[2] === 0x4d && b[3] === 0x51 && b[4] === 0x54 && b[5] === 0x54;
+  const mqisdp = o === 8 && b[2] === 0x4d && b[3] === 0x51 && b[4] === 0x49 && b[5] === 0x73 && b[6] === 0x64 && b[7] === 0x70;
+  if (!mqtt && !mqisdp) return -ErrorCode.MalformedPacket; // MQTT-3.1.2-1
   p.protocolLevel = b[o];
   p.connectFlags = b[o + 1];
   p.keepalive = u16(b, o + 2);
