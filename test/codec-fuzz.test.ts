@@ -56,7 +56,7 @@ function validPacket(rng: Rng): Buffer {
       ...(rng.int(2) ? { username: "user", password: bytes(rng, rng.int(20)) } : {}),
       ...(rng.int(2) ? { will: { topic: topic(rng), payload: bytes(rng, rng.int(30)), qos, retain: rng.int(2) === 1 } } : {}) },
     { cmd: "connack", sessionPresent: false, returnCode: rng.int(6) },
-    { cmd: rng.pick(["puback", "pubrec", "pubrel", "pubcomp", "unsuback"] as const), messageId: id },
+    { cmd: rng.pick(["puback", "pubrec", "pubrel", "pubcomp", "unsuback"] as const), messageId: id } as MqttPacket,
     { cmd: "subscribe", messageId: id, subscriptions: Array.from({ length: 1 + rng.int(3) }, () => ({ topic: filter(rng), qos: rng.int(3) as 0 | 1 | 2 })) },
     { cmd: "suback", messageId: id, granted: Array.from({ length: 1 + rng.int(5) }, () => rng.pick([0, 1, 2, 128])) },
     { cmd: "unsubscribe", messageId: id, unsubscriptions: Array.from({ length: 1 + rng.int(3) }, () => filter(rng)) },
