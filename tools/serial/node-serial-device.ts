@@ -70,6 +70,8 @@ export class NodeSerialDevice {
       else this.pending.push(bytes);
     });
     port.on("error", () => {});
+    // The port went away (unplugged, or closed): end the readable so readers see the end.
+    port.on("close", () => { try { this.controller?.close(); } catch { /* already ended */ } this.controller = null; });
     this.port = port;
   }
 

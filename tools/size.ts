@@ -1,0 +1,74 @@
+// `xsmq size`: how many bytes each src/ module and the whole bundle take once minified (what XS
+// compiles to byte code is roughly proportional), and the size of the last firmware image built.
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { parseArgs } from "node:util";
+import { build } from "esbuild";
+import { readBuildRecord, repoRoot } from "./firmware.ts";
+
+export const help = `usage: xsmq size [--json]
+
+Bytes of each src/ module (source, and minified by esbuild), of the app bundle (app/main with
+everything it imports, minified; XS modules such as "socket" are external), and of the firmware
+image from the last \`xsmq build\`, when there is one.
+
+  --json   print the numbers as JSON`;
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).sort().flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sourceFiles(path);
+    return name.endsWith(".ts") && !name.endsWith(".d.ts") ? [path] : [];
+  });
+}
+
+async function minifiedBytes(options: { entry?: string; stdin?: string; bundle: boolean }): Promise<number> {
+  const result = await build({
+    ...(options.entry ? { entryPoints: [options.entry] } : { stdin: { contents: options.stdin!, resolveDir: join(repoRoot, "src"), loader: "ts" } }),
+    bundle: options.bundle, minify: true, write: false, format: "esm", target: "es2022", platform: "neutral",
+    packages: "external", logLevel: "silent",
+  });
+  return result.outputFiles.reduce((sum, f) => sum + f.contents.length, 0);
+}
+
+export interface SizeReport {
+  modules: { module: string; source: number; minified: number }[];
+  totalMinified: number;
+  bundle: { entry: string; minified: number };
+  firmware?: { path: string; bytes: number }[];
+}
+
+export async function measure(): Promise<SizeReport> {
+  const src = join(repoRoot, "src");
+  const files = sourceFiles(src);
+  const modules = await Promise.all(files.map(async (file) => ({
+    module: relative(src, file).replace(/\.ts$/, ""),
+    source: statSync(file).size,
+    minified: await minifiedBytes({ entry: file, bundle: false }),
+  })));
+  const main = join(src, "app", "main.ts");
+  const bundle = existsSync(main)
+    ? { entry: "app/main", minified: await minifiedBytes({ entry: main, bundle: true }) }
+    : { entry: "all of src/", minified: await minifiedBytes({ stdin: modules.map((m, i) => `export * as m${i} from "./${m.module}";`).join("\n"), bundle: true }) };
+  const record = readBuildRecord();
+  const firmware = record?.images.filter((i) => existsSync(i.path)).map((i) => ({ path: i.path, bytes: statSync(i.path).size }));
+  return { modules, totalMinified: modules.reduce((s, m) => s + m.minified, 0), bundle, firmware: firmware?.length ? firmware : undefined };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { json: { type: "boolean", default: false } } });
+  const report = await measure();
+  if (values.json) {
+    console.log(JSON.stringify(report, null, 2));
+    return 0;
+  }
+  const width = Math.max(24, ...report.modules.map((m) => m.module.length));
+  const row = (name: string, source: string, min: string) => `${name.padEnd(width)}  ${source.padStart(8)}  ${min.padStart(8)}`;
+  console.log(row("module", "source", "minified"));
+  for (const m of report.modules) console.log(row(m.module, String(m.source), String(m.minified)));
+  console.log(row("total (modules)", String(report.modules.reduce((s, m) => s + m.source, 0)), String(report.totalMinified)));
+  console.log(row(`bundle: ${report.bundle.entry}`, "", String(report.bundle.minified)));
+  if (report.firmware) for (const f of report.firmware) console.log(`firmware image: ${f.path}  ${f.bytes} bytes`);
+  else console.log("firmware image: none yet (xsmq build)");
+  return 0;
+}
