@@ -219,7 +219,7 @@ export class MQTTClient implements SessionListener, TransportListener {
         return;
       }
     }
-    if (this.transportOpen) this.reschedule();
+    // No reschedule here: traffic only moves keepalive deadlines later; an early wake-up just re-arms.
   }
 
   onTransportWritable(): void {
