@@ -309,6 +309,15 @@ describe("PacketReader", () => {
     expect(decodeStream([pk], remaining - 1, "push")).toEqual([{ error: -ErrorCode.PacketTooLarge, type: 3 }]);
   });
 
+  it("an rxBuffer smaller than a 2-byte body gives PacketTooLarge, not fields read past the buffer", () => {
+    for (const pk of [[0x20, 0x02, 0x00, 0x00], [0x40, 0x02, 0x00, 0x01], [0x62, 0x02, 0x00, 0x01], [0xb0, 0x02, 0x00, 0x01]]) {
+      for (const capacity of [0, 1]) {
+        const out = decodeStream([Uint8Array.from(pk)], capacity, "push");
+        expect(out, `${Buffer.from(pk).toString("hex")} into ${capacity}`).toEqual([{ error: -ErrorCode.PacketTooLarge, type: pk[0] >> 4 }]);
+      }
+    }
+  });
+
   it("reports a 5-byte remaining length as MalformedLength, in push and pull", () => {
     const bad = Uint8Array.of(0x30, 0x80, 0x80, 0x80, 0x80, 0x01);
     expect(decodeStream([bad], 64, "push")[0]).toEqual({ error: -ErrorCode.MalformedLength, type: 3 });

@@ -533,7 +533,9 @@ export function decode(r: PacketReader, p: Packet): number {
       if (r.truncated) return -ErrorCode.PacketTooLarge;
       return decodeConnect(b, len, p);
     case PacketType.CONNACK:
-      if (flags !== 0 || len !== 2 || (b[0] & 0xfe) !== 0) return -ErrorCode.MalformedPacket;
+      if (flags !== 0 || len !== 2) return -ErrorCode.MalformedPacket;
+      if (r.truncated) return -ErrorCode.PacketTooLarge; // rxBuffer < 2: the body is not all there
+      if ((b[0] & 0xfe) !== 0) return -ErrorCode.MalformedPacket;
       p.sessionPresent = (b[0] & 1) === 1;
       p.returnCode = b[1];
       if (p.returnCode > 5 || (p.returnCode !== 0 && p.sessionPresent)) return -ErrorCode.MalformedPacket;
@@ -566,6 +568,7 @@ export function decode(r: PacketReader, p: Packet): number {
     case PacketType.PUBACK: case PacketType.PUBREC: case PacketType.PUBCOMP: case PacketType.UNSUBACK:
     case PacketType.PUBREL:
       if (flags !== (type === PacketType.PUBREL ? 2 : 0) || len !== 2) return -ErrorCode.MalformedPacket;
+      if (r.truncated) return -ErrorCode.PacketTooLarge;
       p.packetId = u16(b, 0);
       return p.packetId === 0 ? -ErrorCode.MalformedPacket : 0;
     case PacketType.SUBSCRIBE: case PacketType.UNSUBSCRIBE: {
