@@ -1,0 +1,256 @@
+// The pure protocol state machine, driven packet by packet: what it writes for each input, with a
+// window we control. mqtt-packet (an independent implementation) generates the broker's packets and
+// parses ours.
+import { describe, expect, it } from "vitest";
+import mqttPacket from "mqtt-packet";
+import { Session, type SessionListener, type Output } from "../src/mqtt/session";
+import { PacketReader, PacketType } from "../src/mqtt/codec";
+import { ErrorCode, type MQTTError } from "../src/mqtt/errors";
+
+class Wire implements Output {
+  window = 1 << 20;
+  packets: any[] = [];
+  private parser = mqttPacket.parser({ protocolVersion: 4 });
+  constructor() { this.parser.on("packet", (p: any) => this.packets.push(p)); this.parser.on("error", (e: Error) => { throw e; }); }
+  writable(): number { return this.window; }
+  write(src: Uint8Array, start: number, end: number): void {
+    if (end - start > this.window) throw new Error("wrote past the window");
+    this.window -= end - start;
+    this.parser.parse(Buffer.from(src.slice(start, end)));
+  }
+  take(): any[] { const p = this.packets; this.packets = []; return p; }
+}
+
+class Events implements SessionListener {
+  connected: boolean[] = []; messages: string[] = []; delivered: number[] = []; subacks: number[] = [];
+  errors: MQTTError[] = []; fatals: MQTTError[] = [];
+  onSessionConnect(p: boolean) { this.connected.push(p); }
+  onSessionMessage(p: any) { this.messages.push(Buffer.from(p.buf.slice(p.payloadStart, p.payloadEnd)).toString()); }
+  onSessionDelivered(id: number) { this.delivered.push(id); }
+  onSessionSubscribe(_i: number, g: number) { this.subacks.push(g); }
+  onSessionError(e: MQTTError) { this.errors.push(e); }
+  onSessionFatal(e: MQTTError) { this.fatals.push(e); }
+}
+
+function setup(options: Partial<ConstructorParameters<typeof Session>[0]> = {}) {
+  const events = new Events();
+  const session = new Session({ clientId: "unit", keepalive: 10, txBuffer: 256, inflight: 4, queue: 256, ...options }, events);
+  const wire = new Wire();
+  const reader = new PacketReader(512);
+  let now = 0;
+  const deliver = (packet: object) => {
+    const bytes = mqttPacket.generate(packet as any);
+    let off = 0;
+    while (off < bytes.length) {
+      const s = reader.push(bytes, off, bytes.length);
+      off += reader.consumed;
+      if (s === 1) session.receive(reader, now);
+      else if (s < 0) throw new Error(`reader ${s}`);
+    }
+  };
+  const connect = (sessionPresent = false) => {
+    session.begin(wire, now);
+    expect(wire.take().map((p) => p.cmd)).toEqual(["connect"]);
+    deliver({ cmd: "connack", returnCode: 0, sessionPresent });
+  };
+  return { session, events, wire, deliver, connect, at: (t: number) => { now = t; } };
+}
+
+describe("Session", () => {
+  it("sends CONNECT with the options and reports CONNACK", () => {
+    const { session, wire, events, deliver } = setup({ username: "u", password: "p", cleanSession: false, will: { topic: "w", payload: "gone", qos: 1, retain: true } });
+    session.begin(wire, 0);
+    const [c] = wire.take();
+    expect(c).toMatchObject({ cmd: "connect", clientId: "unit", keepalive: 10, clean: false, username: "u", protocolVersion: 4 });
+    expect(c.will).toMatchObject({ topic: "w", qos: 1, retain: true });
+    expect(Buffer.from(c.will.payload).toString()).toBe("gone");
+    deliver({ cmd: "connack", returnCode: 0, sessionPresent: true });
+    expect(events.connected).toEqual([true]);
+    expect(session.connected).toBe(true);
+  });
+
+  it("treats anything but CONNACK first as a protocol violation", () => {
+    const { session, wire, events, deliver } = setup();
+    session.begin(wire, 0);
+    deliver({ cmd: "pingresp" });
+    expect(events.fatals.map((e) => e.code)).toEqual([ErrorCode.ProtocolViolation]);
+  });
+
+  it("closes on packets only clients send", () => {
+    const { events, deliver, connect } = setup();
+    connect();
+    deliver({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "a", qos: 0 }] });
+    expect(events.fatals[0].code).toBe(ErrorCode.ProtocolViolation);
+    expect(events.fatals[0].message).toMatch(/SUBSCRIBE/);
+  });
+
+  it("resends unacknowledged QoS 1 and 2 publishes with DUP and their ids after a reconnect, PUBREL for PUBREC'd ones", () => {
+    const { session, wire, events, deliver, connect } = setup({ cleanSession: false });
+    connect();
+    const a = session.publish("t/a", "one", 1, false, 0);
+    const b = session.publish("t/b", "two", 2, false, 0);
+    const c = session.publish("t/c", "three", 2, false, 0);
+    expect(wire.take().map((p) => [p.cmd, p.messageId, p.dup])).toEqual([["publish", a, false], ["publish", b, false], ["publish", c, false]]);
+    deliver({ cmd: "pubrec", messageId: c });
+    expect(wire.take().map((p) => [p.cmd, p.messageId])).toEqual([["pubrel", c]]);
+    session.end();
+    connect(true);
+    expect(wire.take().map((p) => [p.cmd, p.messageId, p.dup ?? false])).toEqual([["publish", a, true], ["publish", b, true], ["pubrel", c, false]]);
+    deliver({ cmd: "puback", messageId: a });
+    deliver({ cmd: "pubrec", messageId: b });
+    expect(wire.take().map((p) => [p.cmd, p.messageId])).toEqual([["pubrel", b]]);
+    deliver({ cmd: "pubcomp", messageId: b });
+    deliver({ cmd: "pubcomp", messageId: c });
+    expect(events.delivered).toEqual([a, b, c]);
+    expect(session.inflight.count).toBe(0);
+  });
+
+  it("delivers an incoming QoS 2 message once even when the broker sends it again before PUBREL", () => {
+    const { events, wire, deliver, connect } = setup();
+    connect();
+    const msg = { cmd: "publish", topic: "in", payload: Buffer.from("x"), qos: 2, messageId: 7, retain: false, dup: false };
+    deliver(msg);
+    deliver({ ...msg, dup: true });
+    deliver({ cmd: "pubrel", messageId: 7 });
+    expect(events.messages).toEqual(["x"]);
+    expect(wire.take().map((p) => [p.cmd, p.messageId])).toEqual([["pubrec", 7], ["pubrec", 7], ["pubcomp", 7]]);
+    deliver(msg); // a new message that reuses id 7 after the exchange ended is delivered
+    expect(events.messages).toEqual(["x", "x"]);
+  });
+
+  it("acknowledges QoS 1 after delivering it", () => {
+    const { events, wire, deliver, connect } = setup();
+    connect();
+    deliver({ cmd: "publish", topic: "in", payload: Buffer.from("y"), qos: 1, messageId: 9, retain: false, dup: false });
+    expect(events.messages).toEqual(["y"]);
+    expect(wire.take().map((p) => [p.cmd, p.messageId])).toEqual([["puback", 9]]);
+  });
+
+  it("queues while offline and sends in order on connect; QoS 1 beyond the in-flight slots waits for a slot", () => {
+    const { session, wire, deliver, connect } = setup({ inflight: 1 });
+    session.publish("q", "first", 0, false, 0);
+    expect(session.publish("q", "second", 1, false, 0)).toBe(0); // queued: its packet id comes with a slot
+    session.publish("q", "third", 1, false, 0);
+    session.publish("q", "fourth", 0, false, 0);
+    expect(session.outbox.count).toBe(4); // "second" queued behind "first" to keep the order
+    connect();
+    // in order: "first" goes, "second" takes the only slot, "third" must wait for it and "fourth" waits behind "third"
+    const sent = wire.take();
+    expect(sent.map((p) => Buffer.from(p.payload).toString())).toEqual(["first", "second"]);
+    expect(sent[1].messageId).toBeGreaterThan(0);
+    deliver({ cmd: "puback", messageId: sent[1].messageId });
+    expect(wire.take().map((p) => Buffer.from(p.payload).toString())).toEqual(["third", "fourth"]);
+  });
+
+  it("holds packets while the TCP window is full and sends them when it opens", () => {
+    const { session, wire, connect } = setup();
+    connect();
+    wire.window = 10;
+    session.publish("w", "0123456789", 0, false, 0);
+    session.publish("w", "abc", 0, false, 0);
+    expect(wire.take()).toEqual([]);
+    wire.window = 1000;
+    session.pump(0);
+    expect(wire.take().map((p) => Buffer.from(p.payload).toString())).toEqual(["0123456789", "abc"]);
+  });
+
+  it("drop-oldest keeps the newest messages and reports how many it dropped", () => {
+    const { session, events, wire, connect } = setup({ queue: 40 });
+    for (let i = 0; i < 6; i++) session.publish("o", `m${i}`, 0, false, 0); // 7-byte packets + 3-byte entry header: 4 fit
+    expect(events.errors.length).toBeGreaterThan(0);
+    expect(events.errors.every((e) => e.code === ErrorCode.QueueOverflow)).toBe(true);
+    connect();
+    const got = wire.take().map((p) => Buffer.from(p.payload).toString());
+    expect(got).toEqual(["m2", "m3", "m4", "m5"]);
+    expect(session.dropped).toBe(2);
+  });
+
+  it("drop-newest refuses new messages with -1 and keeps the old ones", () => {
+    const { session, wire, connect } = setup({ queue: 40, overflow: "drop-newest" });
+    const results = [0, 1, 2, 3, 4].map((i) => session.publish("o", `m${i}`, 0, false, 0));
+    expect(results).toEqual([0, 0, 0, 0, -1]);
+    connect();
+    expect(wire.take().map((p) => Buffer.from(p.payload).toString())).toEqual(["m0", "m1", "m2", "m3"]);
+  });
+
+  it("subscribes on connect, resubscribes when the broker lost the session, and reports SUBACK 0x80", () => {
+    const { session, wire, events, deliver, connect } = setup();
+    session.subscribe("a/+", 1, undefined, 0);
+    session.subscribe("b/#", 2, undefined, 0);
+    connect();
+    const subs = wire.take();
+    expect(subs.map((p) => p.subscriptions[0])).toEqual([{ topic: "a/+", qos: 1 }, { topic: "b/#", qos: 2 }]);
+    deliver({ cmd: "suback", messageId: subs[0].messageId, granted: [1] });
+    deliver({ cmd: "suback", messageId: subs[1].messageId, granted: [0x80] });
+    expect(events.subacks).toEqual([1, 0x80]);
+    expect(events.errors.map((e) => e.code)).toEqual([ErrorCode.SubscribeFailed]);
+    expect(session.filters).toEqual(["a/+"]);
+    session.end();
+    connect(true);
+    expect(wire.take()).toEqual([]); // session kept: nothing to resend
+    session.end();
+    connect(false);
+    expect(wire.take().map((p) => p.subscriptions[0].topic)).toEqual(["a/+"]);
+  });
+
+  it("pings when idle and declares the link dead half a keepalive after an unanswered ping", () => {
+    const { session, wire, events, deliver, connect, at } = setup({ keepalive: 10 });
+    connect();
+    expect(session.nextDeadline(0)).toBe(10_000);
+    at(10_000); session.tick(10_000);
+    expect(wire.take().map((p) => p.cmd)).toEqual(["pingreq"]);
+    deliver({ cmd: "pingresp" });
+    at(20_000); session.tick(20_000);
+    expect(wire.take().map((p) => p.cmd)).toEqual(["pingreq"]);
+    expect(session.nextDeadline(20_000)).toBe(5_000);
+    session.tick(24_999);
+    expect(events.fatals).toEqual([]);
+    session.tick(25_000);
+    expect(events.fatals.map((e) => e.code)).toEqual([ErrorCode.PingTimeout]);
+  });
+
+  it("pings when nothing arrives even while it keeps publishing (QoS 0 gets no answers)", () => {
+    const { session, wire, connect } = setup({ keepalive: 10 });
+    connect();
+    for (let t = 1000; t <= 10_000; t += 1000) session.publish("p", t, 0, false, t);
+    wire.take();
+    session.tick(10_000);
+    expect(wire.take().map((p) => p.cmd)).toEqual(["pingreq"]);
+  });
+
+  it("gives up on a missing CONNACK after connectTimeout", () => {
+    const { session, wire, events } = setup({ connectTimeout: 3000 });
+    session.begin(wire, 0);
+    expect(session.nextDeadline(0)).toBe(3000);
+    session.tick(2999);
+    expect(events.fatals).toEqual([]);
+    session.tick(3000);
+    expect(events.fatals.map((e) => e.code)).toEqual([ErrorCode.ConnectTimeout]);
+  });
+
+  it("never reuses a packet id that is still in flight, across the 65535 wrap", () => {
+    const { session, wire, deliver, connect } = setup({ inflight: 3 });
+    connect();
+    const held = session.publish("x", "held", 1, false, 0);
+    const seen = new Set<number>();
+    for (let i = 0; i < 70_000; i++) {
+      const id = session.publish("x", "", 1, false, 0);
+      expect(id).not.toBe(held);
+      seen.add(id);
+      deliver({ cmd: "puback", messageId: id });
+      wire.take();
+    }
+    expect(seen.has(65535)).toBe(true);
+    expect(seen.has(0)).toBe(false);
+  });
+
+  it("rejects bad options with clear errors", () => {
+    const events = new Events();
+    expect(() => new Session({ clientId: "", cleanSession: false }, events)).toThrow(/needs a clientId/);
+    expect(() => new Session({ clientId: "x", keepalive: 70000 }, events)).toThrow(/keepalive/);
+    expect(() => new Session({ clientId: "x", txBuffer: 8 }, events)).toThrow(/txBuffer/);
+    expect(() => new Session({ clientId: "x", overflow: "drop-all" as any }, events)).toThrow(/overflow/);
+    expect(() => new Session({ clientId: "x", will: { topic: "a/#" } }, events)).toThrow(/CONNECT options/);
+    expect(PacketType.CONNECT).toBe(1);
+  });
+});
