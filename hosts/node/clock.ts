@@ -13,7 +13,8 @@ const origin = performance.now();
 
 export const realClock: Clock = {
   now: () => Math.floor(performance.now() - origin),
-  schedule: (fn, ms) => setTimeout(fn, Math.max(0, ms)),
+  // Node turns delays above 2^31-1 ms into 1 ms; a repeat of 0x7fffffff after a slightly early fire gets there.
+  schedule: (fn, ms) => setTimeout(fn, Math.min(0x7fffffff, Math.max(0, ms))),
   cancel: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 

@@ -1,0 +1,74 @@
+// Delivery latency of feed readings: each device's publish (seen by the publish tap) is matched with its
+// arrival where it is observed (the local broker storing it, or a monitoring subscriber), by feed key and value.
+// Matching is per device and in order; a value not found among the oldest pending ones is a duplicate.
+
+const MAX_PENDING = 512;   // per device: older unmatched readings are counted as lost
+const SEARCH = 16;         // how far into the pending list an arrival may match (QoS 1 keeps order; resends may not)
+const SAMPLES = 1 << 17;   // latency samples kept (the most recent)
+
+interface Pending { key: string; value: string; at: number }
+
+export class DeliveryTracker {
+  /** Readings seen leaving devices. */
+  sent = 0;
+  /** Readings matched on arrival. */
+  arrived = 0;
+  /** Arrivals that matched nothing pending (QoS 1 duplicates, or readings published before tracking began). */
+  unmatched = 0;
+  /** Readings given up on: skipped over by a later arrival, or pushed out of a full pending list. */
+  skipped = 0;
+  private readonly pending = new Map<number, Pending[]>();
+  /** Feed keys devices publish to: arrivals on other feeds (the dashboard's onoff, say) are not readings. */
+  private readonly keys = new Set<string>();
+  private readonly samples = new Float64Array(SAMPLES);
+  private count = 0;
+
+  published(device: number, key: string, value: string, at: number): void {
+    let list = this.pending.get(device);
+    if (!list) this.pending.set(device, list = []);
+    list.push({ key, value, at });
+    this.keys.add(key);
+    this.sent++;
+    if (list.length > MAX_PENDING) { list.shift(); this.skipped++; }
+  }
+
+  /** Returns the latency in ms, or -1 if nothing matched. */
+  arrivedAt(device: number, key: string, value: string, at: number): number {
+    if (!this.keys.has(key)) return -1;
+    const list = this.pending.get(device);
+    const n = list ? Math.min(list.length, SEARCH) : 0;
+    for (let i = 0; i < n; i++) {
+      const p = list![i];
+      if (p.key !== key || p.value !== value) continue;
+      list!.splice(0, i + 1);
+      this.skipped += i;
+      this.arrived++;
+      const ms = at - p.at;
+      this.samples[this.count++ % SAMPLES] = ms;
+      return ms;
+    }
+    this.unmatched++;
+    return -1;
+  }
+
+  /** Readings published and not (yet) seen arriving. */
+  get inFlight(): number {
+    let n = 0;
+    for (const list of this.pending.values()) n += list.length;
+    return n;
+  }
+
+  /** Latency percentile (0..100) over the kept samples, in ms; undefined before the first arrival. */
+  percentile(p: number): number | undefined {
+    const n = Math.min(this.count, SAMPLES);
+    if (n === 0) return undefined;
+    const sorted = this.samples.slice(0, n).sort();
+    return sorted[Math.min(n - 1, Math.max(0, Math.ceil((p / 100) * n) - 1))];
+  }
+}
+
+/** The feed key of a plain feed topic `{user}/feeds/{key}` (or `/f/`), with the user; undefined otherwise. */
+export function feedOf(topic: string): { user: string; key: string } | undefined {
+  const m = /^([^/]+)\/(?:feeds|f)\/([^/]+)$/.exec(topic);
+  return m ? { user: m[1], key: m[2] } : undefined;
+}

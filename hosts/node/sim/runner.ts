@@ -1,0 +1,368 @@
+// Runs simulated boards executing the example app against a broker (the local Adafruit IO emulator, or an
+// external one), with fault injection, a "dashboard", delivery tracking and summaries. Used by `xsmq sim`,
+// the tests and bench/fleet.bench.ts. Keep per-device host state small: fleets of thousands run in one process.
+import { randomBytes } from "node:crypto";
+import { Device } from "../device.ts";
+import { Airwaves, type VirtualAccessPoint } from "../airwaves.ts";
+import { startAioBroker, type AioBroker } from "../aio-broker.ts";
+import type { App, AppStatus } from "../../../src/app/status.ts";
+import { loadApp } from "./app-entry.ts";
+import { tapPublishes } from "./publish-tap.ts";
+import { DeliveryTracker, feedOf } from "./latency.ts";
+import { Monitor } from "./monitor.ts";
+import { RateMeter } from "./fleet.ts";
+
+export interface SimulationOptions {
+  /** Number of simulated boards (default 1). */
+  devices?: number;
+  /** `mqtt://host:port` of a real broker; default: start the local Adafruit IO emulator. */
+  broker?: string;
+  /** IO user name (default: "xsmq-demo" for one device, one user per device "xsmq-0001"... for a fleet). */
+  username?: string;
+  /** IO key (password); default: generated for the local broker. */
+  key?: string;
+  /** ms between readings (default 3000). */
+  interval?: number;
+  ssid?: string;
+  password?: string;
+  /** TCP stack limits to simulate (default "esp8266": 2 x 1460-byte send window, 1460-byte reads). */
+  board?: "esp8266" | "esp32" | "host";
+  /** Added one-way network latency in ms (default 0). */
+  latencyMs?: number;
+  /** Devices start evenly over this many ms (default: 10 ms per device, at most 20 s). */
+  startWindowMs?: number;
+  /** Trace lines kept per device (default 12). */
+  traceLines?: number;
+  /** Every complete trace line of every device. */
+  onTrace?: (device: SimDevice, line: string) => void;
+  /** The firmware entry (default: src/app/main.ts, or the stand-in while it is missing). */
+  main?: () => App;
+  /** Local broker: data points per user per minute (default: what the interval needs, at least Adafruit IO's free 30). */
+  rateLimitPerMinute?: number;
+}
+
+export interface SimDevice {
+  readonly index: number;
+  readonly device: Device;
+  readonly username: string;
+  readonly clientId: string;
+  /** Set once the app started (devices start staggered). */
+  app: App | undefined;
+  /** Why the app failed to start, if it did. */
+  startError: string | undefined;
+  /** The last trace lines, oldest first. */
+  readonly trace: string[];
+}
+
+export interface Summary {
+  devices: number;
+  started: number;
+  wifiConnected: number;
+  connected: number;
+  /** Readings the app handed to its client. */
+  published: number;
+  /** QoS 1 readings acknowledged by the broker. */
+  delivered: number;
+  /** Messages the apps received on their subscriptions. */
+  received: number;
+  reconnects: number;
+  errors: number;
+  queued: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Readings seen arriving at the broker (local) or at the monitoring subscriber (external); undefined: not tracked. */
+  arrived: number | undefined;
+  /** Readings published but not seen arriving yet (in flight, or lost). */
+  unconfirmed: number | undefined;
+  latencyP50Ms: number | undefined;
+  latencyP99Ms: number | undefined;
+  /** Readings arriving per second over the last few seconds (published per second when not tracked). */
+  messagesPerSecond: number;
+  elapsedS: number;
+}
+
+export interface Faults {
+  /** Wi-Fi gone for `forMs`: the access point disappears (all devices), or one device's station is dropped. */
+  dropWifi(forMs?: number, index?: number): void;
+  /** TCP reset of every connection (of all devices, or one). */
+  killConnections(index?: number): void;
+  /** Silently swallow all traffic (true) or let it flow again (false). */
+  blackhole(on: boolean, index?: number): void;
+  /** One-way latency added to every packet. */
+  setLatency(ms: number, index?: number): void;
+  /** TCP send window in bytes (the ESP8266's is 2 x 1460). */
+  setSendWindow(bytes: number, index?: number): void;
+  /** Largest chunk per socket read (partial reads). */
+  setReadChunk(bytes: number, index?: number): void;
+  /** Restarts the local broker (clients are dropped, sessions lost), down for `downMs`. */
+  restartBroker(downMs?: number): Promise<void>;
+}
+
+export interface Dashboard {
+  readonly onoff: string;
+  readonly slider: number;
+  toggleOnoff(): string;
+  moveSlider(delta: number): number;
+  /** Writes a value to a feed of every simulated user, as the Adafruit IO web UI would. */
+  write(key: string, value: string): void;
+}
+
+export interface Simulation {
+  readonly devices: SimDevice[];
+  readonly air: Airwaves;
+  readonly accessPoint: VirtualAccessPoint;
+  /** The local broker, when no external one was given. */
+  readonly broker: AioBroker | undefined;
+  readonly brokerUrl: string;
+  /** Where the firmware came from: "src/app/main.ts" or the stand-in. */
+  readonly appSource: string;
+  readonly tracker: DeliveryTracker | undefined;
+  readonly faults: Faults;
+  readonly dashboard: Dashboard;
+  /** Resolves when every device has started its app. */
+  readonly ready: Promise<void>;
+  statusOf(index: number): AppStatus | undefined;
+  summary(): Summary;
+  /** Stops every app, the monitor and the local broker. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export async function startSimulation(options: SimulationOptions = {}): Promise<Simulation> {
+  const count = Math.max(1, Math.floor(options.devices ?? 1));
+  const interval = options.interval ?? 3000;
+  const ssid = options.ssid ?? "xsmq-sim";
+  const password = options.password ?? "simulated";
+  const fleet = count > 1;
+  const sharedUser = options.username ?? (fleet ? undefined : "xsmq-demo");
+  const userOf = (i: number) => sharedUser ?? `xsmq-${String(i + 1).padStart(4, "0")}`;
+  const key = options.key ?? (options.broker ? "" : `aio_${randomBytes(12).toString("hex")}`);
+  const traceLines = options.traceLines ?? 12;
+  const started = performance.now();
+  const entry = options.main ? { main: options.main, source: "options.main" } : await loadApp();
+
+  // --- broker --------------------------------------------------------------------------------------
+  let broker: AioBroker | undefined;
+  let host: string, port: number;
+  if (options.broker) {
+    const url = new URL(options.broker);
+    if (url.protocol !== "mqtt:") throw new Error(`--broker ${options.broker}: only mqtt://host:port is supported`);
+    host = url.hostname;
+    port = Number(url.port || 1883);
+  } else {
+    const users: Record<string, string> = {};
+    for (let i = 0; i < count; i++) users[userOf(i)] = key;
+    broker = await startAioBroker({
+      users,
+      rateLimitPerMinute: options.rateLimitPerMinute ?? Math.max(30, Math.ceil((2 * 60_000) / interval)),
+    });
+    host = broker.host;
+    port = broker.port;
+  }
+  const brokerUrl = `mqtt://${host}:${port}`;
+
+  // --- devices ---------------------------------------------------------------------------------------
+  const air = new Airwaves([{ ssid, password, rssi: -58 }]);
+  const accessPoint = air.accessPoints[0];
+  const devices: SimDevice[] = [];
+  const byDevice = new Map<Device, SimDevice>();
+  const byClientId = new Map<string, SimDevice>();
+  const byUser = new Map<string, SimDevice>();
+  for (let i = 0; i < count; i++) {
+    const username = userOf(i);
+    const clientId = `xsmq-sim-${process.pid}-${i + 1}`;
+    const lines: string[] = [];
+    let partial = "";
+    const sim: SimDevice = { index: i, device: undefined as unknown as Device, username, clientId, app: undefined, startError: undefined, trace: lines };
+    const device = new Device({
+      id: fleet ? `dev${i + 1}` : "esp8266",
+      config: { ssid, password, broker: host, port: String(port), username, key, clientId, interval },
+      trace: (text) => {
+        partial += text;
+        let nl: number;
+        while ((nl = partial.indexOf("\n")) >= 0) {
+          const line = partial.slice(0, nl);
+          partial = partial.slice(nl + 1);
+          lines.push(line);
+          if (lines.length > traceLines) lines.shift();
+          options.onTrace?.(sim, line);
+        }
+      },
+    });
+    (sim as { device: Device }).device = device;
+    device.radio.air = air;
+    if (options.board !== "host") options.board === "esp32" ? device.network.esp32() : device.network.esp8266();
+    device.network.latencyMs = options.latencyMs ?? 0;
+    couplePathToRadio(device);
+    devices.push(sim);
+    byDevice.set(device, sim);
+    byClientId.set(clientId, sim);
+    byUser.set(username, sim);
+  }
+
+  // --- delivery tracking: a device's publish (tap) against its arrival (broker event or monitor) ------------
+  const trackable = !fleet || sharedUser === undefined;
+  const tracker = trackable ? new DeliveryTracker() : undefined;
+  const untap = tracker
+    ? tapPublishes((device, topic, payload, at) => {
+      const sim = byDevice.get(device);
+      const feed = feedOf(topic);
+      if (sim && feed) tracker.published(sim.index, feed.key, payload, at);
+    })
+    : () => {};
+  const offPublish = broker && tracker
+    ? broker.on("publish", (e) => {
+      const sim = byClientId.get(e.clientId);
+      if (sim) tracker.arrivedAt(sim.index, e.key, e.point.value, performance.now());
+    })
+    : () => {};
+  let monitor: Monitor | undefined;
+  if (!broker) {
+    try {
+      monitor = await Monitor.connect({
+        url: brokerUrl, username: sharedUser, key: options.key,
+        filters: sharedUser ? [`${sharedUser}/feeds/+`] : ["+/feeds/+"],
+        onMessage: (topic, payload, at) => {
+          const feed = feedOf(topic);
+          const sim = feed && byUser.get(feed.user);
+          if (tracker && feed && sim) tracker.arrivedAt(sim.index, feed.key, payload, at);
+        },
+      });
+    } catch (e) {
+      untap();
+      throw e;
+    }
+  }
+
+  // --- dashboard -------------------------------------------------------------------------------------
+  const users = [...new Set(devices.map((d) => d.username))];
+  const writeFeed = (feedKey: string, value: string) => {
+    for (const user of users) {
+      if (broker) broker.write(user, feedKey, value);
+      else monitor?.publish(`${user}/feeds/${feedKey}`, value);
+    }
+  };
+  let onoff = "OFF", slider = 50;
+  if (broker) { writeFeed("onoff", onoff); writeFeed("slider", String(slider)); }
+  const dashboard: Dashboard = {
+    get onoff() { return onoff; },
+    get slider() { return slider; },
+    toggleOnoff() { onoff = onoff === "ON" ? "OFF" : "ON"; writeFeed("onoff", onoff); return onoff; },
+    moveSlider(delta) { slider = Math.max(0, Math.min(100, slider + delta)); writeFeed("slider", String(slider)); return slider; },
+    write: writeFeed,
+  };
+
+  // --- start the apps, staggered -------------------------------------------------------------------------
+  let stopped = false;
+  const window = options.startWindowMs ?? Math.min(20_000, (count - 1) * 10);
+  const timers = new Set<NodeJS.Timeout>();
+  const ready = new Promise<void>((resolve) => {
+    let left = count;
+    devices.forEach((sim, i) => {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        if (!stopped) {
+          try {
+            sim.app = sim.device.run(() => entry.main());
+          } catch (e) {
+            sim.startError = (e as Error).message;
+            sim.device.traceSink(`app failed to start: ${(e as Error).stack ?? e}\n`);
+          }
+        }
+        if (--left === 0) resolve();
+      }, count === 1 ? 0 : Math.round((i * window) / (count - 1)));
+      timers.add(t);
+    });
+  });
+
+  // --- faults --------------------------------------------------------------------------------------------
+  const each = (index: number | undefined, fn: (d: Device) => void) => {
+    if (index === undefined) for (const sim of devices) fn(sim.device);
+    else fn(devices[index].device);
+  };
+  const faults: Faults = {
+    dropWifi(forMs = 5000, index) {
+      if (index === undefined) air.disappear(ssid, forMs);
+      else devices[index].device.radio.dropped();
+    },
+    killConnections: (index) => each(index, (d) => d.network.killConnections()),
+    blackhole: (on, index) => each(index, (d) => d.network.blackhole(on)),
+    setLatency: (ms, index) => each(index, (d) => { d.network.latencyMs = ms; }),
+    setSendWindow: (bytes, index) => each(index, (d) => { d.network.sendWindow = bytes; }),
+    setReadChunk: (bytes, index) => each(index, (d) => { d.network.maxReadChunk = bytes; }),
+    async restartBroker(downMs = 2000) {
+      if (!broker) throw new Error("the broker is external: restart it yourself");
+      await broker.restart({ downMs });
+    },
+  };
+
+  // --- summary ---------------------------------------------------------------------------------------------
+  const meter = new RateMeter();
+  const publishedNow = () => {
+    let n = 0;
+    for (const sim of devices) n += sim.app?.status.published ?? 0;
+    return n;
+  };
+  const progress = () => (tracker ? tracker.arrived : publishedNow());
+  // Sampled every second, so a rate is there even when nobody looks in between.
+  const sampler = setInterval(() => meter.sample(performance.now(), progress()), 1000);
+  sampler.unref();
+  const summary = (): Summary => {
+    const s: Summary = {
+      devices: count, started: 0, wifiConnected: 0, connected: 0, published: 0, delivered: 0, received: 0,
+      reconnects: 0, errors: 0, queued: 0, bytesIn: 0, bytesOut: 0,
+      arrived: tracker?.arrived, unconfirmed: tracker?.inFlight,
+      latencyP50Ms: tracker?.percentile(50), latencyP99Ms: tracker?.percentile(99),
+      messagesPerSecond: 0, elapsedS: (performance.now() - started) / 1000,
+    };
+    for (const sim of devices) {
+      s.bytesIn += sim.device.network.bytesIn;
+      s.bytesOut += sim.device.network.bytesOut;
+      const st = sim.app?.status;
+      if (!st) continue;
+      s.started++;
+      if (st.wifi === "connected") s.wifiConnected++;
+      if (st.mqtt === "connected") s.connected++;
+      s.published += st.published;
+      s.delivered += st.delivered;
+      s.received += st.received;
+      s.reconnects += st.reconnects;
+      s.errors += st.errors;
+      s.queued += st.queued;
+    }
+    s.messagesPerSecond = meter.sample(performance.now(), tracker ? tracker.arrived : s.published);
+    return s;
+  };
+
+  return {
+    devices, air, accessPoint, broker, brokerUrl, appSource: entry.source, tracker, faults, dashboard, ready,
+    statusOf: (index) => devices[index]?.app?.status,
+    summary,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(sampler);
+      for (const t of timers) clearTimeout(t);
+      for (const sim of devices) {
+        try { sim.device.run(() => sim.app?.stop()); } catch { /* a broken app must not keep the others running */ }
+      }
+      untap();
+      offPublish();
+      await monitor?.close();
+      await broker?.close();
+    },
+  };
+}
+
+/** On a board, losing the station's IP takes the network interface down and lwip aborts the TCP connections
+ *  bound to the old address; the simulated path follows the radio the same way. */
+function couplePathToRadio(device: Device): void {
+  const network = device.network;
+  network.setLink(false);
+  device.radio.addListener((message) => {
+    if (message === "gotIP") network.setLink(true);
+    else if (message === "disconnect" || message === "lostIP") {
+      network.setLink(false);
+      network.killConnections();
+    }
+  });
+}
