@@ -148,8 +148,8 @@ function writePayload(buf: Uint8Array, o: number, payload: Uint8Array | string |
   if (payload === null || payload === undefined) return o;
   if (typeof payload === "string") return writePayloadString(buf, o, payload);
   if (typeof payload === "number") return writeDecimal(buf, o, payload);
-  for (let i = 0; i < payload.length; i++) buf[o++] = payload[i];
-  return o;
+  buf.set(payload, o); // one native copy; allocates nothing
+  return o + payload.length;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -452,13 +452,16 @@ export class PacketReader {
         if (s !== ReadStatus.NeedMore) { this.consumed = i - start; return s; }
         continue;
       }
-      const cap = this.buf.length, buf = this.buf;
-      while (i < end && this.received < this.length) {
-        if (this.received < cap) buf[this.received] = bytes[i];
-        this.received++;
-        i++;
-      }
-      if (this.received === this.length) { this.consumed = i - start; return this.finish(); }
+      // Copy in locals (not field by field per byte): the part that fits, then skip the rest.
+      const buf = this.buf;
+      let received = this.received;
+      const take = Math.min(end - i, this.length - received);
+      const keep = Math.max(0, Math.min(take, buf.length - received));
+      for (let k = 0; k < keep; k++) buf[received + k] = bytes[i + k];
+      received += take;
+      i += take;
+      this.received = received;
+      if (received === this.length) { this.consumed = i - start; return this.finish(); }
     }
     this.consumed = i - start;
     return ReadStatus.NeedMore;
