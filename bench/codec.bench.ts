@@ -1,0 +1,140 @@
+// Codec throughput against mqtt-packet on the same packet mix in the same run: each op writes one packet
+// to bytes and parses it back to its fields (topic as a string, payload as a view), alternating rounds.
+import mqttPacket from "mqtt-packet";
+import type { Packet as MqttPacket } from "mqtt-packet";
+import {
+  decode, encodeAck, encodeEmpty, encodePublish, encodeSubscribe, Packet, PacketReader, PacketType, ReadStatus,
+} from "../src/mqtt/codec.ts";
+import { readUtf8 } from "../src/mqtt/utf8.ts";
+import type { Figures } from "./index.ts";
+
+const WARMUP_MS = 300, ROUND_MS = 250, ROUNDS = 7;
+
+const small = new Uint8Array(16).fill(0x31);
+const large = new Uint8Array(1024).map((_, i) => i & 255);
+type Spec =
+  | { cmd: "publish"; topic: string; payload: Uint8Array; qos: 0 | 1; messageId: number }
+  | { cmd: "puback"; messageId: number }
+  | { cmd: "subscribe"; messageId: number; topic: string; qos: 1 }
+  | { cmd: "pingreq" };
+
+/** A device's traffic: mostly small sensor publishes, some 1 KB ones, acks, a subscribe and pings. */
+const mix: Spec[] = [
+  { cmd: "publish", topic: "xsmq-user/feeds/temperature", payload: small, qos: 0, messageId: 0 },
+  { cmd: "publish", topic: "xsmq-user/feeds/humidity", payload: small, qos: 1, messageId: 17 },
+  { cmd: "publish", topic: "xsmq-user/feeds/camera/json", payload: large, qos: 0, messageId: 0 },
+  { cmd: "publish", topic: "xsmq-user/feeds/log", payload: large, qos: 1, messageId: 18 },
+  { cmd: "puback", messageId: 17 },
+  { cmd: "subscribe", messageId: 19, topic: "xsmq-user/feeds/+/json", qos: 1 },
+  { cmd: "pingreq" },
+];
+
+const theirPackets: MqttPacket[] = mix.map((s) => {
+  switch (s.cmd) {
+    case "publish": return { cmd: "publish", topic: s.topic, payload: Buffer.from(s.payload), qos: s.qos, retain: false, dup: false, ...(s.qos ? { messageId: s.messageId } : {}) };
+    case "puback": return { cmd: "puback", messageId: s.messageId };
+    case "subscribe": return { cmd: "subscribe", messageId: s.messageId, subscriptions: [{ topic: s.topic, qos: s.qos }] };
+    case "pingreq": return { cmd: "pingreq" };
+  }
+});
+
+/** Ours: encode into one tx buffer, push into one reader, decode, and read the fields out. Returns a checksum. */
+function makeOurs(): (n: number) => number {
+  const tx = new Uint8Array(2048), reader = new PacketReader(2048), p = new Packet();
+  return (n) => {
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      const s = mix[i % mix.length];
+      let end: number;
+      switch (s.cmd) {
+        case "publish": end = encodePublish(tx, 0, s.topic, s.payload, s.qos, false, false, s.messageId); break;
+        case "puback": end = encodeAck(tx, 0, PacketType.PUBACK, s.messageId); break;
+        case "subscribe": end = encodeSubscribe(tx, 0, s.messageId, s.topic, s.qos); break;
+        case "pingreq": end = encodeEmpty(tx, 0, PacketType.PINGREQ); break;
+      }
+      if (reader.push(tx, 0, end) !== ReadStatus.Complete || decode(reader, p) !== 0) throw new Error(`ours failed on ${s.cmd}`);
+      // The same fields mqtt-packet hands out: topic/filter strings and a payload view.
+      if (p.type === PacketType.PUBLISH) {
+        const topic = readUtf8(p.buf, p.topicStart, p.topicEnd);
+        const payload = p.buf.subarray(p.payloadStart, p.payloadEnd);
+        sum += topic.length + payload.length + p.packetId;
+      } else if (p.type === PacketType.SUBSCRIBE) {
+        const n = (p.buf[p.payloadStart] << 8) | p.buf[p.payloadStart + 1];
+        sum += readUtf8(p.buf, p.payloadStart + 2, p.payloadStart + 2 + n).length + p.packetId;
+      } else sum += p.packetId + p.type;
+    }
+    return sum;
+  };
+}
+
+/** Ours as the client really uses it: offsets only, topics matched as bytes, nothing materialised. */
+function makeOursZeroCopy(): (n: number) => number {
+  const tx = new Uint8Array(2048), reader = new PacketReader(2048), p = new Packet();
+  return (n) => {
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      const s = mix[i % mix.length];
+      let end: number;
+      switch (s.cmd) {
+        case "publish": end = encodePublish(tx, 0, s.topic, s.payload, s.qos, false, false, s.messageId); break;
+        case "puback": end = encodeAck(tx, 0, PacketType.PUBACK, s.messageId); break;
+        case "subscribe": end = encodeSubscribe(tx, 0, s.messageId, s.topic, s.qos); break;
+        case "pingreq": end = encodeEmpty(tx, 0, PacketType.PINGREQ); break;
+      }
+      if (reader.push(tx, 0, end) !== ReadStatus.Complete || decode(reader, p) !== 0) throw new Error(`ours failed on ${s.cmd}`);
+      sum += (p.topicEnd - p.topicStart) + (p.payloadEnd - p.payloadStart) + p.packetId + p.type;
+    }
+    return sum;
+  };
+}
+
+/** mqtt-packet: generate a Buffer, feed one long-lived parser, read the same fields from its objects. */
+function makeTheirs(): (n: number) => number {
+  const parser = mqttPacket.parser({ protocolVersion: 4 });
+  let sum = 0;
+  parser.on("packet", (p) => {
+    if (p.cmd === "publish") sum += p.topic.length + (p.payload as Buffer).length + (p.messageId ?? 0);
+    else if (p.cmd === "subscribe") sum += p.subscriptions[0].topic.length + (p.messageId ?? 0);
+    else sum += (p.messageId ?? 0) + (p.cmd === "puback" ? PacketType.PUBACK : PacketType.PINGREQ);
+  });
+  parser.on("error", (e) => { throw e; });
+  return (n) => {
+    sum = 0;
+    for (let i = 0; i < n; i++) parser.parse(mqttPacket.generate(theirPackets[i % theirPackets.length]));
+    return sum;
+  };
+}
+
+/** Ops per second of `fn` over about `ms` milliseconds, in batches of whole mixes. */
+function rate(fn: (n: number) => number, ms: number): number {
+  const batch = mix.length * 200;
+  let ops = 0;
+  const t0 = performance.now();
+  let t = t0;
+  while (t - t0 < ms) { fn(batch); ops += batch; t = performance.now(); }
+  return ops / ((t - t0) / 1000);
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+export default async function codecBench(): Promise<Figures> {
+  const ours = makeOurs(), zero = makeOursZeroCopy(), theirs = makeTheirs();
+  // Both sides must read the same fields from the same packets, or the comparison means nothing.
+  const a = ours(mix.length * 3), b = theirs(mix.length * 3);
+  if (a !== b) throw new Error(`checksums differ: ours ${a}, mqtt-packet ${b}`);
+  rate(ours, WARMUP_MS); rate(zero, WARMUP_MS); rate(theirs, WARMUP_MS);
+  const o: number[] = [], z: number[] = [], m: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    // alternate the order so drift (thermal, GC, other processes) hits all sides alike
+    if (r % 2) { m.push(rate(theirs, ROUND_MS)); o.push(rate(ours, ROUND_MS)); z.push(rate(zero, ROUND_MS)); }
+    else { o.push(rate(ours, ROUND_MS)); z.push(rate(zero, ROUND_MS)); m.push(rate(theirs, ROUND_MS)); }
+  }
+  const ratios = o.map((x, i) => x / m[i]);
+  const mixNote = "mix: PUBLISH QoS 0/1 with 16 B and 1 KB payloads, PUBACK, SUBSCRIBE, PINGREQ";
+  return {
+    "codec.ratio_vs_mqtt_packet": { value: median(ratios), unit: "x", note: `ours/mqtt-packet encode+decode to fields, median of ${ROUNDS} rounds (min ${Math.min(...ratios).toFixed(2)}, max ${Math.max(...ratios).toFixed(2)}); higher is better` },
+    "codec.ours_ops_per_s": { value: Math.round(median(o)), unit: "ops/s", note: mixNote },
+    "codec.mqtt_packet_ops_per_s": { value: Math.round(median(m)), unit: "ops/s", note: mixNote },
+    "codec.ratio_vs_mqtt_packet_zero_copy": { value: median(z.map((x, i) => x / m[i])), unit: "x", note: "ours with offsets only (how the client uses it) vs mqtt-packet" },
+  };
+}
