@@ -26,13 +26,16 @@ function check(): void {
 function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
   if (condition()) return Promise.resolve();
   return new Promise((resolve, reject) => {
+    // Checked on every client event, and every 5 ms for conditions no event announces (e.g. a PUBREL handled).
+    const poll = Timer.repeat(check, 5);
     const timer = Timer.set(() => {
+      Timer.clear(poll);
       waiter = undefined;
       wake = undefined;
       reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what} (received ${received}, delivered ${delivered}, errors ${errors}: ${lastError})`));
     }, timeoutMs);
     waiter = condition;
-    wake = () => { Timer.clear(timer); resolve(); };
+    wake = () => { Timer.clear(timer); Timer.clear(poll); resolve(); };
   });
 }
 
@@ -48,10 +51,11 @@ function onCount(_m: Message): void {
 }
 
 /** Connects a client with default buffers to the broker at 127.0.0.1:port. */
-export async function connect(port: number, clientId: string, options: { keepalive?: number } = {}): Promise<{ sessionPresent: boolean }> {
+export async function connect(port: number, clientId: string, options: { keepalive?: number; inflightIn?: number } = {}): Promise<{ sessionPresent: boolean }> {
   let sessionPresent = false;
   let connected = false;
-  client = new MQTTClient({ host: "127.0.0.1", port, clientId, keepalive: options.keepalive ?? 60, reconnect: false });
+  client?.close();
+  client = new MQTTClient({ host: "127.0.0.1", port, clientId, keepalive: options.keepalive ?? 60, reconnect: false, inflightIn: options.inflightIn });
   client.onConnect = (present) => { sessionPresent = present; connected = true; check(); };
   client.onDelivered = () => { delivered++; check(); };
   client.onError = (e) => { errors++; lastError = e.message; };
@@ -91,9 +95,13 @@ export async function publish(topic: string, qos: 0 | 1 | 2, count: number, payl
   return { delivered: delivered - (target - (qos > 0 ? count : 0)), errors };
 }
 
-/** Waits until `total` messages have arrived (the Node side publishes them). */
-export async function waitReceived(total: number, timeoutMs = 30000): Promise<number> {
-  await until(() => received >= total, timeoutMs, `${total} received messages`);
+/**
+ * Waits until `total` messages have arrived (the Node side publishes them) and, with `settled`, until no
+ * incoming QoS 2 exchange is still waiting for its PUBREL.
+ */
+export async function waitReceived(total: number, timeoutMs = 30000, settled = false): Promise<number> {
+  const session = client!.session as unknown as { received2Count: number };
+  await until(() => received >= total && (!settled || session.received2Count === 0), timeoutMs, `${total} received messages`);
   return received;
 }
 
@@ -132,4 +140,15 @@ export function bufferBytes(): number {
 export function close(): void {
   client?.close();
   client = undefined;
+}
+
+/** Internal state for diagnosing a stall (allocates). */
+export function inspect(): Record<string, unknown> {
+  const c = client as any;
+  if (!c) return {};
+  const s = c.session;
+  return {
+    state: c.state, queued: s.queued, controlCount: s.controlCount, received2Count: s.received2Count,
+    received2: Array.from(s.received2), writable: c.transport.writable(), inflightStates: Array.from(s.inflight.states ?? []),
+  };
 }
