@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import {
   decimalLength, decode, encodeAck, encodeConnack, encodeConnect, encodeEmpty, encodePublish, encodePublishBytes,
   encodeSuback, encodeSubscribe, encodeUnsubscribe, MAX_REMAINING_LENGTH, Packet, PacketReader, PacketType,
-  packetSize, ReadStatus, remainingLengthSize, writeDecimal, writeHeader,
+  packetSize, readDecimal, ReadStatus, remainingLengthSize, writeDecimal, writeHeader,
 } from "../src/mqtt/codec.ts";
 import { ErrorCode, MQTTError, type ErrorCodeValue } from "../src/mqtt/errors.ts";
 import { packets, type PacketFixture } from "./fixtures/packets.ts";
@@ -251,6 +251,25 @@ describe("numbers as payloads (writeDecimal / decimalLength)", () => {
     [-Infinity, -ErrorCode.BadArgument], [2 ** 53 + 2, -ErrorCode.BadArgument],
   ];
   for (const [n, want] of cases) it(`${n} -> ${want}`, () => expect(text(n)).toBe(want));
+});
+
+describe("readDecimal", () => {
+  const read = (s: string): number => { const b = Buffer.from(s, "latin1"); return readDecimal(b, 0, b.length); };
+  it("reads what writeDecimal writes, and plain JSON-style numbers", () => {
+    for (const n of [0, 7, -7, 21.25, -0.5, 0.000001, 123.456789, 1234567890, Number.MAX_SAFE_INTEGER]) {
+      const b = new Uint8Array(32);
+      const end = writeDecimal(b, 0, n);
+      expect(readDecimal(b, 0, end), String(n)).toBe(n);
+    }
+    expect(read(" 42 ")).toBe(42);
+    expect(read("+3.5")).toBe(3.5);
+    expect(read("1e3")).toBe(1000);
+    expect(read("2.5E-1")).toBe(0.25);
+    expect(read(".5")).toBe(0.5);
+  });
+  it("gives NaN for anything that is not a number", () => {
+    for (const s of ["", " ", "-", "abc", "1a", "1e", "1e+", "1..2", "0x10", "--1", "1 2"]) expect(read(s), JSON.stringify(s)).toBeNaN();
+  });
 });
 
 describe("PacketReader", () => {
