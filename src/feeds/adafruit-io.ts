@@ -1,0 +1,172 @@
+// Adafruit IO over MQTT: the feed space `{user}/feeds/...` with IO's rules (keys, QoS 0/1, 1 KB values,
+// 30 points a minute), its `{user}/throttle` and `{user}/errors` reports, time topics, and care with logins.
+import { MQTTClient, type MQTTClientOptions, type Message } from "../mqtt/client";
+import { ErrorCode, MQTTError, connackMessages } from "../mqtt/errors";
+import { Backoff, type BackoffOptions, seedFrom } from "../mqtt/backoff";
+import { FeedError, FeedErrorCode } from "./errors";
+import { Feeds } from "./feeds";
+import type { RateLimitOptions } from "./rate-limiter";
+
+export interface AdafruitIOOptions extends Omit<MQTTClientOptions, "host" | "port" | "username" | "password"> {
+  /** Adafruit IO user name (AIO_USERNAME). */
+  user: string;
+  /** Adafruit IO key (AIO_KEY); never traced or put in error messages. */
+  key: string;
+  /** Default "io.adafruit.com"; point it at a local emulator in tests. */
+  host?: string;
+  /** Default 1883 (or 8883 with `secure`, 443 with `webSocket`). */
+  port?: number;
+  /** MQTT over TLS (port 8883): needs a TLS `transport`, which src/net does not have yet. */
+  secure?: boolean;
+  /** MQTT over WebSocket (port 443): needs a WebSocket `transport`, which src/net does not have yet. */
+  webSocket?: boolean;
+  /** Default QoS of feeds (0 or 1; default 0). */
+  qos?: 0 | 1;
+  /** Client-side rate limit (default 30 points per 60 s, 8 held, drop-oldest); false: none. */
+  rate?: RateLimitOptions | false;
+  /** Reconnect back-off (default 5 s growing to 2 min: under IO's 20 connection attempts a minute). */
+  reconnect?: BackoffOptions | false;
+  /** Wait after a refused key (CONNACK 4/5), default 60 s doubling to 15 min: repeated bad logins get banned. */
+  refusedBackoff?: BackoffOptions;
+  /** Feeds and groups use the short `/f/` and `/g/` topics by default. */
+  short?: boolean;
+}
+
+export type TimeTopic = "seconds" | "millis" | "hours" | "ISO-8601";
+
+const DEFAULT_HOST = "io.adafruit.com";
+
+function makeClient(o: AdafruitIOOptions): MQTTClient {
+  if (!o || typeof o.user !== "string" || !o.user || /[/+#\s]/.test(o.user))
+    throw new FeedError(FeedErrorCode.BadKey, `Adafruit IO user "${o?.user ?? ""}" must be a non-empty name without "/", "+", "#" or spaces`);
+  if (typeof o.key !== "string" || !o.key) throw new FeedError(FeedErrorCode.BadKey, `Adafruit IO key for user ${o.user} is missing: set AIO_KEY`);
+  const host = o.host ?? DEFAULT_HOST;
+  const port = o.port ?? (o.secure ? AdafruitIO.securePort : o.webSocket ? AdafruitIO.webSocketPort : AdafruitIO.port);
+  if (!o.transport) {
+    if (o.secure || port === AdafruitIO.securePort)
+      throw new FeedError(FeedErrorCode.Unsupported, `MQTT over TLS to ${host}:${port} needs a TLS transport, which src/net does not provide yet: use port ${AdafruitIO.port}, or pass options.transport`);
+    if (o.webSocket || port === AdafruitIO.webSocketPort)
+      throw new FeedError(FeedErrorCode.Unsupported, `MQTT over WebSocket to ${host}:${port} needs a WebSocket transport, which src/net does not provide yet: use port ${AdafruitIO.port}, or pass options.transport`);
+  }
+  if (o.qos !== undefined && o.qos !== 0 && o.qos !== 1)
+    throw new FeedError(FeedErrorCode.QosNotSupported, `qos ${o.qos}: Adafruit IO supports QoS 0 and 1 only; use qos 1 for acknowledged delivery`);
+  // Not connecting yet: the constructor finishes setting up (and may still throw) before the first attempt.
+  return new MQTTClient({
+    ...o,
+    clientId: o.clientId ?? "", // IO's advice: leave it blank unless you need one
+    connect: false,
+    host,
+    port,
+    username: o.user,
+    password: o.key,
+    reconnect: o.reconnect === false ? false : { min: 5000, max: 120000, ...o.reconnect },
+  });
+}
+
+/** The number in "... N seconds ..." (IO's throttle and ban notices), or -1. */
+function secondsIn(text: string): number {
+  const at = text.indexOf(" second");
+  if (at < 0) return -1;
+  let start = at;
+  while (start > 0 && text.charCodeAt(start - 1) >= 48 && text.charCodeAt(start - 1) <= 57) start--;
+  return start < at ? Number(text.slice(start, at)) : -1;
+}
+
+export class AdafruitIO extends Feeds {
+  static readonly host = DEFAULT_HOST;
+  static readonly port = 1883;
+  static readonly securePort = 8883;
+  static readonly webSocketPort = 443;
+
+  readonly user: string;
+  /** `{user}/throttle` said points were discarded; publishing is paused for `waitSeconds` (if given). */
+  onThrottle: ((message: string, waitSeconds: number) => void) | undefined;
+  /** Notices received on `{user}/throttle` and `{user}/errors`, and refused logins. */
+  throttles = 0;
+  serviceErrors = 0;
+  refusals = 0;
+
+  private readonly refusedBackoff: Backoff;
+
+  constructor(options: AdafruitIOOptions) {
+    const client = makeClient(options);
+    super(client, {
+      prefix: `${options.user}/feeds/`,
+      groupPrefix: `${options.user}/groups/`,
+      shortPrefix: `${options.user}/f/`,
+      shortGroupPrefix: `${options.user}/g/`,
+      keys: "adafruit",
+      qos: options.qos ?? 0,
+      maxQos: 1,
+      maxValueBytes: 1024,
+      requestLast: true,
+      short: options.short,
+      rate: options.rate === false ? false : { limit: 30, window: 60000, ...options.rate },
+    });
+    this.user = options.user;
+    const rb = options.refusedBackoff ?? {};
+    this.refusedBackoff = new Backoff({ min: rb.min ?? 60000, max: rb.max ?? 900000, factor: rb.factor ?? 2, jitter: rb.jitter ?? 0.25, seed: rb.seed ?? seedFrom(options.clientId ?? options.user) });
+    client.subscribe(`${this.user}/throttle`, 0, (m) => this.throttled(m));
+    client.subscribe(`${this.user}/errors`, 0, (m) => this.serviceError(m));
+    // Start now, or (connect: false) at the first setLink(true).
+    client.setLink(false);
+    this.setLink(options.connect !== false);
+  }
+
+  /** Subscribes to `time/seconds|millis|hours` (numbers) or `time/ISO-8601` (text), sent by IO every second. */
+  time(topic: "seconds" | "millis" | "hours", handler: (value: number) => void): void;
+  time(topic: "ISO-8601", handler: (value: string) => void): void;
+  time(topic: TimeTopic, handler: ((value: number) => void) | ((value: string) => void)): void {
+    if (topic !== "seconds" && topic !== "millis" && topic !== "hours" && topic !== "ISO-8601")
+      throw new FeedError(FeedErrorCode.BadKey, `time/${topic} is not an Adafruit IO time topic (seconds, millis, hours, ISO-8601)`);
+    const text = topic === "ISO-8601";
+    this.subscribe("time/" + topic, 0, (m: Message) => {
+      if (text) (handler as (v: string) => void)(m.text);
+      else (handler as (v: number) => void)(m.number);
+    }, false);
+  }
+
+  protected override qos2Message(what: string): string {
+    return `${what}: Adafruit IO supports QoS 0 and 1 only; use qos 1 for acknowledged delivery`;
+  }
+
+  protected override connected(sessionPresent: boolean): void {
+    this.refusedBackoff.reset();
+    super.connected(sessionPresent);
+  }
+
+  protected override clientError(error: MQTTError): void {
+    const rc = error.reasonCode;
+    if (error.code === ErrorCode.ConnectionRefused && (rc === 4 || rc === 5)) {
+      this.refusals++;
+      const wait = this.refusedBackoff.next();
+      this.hold(wait);
+      const seconds = Math.round(wait / 1000);
+      this.report(new FeedError(FeedErrorCode.KeyRefused,
+        `Adafruit IO refused the key for user ${this.user}: check AIO_KEY (CONNACK ${rc}: ${connackMessages[rc]}); next login attempt in ${seconds} s`, seconds));
+      return;
+    }
+    super.clientError(error);
+  }
+
+  private throttled(m: Message): void {
+    this.throttles++;
+    const text = m.text;
+    const seconds = secondsIn(text);
+    if (seconds > 0) this.limiter?.pause(seconds * 1000);
+    this.onThrottle?.(text, seconds);
+    this.report(new FeedError(FeedErrorCode.Throttled, `Adafruit IO throttled user ${this.user}: ${text}`, seconds >= 0 ? seconds : undefined));
+  }
+
+  private serviceError(m: Message): void {
+    this.serviceErrors++;
+    const text = m.text;
+    const banned = text.indexOf("banned") >= 0;
+    const seconds = banned ? secondsIn(text) : -1;
+    if (seconds > 0) this.limiter?.pause(seconds * 1000);
+    this.report(new FeedError(banned ? FeedErrorCode.Banned : FeedErrorCode.ServiceError, `Adafruit IO error for user ${this.user}: ${text}`, seconds >= 0 ? seconds : undefined));
+  }
+}
+
+export { MQTTError };
+export default AdafruitIO;
