@@ -22,7 +22,7 @@ export default function main(): App {
       status.wifi = "connected"; status.ip = String(a); status.ssid = String(b); status.rssi = c;
       trace(`Wi-Fi: connected to ${b} as ${a}\n`);
     } else if (message === WiFiManager.lost) {
-      status.wifi = "lost"; status.ip = undefined;
+      status.wifi = "lost"; status.ip = undefined; status.rssi = undefined;
       trace(`Wi-Fi: lost ${a}\n`);
     } else if (message === WiFiManager.connecting) {
       status.wifi = "connecting"; status.ssid = String(b);

@@ -1,0 +1,75 @@
+// `xsmq sim` as a real process without a terminal: the JSON summary, the plain log lines, a small fleet,
+// and option errors.
+import { describe, it, expect } from "vitest";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+function xsmq(args: string[], timeoutMs = 25_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ["bin/xsmq.js", "sim", ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "", stderr = "";
+    p.stdout.on("data", (d) => { stdout += d; });
+    p.stderr.on("data", (d) => { stderr += d; });
+    const timer = setTimeout(() => { p.kill("SIGKILL"); reject(new Error(`xsmq sim ${args.join(" ")} did not exit in ${timeoutMs} ms:\n${stdout}\n${stderr}`)); }, timeoutMs);
+    p.on("exit", (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+  });
+}
+
+describe("xsmq sim without a terminal", () => {
+  it("--duration 5 --json exits 0 with one JSON summary: readings published and feed messages received", async () => {
+    const r = await xsmq(["--duration", "5", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    const s = JSON.parse(lines[0]);
+    expect(s.published).toBeGreaterThan(0);
+    expect(s.received).toBeGreaterThan(0);
+    expect(s.errors).toBe(0);
+    expect(s.reconnects).toBe(0);
+    expect(s.connected).toBe(1);
+    // Every reading the app published was seen stored by the local broker.
+    expect(s.delivered).toBeGreaterThan(0);
+    expect(s.arrived).toBeGreaterThanOrEqual(s.delivered);
+    expect(s.arrived).toBeLessThanOrEqual(s.published);
+    expect(s.bytesIn).toBeGreaterThan(0);
+    // The log went to stderr, timestamped.
+    expect(r.stderr).toMatch(/^\d\d:\d\d:\d\d\.\d{3} esp8266 mqtt connected$/m);
+  });
+
+  it("prints timestamped log lines: Wi-Fi, MQTT, readings, feed values, then a summary", async () => {
+    const r = await xsmq(["--duration", "4", "--interval", "1"]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split("\n");
+    for (const line of lines.slice(0, -1)) expect(line).toMatch(/^\d\d:\d\d:\d\d\.\d{3} /);
+    expect(r.stdout).toMatch(/esp8266 wifi connected ip 192\.168\.\d+\.\d+ ssid xsmq-sim/);
+    expect(r.stdout).toMatch(/esp8266 mqtt connected/);
+    expect(r.stdout).toMatch(/esp8266 published reading \d+ \(published [1-9]/);
+    expect(r.stdout).toMatch(/esp8266 slider 50/);
+    expect(lines[lines.length - 1]).toMatch(/^summary: 1\/1 connected, .*published [1-9]\d*, arrived [1-9]\d*/);
+    expect(r.stdout).not.toContain("\x1b[");
+  });
+
+  it("--devices 20 runs a fleet: each device its own user and client, all connected, every reading tracked", async () => {
+    const r = await xsmq(["--devices", "20", "--duration", "6", "--interval", "1", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.devices).toBe(20);
+    expect(s.connected).toBe(20);
+    expect(s.published).toBeGreaterThanOrEqual(20);
+    expect(s.arrived).toBeGreaterThanOrEqual(s.delivered);
+    expect(s.latencyP50Ms).toBeGreaterThanOrEqual(0);
+    expect(s.latencyP99Ms).toBeGreaterThanOrEqual(s.latencyP50Ms);
+    expect(r.stderr).toMatch(/connecting \[[#.]+\] \d+\/20/);
+  });
+
+  it("refuses bad options with exit code 2 and says why", async () => {
+    const r = await xsmq(["--devices", "0"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--devices must be a whole number >= 1/);
+    const b = await xsmq(["--broker", "http://example.com"]);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/expected mqtt:\/\/host:port/);
+  });
+});
