@@ -7,7 +7,9 @@ import { FeedError, FeedErrorCode } from "./errors";
 import { Feeds } from "./feeds";
 import type { RateLimitOptions } from "./rate-limiter";
 
-export interface AdafruitIOOptions extends Omit<MQTTClientOptions, "host" | "port" | "username" | "password"> {
+export interface AdafruitIOOptions extends Omit<MQTTClientOptions, "host" | "port" | "username" | "password" | "clientId"> {
+  /** MQTT client id; default "" (IO's advice: leave it blank unless you need a persistent session). */
+  clientId?: string;
   /** Adafruit IO user name (AIO_USERNAME). */
   user: string;
   /** Adafruit IO key (AIO_KEY); never traced or put in error messages. */
