@@ -32,11 +32,11 @@ class Events implements SessionListener {
   onSessionFatal(e: MQTTError) { this.fatals.push(e); }
 }
 
-function setup(options: Partial<ConstructorParameters<typeof Session>[0]> = {}) {
+function setup(options: Partial<ConstructorParameters<typeof Session>[0]> = {}, rxBuffer = 512) {
   const events = new Events();
   const session = new Session({ clientId: "unit", keepalive: 10, txBuffer: 256, inflight: 4, queue: 256, ...options }, events);
   const wire = new Wire();
-  const reader = new PacketReader(512);
+  const reader = new PacketReader(rxBuffer);
   let now = 0;
   const deliver = (packet: object) => {
     const bytes = mqttPacket.generate(packet as any);
@@ -242,6 +242,20 @@ describe("Session", () => {
     }
     expect(seen.has(65535)).toBe(true);
     expect(seen.has(0)).toBe(false);
+  });
+
+  it("acknowledges a QoS 1 packet too big for rxBuffer, but closes when not even its packet id fits", () => {
+    const { events, wire, deliver, connect } = setup({}, 16);
+    connect();
+    deliver({ cmd: "publish", topic: "t/ok", payload: Buffer.alloc(100, 1), qos: 1, messageId: 5, retain: false, dup: false });
+    expect(events.messages).toEqual([]);
+    expect(events.errors.map((e) => e.code)).toEqual([ErrorCode.PacketTooLarge]);
+    expect(wire.take().map((p) => [p.cmd, p.messageId])).toEqual([["puback", 5]]);
+    expect(events.fatals).toEqual([]);
+    deliver({ cmd: "publish", topic: "a/very/long/topic/name", payload: Buffer.alloc(10), qos: 1, messageId: 6, retain: false, dup: false });
+    expect(events.fatals.map((e) => e.code)).toEqual([ErrorCode.PacketTooLarge]);
+    expect(events.fatals[0].message).toMatch(/raise rxBuffer/);
+    expect(wire.take()).toEqual([]);
   });
 
   it("rejects bad options with clear errors", () => {

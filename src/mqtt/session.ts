@@ -269,6 +269,12 @@ export class Session {
 
   private oversizePublish(reader: PacketReader, now: number): void {
     const p = this.packet;
+    if (p.qos > 0 && p.packetId === 0) {
+      // Not even its packet id fits: it cannot be acknowledged, and skipping it would stall the broker.
+      this.listener.onSessionFatal(new MQTTError(ErrorCode.PacketTooLarge,
+        `PUBLISH of ${reader.length} bytes with a topic longer than rxBuffer ${reader.buf.length}; raise rxBuffer`));
+      return;
+    }
     this.listener.onSessionError(new MQTTError(ErrorCode.PacketTooLarge,
       `PUBLISH of ${reader.length} bytes > rxBuffer ${reader.buf.length}; dropped. Raise rxBuffer to receive it`));
     this.dropped++;
