@@ -206,8 +206,13 @@ export class Session {
     this.lastReceived = now;
     this.pingSentAt = -1; // any packet proves the link is alive
     this.receivedCount++;
-    if (status === -ErrorCode.PacketTooLarge && p.type === PacketType.PUBLISH && p.topicEnd > 0) {
-      this.oversizePublish(reader, now);
+    if (status === -ErrorCode.PacketTooLarge) {
+      if (p.type === PacketType.PUBLISH && p.topicEnd > 0 && (p.qos === 0 || p.packetId !== 0)) this.oversizePublish(reader, now);
+      else {
+        // Not even its topic and packet id fit: it cannot be acknowledged or skipped safely.
+        this.listener.onSessionFatal(new MQTTError(ErrorCode.PacketTooLarge,
+          `${packetName(reader.type)} of ${reader.length} bytes does not fit rxBuffer ${reader.buf.length}; raise rxBuffer`));
+      }
       return;
     }
     if (status < 0) {
@@ -269,12 +274,6 @@ export class Session {
 
   private oversizePublish(reader: PacketReader, now: number): void {
     const p = this.packet;
-    if (p.qos > 0 && p.packetId === 0) {
-      // Not even its packet id fits: it cannot be acknowledged, and skipping it would stall the broker.
-      this.listener.onSessionFatal(new MQTTError(ErrorCode.PacketTooLarge,
-        `PUBLISH of ${reader.length} bytes with a topic longer than rxBuffer ${reader.buf.length}; raise rxBuffer`));
-      return;
-    }
     this.listener.onSessionError(new MQTTError(ErrorCode.PacketTooLarge,
       `PUBLISH of ${reader.length} bytes > rxBuffer ${reader.buf.length}; dropped. Raise rxBuffer to receive it`));
     this.dropped++;
