@@ -36,7 +36,7 @@ describe("MQTT client inside XS against mosquitto", () => {
       const r = await xs.call<{ delivered: number; errors: number }>("publish", `xs/rt/q${qos}`, qos, 5);
       expect(r).toEqual({ delivered: qos > 0 ? 5 : 0, errors: 0 });
     }
-    await xs.call("waitReceived", 15);
+    await xs.call("waitReceived", 15, 10_000);
     const expected = [0, 1, 2].flatMap((q) => [0, 1, 2, 3, 4].map((i) => `xs/rt/q${q} q${q} ${i}`));
     expect(await xs.call("collected")).toEqual(expected);
     // An independent client saw the same messages: the bytes XS wrote are real MQTT.
@@ -56,10 +56,10 @@ describe("MQTT client inside XS against mosquitto", () => {
     expect(await xs.call("subscribe", "xs/steady", 1, false)).toBe(1);
     const before = (await xs.call<{ received: number }>("counts")).received;
     await xs.call("publish", "xs/steady", 1, 50); // warm up
-    await xs.call("waitReceived", before + 50);
+    await xs.call("waitReceived", before + 50, 10_000);
     const start = await xs.liveSlots();
     await xs.call("publish", "xs/steady", 1, 300);
-    await xs.call("waitReceived", before + 350);
+    await xs.call("waitReceived", before + 350, 10_000);
     const growth = (await xs.liveSlots()) - start;
     expect(growth, `${growth} slots kept after 300 publish+receive round trips`).toBeLessThanOrEqual(0);
     expect(xs.faults).toEqual([]);
