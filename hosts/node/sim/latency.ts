@@ -58,6 +58,13 @@ export class DeliveryTracker {
     return n;
   }
 
+  /** Readings published before `at` (ms, performance.now) that have not arrived, plus those given up on. */
+  unconfirmedBefore(at: number): number {
+    let n = this.skipped;
+    for (const list of this.pending.values()) for (const p of list) if (p.at < at) n++;
+    return n;
+  }
+
   /** Latency percentile (0..100) over the kept samples, in ms; undefined before the first arrival. */
   percentile(p: number): number | undefined {
     const n = Math.min(this.count, SAMPLES);
