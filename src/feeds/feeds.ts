@@ -125,11 +125,14 @@ export class Feeds implements FeedSpace {
 
   /**
    * Network link state, e.g. from WiFiManager's link listener: passed on to client.setLink, except while the
-   * space holds the connection down (AdafruitIO after a refused key).
+   * space holds the connection down (AdafruitIO after a refused key). Down also ends the current connection.
    */
   setLink(up: boolean): void {
     this.link = up;
     this.client.setLink(up && !this.holding);
+    // A station that lost its IP has lost its TCP connections with it (lwip aborts them; the next lease may differ):
+    // end ours now instead of waiting for the keepalive. Unacknowledged QoS 1/2 publishes are resent after reconnect.
+    if (!up) this.client.disconnect();
   }
 
   /** Closes the client and stops the space's timers. */

@@ -1,0 +1,40 @@
+// Node implementation of Moddable's `pins/analog` (documentation/pins/pins.md#analog) over the current
+// device's Pins: 10-bit readings, 0..1023; A0 is the simulated photocell.
+import { currentDevice, type Device } from "../device.ts";
+
+export default class Analog {
+  static CrossingUp = 0;
+  static CrossingDown = 1;
+  static CrossingUpDown = 2;
+
+  /** Samples `pin` (ESP8266: 0 = A0). */
+  static read(pin: number): number {
+    return currentDevice().pins.readAnalog(toPin(pin));
+  }
+
+  readonly resolution = 10;
+  private device: Device | undefined;
+  private readonly pin: number;
+
+  constructor(dictionary: { pin: number }) {
+    if (!dictionary || dictionary.pin === undefined) throw new Error("pin missing");
+    this.pin = toPin(dictionary.pin);
+    this.device = currentDevice();
+    this.device.pins.readAnalog(this.pin); // validates the pin now, as the native constructor does
+  }
+
+  read(): number {
+    if (!this.device) throw new Error("closed");
+    return this.device.pins.readAnalog(this.pin);
+  }
+
+  close(): void {
+    this.device = undefined;
+  }
+}
+
+function toPin(pin: unknown): number {
+  const n = Number(pin);
+  if (!Number.isInteger(n)) throw new RangeError("invalid pin");
+  return n;
+}

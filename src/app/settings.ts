@@ -1,0 +1,60 @@
+// The example app's settings from `mc/config` (manifest "config" or `mcconfig key=value`, which arrive as
+// strings): broker, Adafruit IO user/key, reading interval, LED pin, QoS, client id. Checked once at start.
+import config from "mc/config";
+import Net from "net";
+
+export interface AppSettings {
+  broker: string;
+  port: number;
+  /** Adafruit IO user name: feeds live under `{username}/feeds/`. */
+  username: string;
+  key: string;
+  /** ms between photocell readings. */
+  interval: number;
+  /** GPIO of the LED the onoff feed drives. */
+  led: number;
+  /** The LED lights when the pin is low (NodeMCU/ESP-12 on-board LED). */
+  ledActiveLow: boolean;
+  /** QoS of the readings. */
+  qos: 0 | 1;
+  clientId: string;
+  keepalive: number;
+}
+
+function text(key: string): string | undefined {
+  const v = config[key];
+  return v === undefined || v === "" ? undefined : String(v);
+}
+
+function number(key: string, fallback: number, min: number, max: number): number {
+  const t = text(key);
+  if (t === undefined) return fallback;
+  const n = Number(t);
+  if (!(n >= min && n <= max)) throw new Error(`config ${key}=${t} must be a number ${min}..${max}`);
+  return n;
+}
+
+/** "xsmq-" and the MAC without colons: unique per board and stable across reboots (Math.random is not, on XS). */
+export function clientIdFromMac(): string {
+  const mac = Net.get("MAC") ?? "000000000000";
+  return "xsmq-" + mac.split(":").join("").toLowerCase();
+}
+
+export function loadSettings(): AppSettings {
+  const username = text("username");
+  if (!username) throw new Error("config username is missing: set your Adafruit IO user name (mcconfig username=...)");
+  const qos = number("qos", 1, 0, 1) as 0 | 1;
+  const activeLow = text("ledActiveLow");
+  return {
+    broker: text("broker") ?? "io.adafruit.com",
+    port: number("port", 1883, 1, 65535),
+    username,
+    key: text("key") ?? "",
+    interval: number("interval", 5000, 100, 86_400_000),
+    led: number("led", 2, 0, 39),
+    ledActiveLow: activeLow === undefined ? true : activeLow !== "false" && activeLow !== "0",
+    qos,
+    clientId: text("clientId") ?? clientIdFromMac(),
+    keepalive: number("keepalive", 60, 0, 65535),
+  };
+}
