@@ -3,12 +3,19 @@
 import { describe, it, expect } from "vitest";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { Mosquitto } from "./support/mosquitto.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
-function xsmq(args: string[], timeoutMs = 25_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function xsmq(args: string[], timeoutMs = 25_000) {
+  return xsmqEnv(args, {}, timeoutMs);
+}
+
+function xsmqEnv(args: string[], env: Record<string, string>, timeoutMs = 25_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ["bin/xsmq.js", "sim", ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn(process.execPath, ["bin/xsmq.js", "sim", ...args], {
+      cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, AIO_USERNAME: "", AIO_KEY: "", ...env },
+    });
     let stdout = "", stderr = "";
     p.stdout.on("data", (d) => { stdout += d; });
     p.stderr.on("data", (d) => { stderr += d; });
@@ -62,6 +69,28 @@ describe("xsmq sim without a terminal", () => {
     expect(s.latencyP50Ms).toBeGreaterThanOrEqual(0);
     expect(s.latencyP99Ms).toBeGreaterThanOrEqual(s.latencyP50Ms);
     expect(r.stderr).toMatch(/connecting \[[#.]+\] \d+\/20/);
+  });
+
+  it("--broker runs the device against a real broker (mosquitto with a password), watched by a monitor", async () => {
+    const m = await Mosquitto.start({ users: { maker: "s3cret" } });
+    try {
+      // Without credentials mosquitto refuses the monitor's connection: a clear error before any device starts.
+      const r = await xsmq(["--broker", m.url, "--duration", "5", "--json"]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/cannot start the simulation: monitor: .*[Nn]ot authorized/);
+      expect(r.stderr).toMatch(/AIO_USERNAME/);
+      const env = { AIO_USERNAME: "maker", AIO_KEY: "s3cret" };
+      const ok = await xsmqEnv(["--broker", m.url, "--duration", "5", "--interval", "1", "--json"], env);
+      expect(ok.code, ok.stderr).toBe(0);
+      const t = JSON.parse(ok.stdout);
+      expect(t.connected).toBe(1);
+      expect(t.published).toBeGreaterThan(1);
+      // The monitoring subscriber saw the readings arrive through mosquitto.
+      expect(t.arrived).toBeGreaterThanOrEqual(t.published - 1);
+      expect(ok.stderr).toContain(`broker ${m.url}, user maker`);
+    } finally {
+      await m.close();
+    }
   });
 
   it("refuses bad options with exit code 2 and says why", async () => {

@@ -9,7 +9,7 @@ const status = () => sim.statusOf(0)!;
 const connected = () => sim.statusOf(0)?.mqtt === "connected";
 
 beforeAll(async () => {
-  sim = await startSimulation({ interval: 300 });
+  sim = await startSimulation({ interval: 500 });
   await sim.ready;
   await until("the device to connect", connected, 10_000);
 });
@@ -20,7 +20,7 @@ describe("startSimulation", () => {
     const net = sim.devices[0].device.network;
     expect(net.sendWindow).toBe(2 * 1460);
     expect(net.maxReadChunk).toBe(1460);
-    await until("three readings stored by the broker", () => (sim.tracker?.arrived ?? 0) >= 3);
+    await until("three readings stored by the broker", () => (sim.tracker?.arrived ?? 0) >= 3, 12_000);
     const feed = sim.broker!.feed(sim.devices[0].username, "photocell");
     expect(feed?.last?.value).toMatch(/^\d+$/);
     expect(status().lastReading).toBeGreaterThanOrEqual(0);
@@ -30,7 +30,7 @@ describe("startSimulation", () => {
     const arrived = sim.tracker!.arrived;
     const published = status().published;
     sim.faults.blackhole(true);
-    await until("two readings published into the blackhole", () => status().published >= published + 2);
+    await until("two readings published into the blackhole", () => status().published >= published + 2, 8000);
     expect(sim.tracker!.arrived).toBeLessThanOrEqual(arrived + 1); // at most one was already on its way
     sim.faults.blackhole(false);
     await until("everything published to arrive", () => sim.tracker!.inFlight === 0 && sim.tracker!.arrived >= arrived + 2, 10_000);
@@ -43,7 +43,7 @@ describe("startSimulation", () => {
     await until("a reconnect after the reset", () => status().reconnects > r0 && connected(), 10_000);
     const r1 = status().reconnects;
     await sim.faults.restartBroker(300);
-    await until("a reconnect after the broker restart", () => status().reconnects > r1 && connected(), 15_000);
+    await until("a reconnect after the broker restart", () => status().reconnects > r1 && connected(), 20_000);
     await sleep(300); // SUBACK
     const led = status().led;
     sim.dashboard.toggleOnoff();
@@ -64,7 +64,7 @@ describe("startSimulation", () => {
     const value = sim.dashboard.moveSlider(-30);
     await until("the slider value to arrive in pieces", () => status().slider === value);
     const arrived = sim.tracker!.arrived;
-    await until("readings to keep arriving", () => sim.tracker!.arrived >= arrived + 2);
+    await until("readings to keep arriving", () => sim.tracker!.arrived >= arrived + 2, 12_000);
     expect(status().errors).toBe(0);
     sim.faults.setReadChunk(1460);
     sim.faults.setLatency(0);

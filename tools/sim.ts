@@ -65,7 +65,7 @@ export async function run(argv: string[]): Promise<number> {
       broker ? "check --broker, --username and --key (or AIO_USERNAME / AIO_KEY)" : undefined);
   }
 
-  const title = `${devices === 1 ? "1 simulated " + board.toUpperCase() : `${devices} simulated ${board.toUpperCase()}s`} running ${sim.appSource}`;
+  const title = `${devices === 1 ? "" : `${devices} x `}${board === "host" ? "host" : board.toUpperCase()} running ${sim.appSource}`;
   let view: SimView | undefined;
   let finish: () => void = () => {};
   const finished = new Promise<void>((resolve) => { finish = resolve; });
@@ -75,6 +75,7 @@ export async function run(argv: string[]): Promise<number> {
   } else {
     log = new SimLog(sim, out);
     log.line(`xsmq sim: ${title}`);
+    if (sim.appWarning) log.line(`note: ${sim.appWarning}`);
     log.line(`broker ${sim.brokerUrl}${sim.broker ? " (local Adafruit IO emulator)" : ""}, user ${sim.devices[0].username}${devices > 1 ? " ..." : ""}, reading every ${interval} s`);
     log.start();
   }

@@ -6,7 +6,7 @@ import { Device } from "../device.ts";
 import { Airwaves, type VirtualAccessPoint } from "../airwaves.ts";
 import { startAioBroker, type AioBroker } from "../aio-broker.ts";
 import type { App, AppStatus } from "../../../src/app/status.ts";
-import { loadApp } from "./app-entry.ts";
+import { loadApp, type AppEntry } from "./app-entry.ts";
 import { tapPublishes } from "./publish-tap.ts";
 import { DeliveryTracker, feedOf } from "./latency.ts";
 import { Monitor } from "./monitor.ts";
@@ -37,7 +37,8 @@ export interface SimulationOptions {
   onTrace?: (device: SimDevice, line: string) => void;
   /** The firmware entry (default: src/app/main.ts, or the stand-in while it is missing). */
   main?: () => App;
-  /** Local broker: data points per user per minute (default: what the interval needs, at least Adafruit IO's free 30). */
+  /** Data points per user per minute for the local broker, and `config.rateLimit` for the app's client-side limiter
+   *  (default: twice what the interval needs, at least Adafruit IO's free 30). */
   rateLimitPerMinute?: number;
 }
 
@@ -116,6 +117,8 @@ export interface Simulation {
   readonly brokerUrl: string;
   /** Where the firmware came from: "src/app/main.ts" or the stand-in. */
   readonly appSource: string;
+  /** Why the stand-in runs instead of src/app/main.ts. */
+  readonly appWarning: string | undefined;
   readonly tracker: DeliveryTracker | undefined;
   readonly faults: Faults;
   readonly dashboard: Dashboard;
@@ -138,7 +141,10 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
   const key = options.key ?? (options.broker ? "" : `aio_${randomBytes(12).toString("hex")}`);
   const traceLines = options.traceLines ?? 12;
   const started = performance.now();
-  const entry = options.main ? { main: options.main, source: "options.main" } : await loadApp();
+  const entry: AppEntry = options.main ? { main: options.main, source: "options.main" } : await loadApp();
+
+  // Data points per user per minute that the interval needs (with room for a few extra), at least IO's free 30.
+  const ratePerMinute = options.rateLimitPerMinute ?? Math.max(30, Math.ceil((2 * 60_000) / interval));
 
   // --- broker --------------------------------------------------------------------------------------
   let broker: AioBroker | undefined;
@@ -151,10 +157,7 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
   } else {
     const users: Record<string, string> = {};
     for (let i = 0; i < count; i++) users[userOf(i)] = key;
-    broker = await startAioBroker({
-      users,
-      rateLimitPerMinute: options.rateLimitPerMinute ?? Math.max(30, Math.ceil((2 * 60_000) / interval)),
-    });
+    broker = await startAioBroker({ users, rateLimitPerMinute: ratePerMinute });
     host = broker.host;
     port = broker.port;
   }
@@ -175,7 +178,7 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
     const sim: SimDevice = { index: i, device: undefined as unknown as Device, username, clientId, app: undefined, startError: undefined, trace: lines };
     const device = new Device({
       id: fleet ? `dev${i + 1}` : "esp8266",
-      config: { ssid, password, broker: host, port: String(port), username, key, clientId, interval },
+      config: { ssid, password, broker: host, port: String(port), username, key, clientId, interval, rateLimit: ratePerMinute },
       trace: (text) => {
         partial += text;
         let nl: number;
@@ -334,7 +337,7 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
   };
 
   return {
-    devices, air, accessPoint, broker, brokerUrl, appSource: entry.source, tracker, faults, dashboard, ready,
+    devices, air, accessPoint, broker, brokerUrl, appSource: entry.source, appWarning: entry.warning, tracker, faults, dashboard, ready,
     statusOf: (index) => devices[index]?.app?.status,
     summary,
     async stop() {

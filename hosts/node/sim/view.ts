@@ -5,7 +5,10 @@ import { fleetLine, formatMs, progressBar } from "./fleet.ts";
 import { timestamp } from "./log.ts";
 
 const ESC = "\x1b[";
-const KEYS_HELP = "w drop Wi-Fi  k kill TCP  b blackhole  l latency  r restart broker  o onoff  </> slider  q quit";
+const KEYS_HELP = [
+  "keys: w drop Wi-Fi  k kill TCP  b blackhole  l +300 ms latency  r restart broker",
+  "      o toggle onoff  < > move slider  q quit",
+];
 
 export interface ViewOptions {
   input: NodeJS.ReadStream;
@@ -89,7 +92,7 @@ export class SimView {
   }
 
   private footer(): string[] {
-    return [`${ESC}7m${KEYS_HELP}${ESC}0m`];
+    return KEYS_HELP.map((line) => `${ESC}7m${line}${ESC}0m`);
   }
 
   /** One device: every field of its status, its network, its trace tail. */
@@ -109,9 +112,9 @@ export class SimView {
     }
     lines.push(`Net     in ${bytes(net.bytesIn)}  out ${bytes(net.bytesOut)}  connects ${net.connects}  latency p50 ${formatMs(s.latencyP50Ms)} p99 ${formatMs(s.latencyP99Ms)}`);
     lines.push(`Link    ${net.linkUp ? "up" : "DOWN"}  blackhole ${net.blackholed ? "ON" : "off"}  added latency ${net.latencyMs} ms  send window ${net.sendWindow} B`);
-    lines.push(`Last    ${this.lastAction || "-"}`);
+    lines.push(`Last    ${this.lastAction || this.sim.appWarning || "-"}`);
     lines.push(rule("trace"));
-    const room = rows - lines.length - 1;
+    const room = rows - lines.length - KEYS_HELP.length;
     const trace = dev.trace.slice(-room);
     lines.push(...trace);
     for (let i = trace.length; i < room; i++) lines.push("");
@@ -130,14 +133,14 @@ export class SimView {
     lines.push(`Last    ${this.lastAction || "-"}`);
     lines.push(rule("devices"));
     lines.push(`${pad("id", 8)}${pad("wifi", 12)}${pad("ip", 16)}${pad("mqtt", 12)}${pad("sent", 7)}${pad("recv", 7)}${pad("reconn", 7)}err`);
-    const room = rows - lines.length - 1;
+    const room = rows - lines.length - KEYS_HELP.length;
     for (const dev of this.sim.devices.slice(0, room)) {
       const st = dev.app?.status;
       lines.push(st
         ? `${pad(dev.device.id, 8)}${pad(st.wifi, 12)}${pad(st.ip ?? "-", 16)}${pad(st.mqtt, 12)}${pad(String(st.published), 7)}${pad(String(st.received), 7)}${pad(String(st.reconnects), 7)}${st.errors}`
         : `${pad(dev.device.id, 8)}(not started)`);
     }
-    while (lines.length < rows - 1) lines.push("");
+    while (lines.length < rows - KEYS_HELP.length) lines.push("");
     lines.push(...this.footer());
     return lines;
   }
