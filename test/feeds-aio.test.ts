@@ -99,6 +99,8 @@ describe("AdafruitIO against the IO emulator", () => {
     io.feed("onoff").onBoolean((b) => bools.push(b));
     io.feed("cfg").onJSON((v) => objects.push(v));
     await until("4 SUBACKs (+ throttle, errors)", () => subacks === 6);
+    // Each SUBACK sent a /get; let the broker see them before storing values, or it would answer with those.
+    await until("4 /get requests at the broker", () => broker!.counters.publishes === 4);
     for (const v of ["12.5", "-3", "abc", "0"]) broker!.write("alice", "slider", v);
     for (const v of ["héllo", "a,b"]) broker!.write("alice", "label", v);
     for (const v of ["ON", "OFF", "1", "0", "true", "maybe"]) broker!.write("alice", "onoff", v);
