@@ -6,12 +6,13 @@ import type { Peer, Qos } from "./peers.ts";
 /**
  * Publishes `count` messages, as many per event-loop turn as `peer.canPublish()` allows.
  * `each(sent)` runs after every publish (the allocation bench samples the heap there); `ahead()` false holds
- * the producer back (end-to-end flow control: a broker queue that overflows would drop or stall).
+ * the producer back (end-to-end flow control: a broker queue that overflows would drop or stall); `stop()` true ends it.
  */
-export function produce(peer: Peer, topic: string, qos: Qos, count: number, each?: (sent: number) => void, ahead?: () => boolean): Promise<void> {
+export function produce(peer: Peer, topic: string, qos: Qos, count: number, each?: (sent: number) => void, ahead?: () => boolean, stop?: () => boolean): Promise<void> {
   return new Promise((resolve, reject) => {
     let sent = 0;
     const tick = (): void => {
+      if (stop && stop()) { resolve(); return; }
       try {
         while (sent < count && peer.canPublish() && (!ahead || ahead())) {
           peer.publish(topic, qos);

@@ -21,6 +21,8 @@ export interface Peer {
   canPublish(): boolean;
   /** Bytes this client has written to its TCP connection so far. */
   bytesOut(): number;
+  /** True when nothing published is still waiting in the client to be written. */
+  idle(): boolean;
   close(): Promise<void>;
 }
 
@@ -84,6 +86,8 @@ export class XsmqPeer implements Peer {
 
   bytesOut(): number { return this.device.network.bytesOut; }
 
+  idle(): boolean { return this.client.session.queued === 0; }
+
   async close(): Promise<void> { this.device.run(() => this.client.close()); }
 }
 
@@ -144,6 +148,8 @@ export class MqttjsPeer implements Peer {
   }
 
   bytesOut(): number { return (this.client.stream as { bytesWritten?: number }).bytesWritten ?? 0; }
+
+  idle(): boolean { return (this.client.stream as { writableLength?: number }).writableLength === 0; }
 
   close(): Promise<void> {
     return new Promise((resolve) => this.client.end(true, {}, () => resolve()));
