@@ -19,8 +19,16 @@ export interface StationConfig {
 export const Mode = { none: 0, station: 1, accessPoint: 2 } as const;
 
 export class Radio {
-  /** The access points this device hears; none: every connect fails as "not found". */
-  air: Airwaves | undefined;
+  /**
+   * The access points this device hears; none: every connect fails as "not found". Once a device has airwaves,
+   * its network link follows the DHCP lease, as on a board: no IP, no route for its sockets.
+   */
+  get air(): Airwaves | undefined { return this.airwaves; }
+  set air(air: Airwaves | undefined) {
+    this.airwaves = air;
+    if (air) this.device.network.setLink(this.ip !== undefined);
+  }
+  private airwaves: Airwaves | undefined;
   /** WiFi.mode: 0 none, 1 station, 2 access point, 3 both. */
   mode: number = Mode.station;
   state: StationState = "idle";
@@ -98,6 +106,7 @@ export class Radio {
     const ap = this.ap!;
     this.ip = ap.lease();
     this.state = "connected";
+    if (this.airwaves) this.device.network.setLink(true);
     this.post("gotIP");
     if (ap.dropAfterMs !== undefined) this.dropTimer = this.device.clock.schedule(() => this.dropped(), ap.dropAfterMs);
   }
@@ -117,6 +126,7 @@ export class Radio {
     this.ap?.stations.delete(this);
     this.ap = undefined;
     this.ip = undefined;
+    if (this.airwaves) this.device.network.setLink(false);
   }
 
   private cancelTimers(): void {

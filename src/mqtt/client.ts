@@ -49,7 +49,7 @@ export class MQTTClient implements SessionListener, TransportListener {
   readonly host: string;
   readonly port: number;
   readonly session: Session;
-  /** Reconnections made after the first connection. */
+  /** Connection attempts after the first one (by the backoff or when the link came back). */
   reconnects = 0;
 
   private readonly reader: PacketReader;
@@ -61,6 +61,7 @@ export class MQTTClient implements SessionListener, TransportListener {
   private linkUp = true;
   private transportOpen = false;
   private reconnectAt = -1;
+  private opened = false;
 
   constructor(options: MQTTClientOptions) {
     if (!options || typeof options.host !== "string" || options.host.length === 0)
@@ -150,6 +151,8 @@ export class MQTTClient implements SessionListener, TransportListener {
   private open(): void {
     if (this.closed || !this.linkUp) return;
     this.reconnectAt = -1;
+    if (this.opened) this.reconnects++;
+    this.opened = true;
     this.transportOpen = true;
     this.reader.reset();
     try {
@@ -173,7 +176,8 @@ export class MQTTClient implements SessionListener, TransportListener {
 
   private lost(error: MQTTError | undefined): void {
     this.onClose?.(error);
-    if (this.closed || !this.backoff) { this.reschedule(); return; }
+    // Without a link there is nothing to retry: setLink(true) reconnects at once.
+    if (this.closed || !this.backoff || !this.linkUp) { this.reschedule(); return; }
     this.reconnectAt = Time.ticks + this.backoff.next();
     this.reschedule();
   }
@@ -182,7 +186,6 @@ export class MQTTClient implements SessionListener, TransportListener {
     if (this.closed) return;
     const now = Time.ticks;
     if (this.reconnectAt >= 0 && now >= this.reconnectAt) {
-      this.reconnects++;
       this.open();
       return;
     }
