@@ -36,6 +36,7 @@ export default function main(): App {
   const io = new AdafruitIO({
     user: settings.username, key: settings.key, host: settings.broker, port: settings.port, clientId: settings.clientId,
     keepalive: settings.keepalive, qos: settings.qos, connect: false, queue: 1024, inflight: 4,
+    rate: { limit: settings.rateLimit },
   });
   const client = io.client;
   const refresh = () => {

@@ -19,6 +19,8 @@ export interface AppSettings {
   qos: 0 | 1;
   clientId: string;
   keepalive: number;
+  /** Data points per minute the account allows (Adafruit IO free: 30; paid plans and other brokers: more). */
+  rateLimit: number;
 }
 
 function text(key: string): string | undefined {
@@ -56,5 +58,6 @@ export function loadSettings(): AppSettings {
     qos,
     clientId: text("clientId") ?? clientIdFromMac(),
     keepalive: number("keepalive", 60, 0, 65535),
+    rateLimit: number("rateLimit", 30, 1, 1_000_000),
   };
 }
