@@ -1,5 +1,6 @@
-// Outgoing QoS 1/2 publishes until the broker acknowledges them: a fixed number of slots, each holding
-// the encoded PUBLISH so it can be resent with DUP after a reconnect (MQTT-4.4.0-1).
+// Outgoing QoS 1/2 publishes until the broker acknowledges them: a fixed number of slots in one byte buffer,
+// each holding the encoded PUBLISH so it can be resent with DUP after a reconnect (MQTT-4.4.0-1).
+// Bookkeeping lives in one Uint32Array: every object costs heap slots on a 32 KB ESP8266.
 
 export const SlotState = {
   Free: 0,
@@ -15,16 +16,15 @@ export const SlotState = {
   AwaitPubcomp: 5,
 } as const;
 
+// meta[4 * i + field]
+const STATE = 0, ID = 1, LENGTH = 2, ORDER = 3;
+
 export class Inflight {
   readonly size: number;
   readonly slotSize: number;
-  readonly states: Uint8Array;
-  readonly ids: Uint16Array;
-  readonly lengths: Uint32Array;
-  /** Order of entry, so resends keep the original order. */
-  readonly order: Uint32Array;
-  /** One view per slot over one buffer, created once. */
-  readonly slots: Uint8Array[];
+  /** Slot i's packet is data[i * slotSize, i * slotSize + length(i)). */
+  readonly data: Uint8Array;
+  private readonly meta: Uint32Array;
   private sequence = 0;
   /** Slots not Free. */
   count = 0;
@@ -32,63 +32,71 @@ export class Inflight {
   constructor(size: number, slotSize: number) {
     this.size = size;
     this.slotSize = slotSize;
-    this.states = new Uint8Array(size);
-    this.ids = new Uint16Array(size);
-    this.lengths = new Uint32Array(size);
-    this.order = new Uint32Array(size);
-    const all = new Uint8Array(size * slotSize);
-    this.slots = [];
-    for (let i = 0; i < size; i++) this.slots.push(all.subarray(i * slotSize, (i + 1) * slotSize));
+    this.data = new Uint8Array(size * slotSize);
+    this.meta = new Uint32Array(size * 4);
   }
+
+  state(i: number): number { return this.meta[4 * i + STATE]; }
+  setState(i: number, state: number): void { this.meta[4 * i + STATE] = state; }
+  id(i: number): number { return this.meta[4 * i + ID]; }
+  length(i: number): number { return this.meta[4 * i + LENGTH]; }
+  /** Offset of slot i in `data`. */
+  start(i: number): number { return i * this.slotSize; }
 
   /** Index of a free slot, or -1. */
   free(): number {
-    for (let i = 0; i < this.size; i++) if (this.states[i] === SlotState.Free) return i;
+    for (let i = 0; i < this.size; i++) if (this.meta[4 * i + STATE] === SlotState.Free) return i;
     return -1;
   }
 
   /** Slot holding `packetId`, or -1. */
   find(packetId: number): number {
-    for (let i = 0; i < this.size; i++) if (this.states[i] !== SlotState.Free && this.ids[i] === packetId) return i;
+    const m = this.meta;
+    for (let i = 0; i < this.size; i++) if (m[4 * i + STATE] !== SlotState.Free && m[4 * i + ID] === packetId) return i;
     return -1;
   }
 
   /** Marks slot `i` as holding a new PUBLISH of `length` bytes with `packetId`. */
   take(i: number, packetId: number, length: number): void {
-    this.states[i] = SlotState.PublishToSend;
-    this.ids[i] = packetId;
-    this.lengths[i] = length;
-    this.order[i] = ++this.sequence;
+    const m = this.meta, o = 4 * i;
+    m[o + STATE] = SlotState.PublishToSend;
+    m[o + ID] = packetId;
+    m[o + LENGTH] = length;
+    m[o + ORDER] = ++this.sequence;
     this.count++;
   }
 
   release(i: number): void {
-    if (this.states[i] === SlotState.Free) return;
-    this.states[i] = SlotState.Free;
+    if (this.meta[4 * i + STATE] === SlotState.Free) return;
+    this.meta[4 * i + STATE] = SlotState.Free;
     this.count--;
   }
 
-  /** The next slot (oldest first) in state `state`, or -1. */
-  oldest(state: number): number {
+  /** The next slot (oldest first) in state `state` or `other`, or -1. */
+  oldest(state: number, other = -1): number {
+    const m = this.meta;
     let best = -1;
-    for (let i = 0; i < this.size; i++)
-      if (this.states[i] === state && (best < 0 || this.order[i] < this.order[best])) best = i;
+    for (let i = 0; i < this.size; i++) {
+      const s = m[4 * i + STATE];
+      if ((s === state || s === other) && (best < 0 || m[4 * i + ORDER] < m[4 * best + ORDER])) best = i;
+    }
     return best;
   }
 
   /** After a reconnect: everything unacknowledged is sent again, PUBLISH with DUP set (MQTT-3.3.1-1). */
   rewind(): void {
+    const m = this.meta;
     for (let i = 0; i < this.size; i++) {
-      const s = this.states[i];
+      const s = m[4 * i + STATE];
       if (s === SlotState.AwaitPuback || s === SlotState.AwaitPubrec) {
-        this.slots[i][0] |= 0x08;
-        this.states[i] = SlotState.PublishToSend;
-      } else if (s === SlotState.AwaitPubcomp) this.states[i] = SlotState.PubrelToSend;
+        this.data[i * this.slotSize] |= 0x08;
+        m[4 * i + STATE] = SlotState.PublishToSend;
+      } else if (s === SlotState.AwaitPubcomp) m[4 * i + STATE] = SlotState.PubrelToSend;
     }
   }
 
   clear(): void {
-    this.states.fill(0);
+    this.meta.fill(0);
     this.count = 0;
   }
 }

@@ -288,15 +288,16 @@ export class Session {
 
   private ackOut(id: number, expected: number): void {
     const i = this.inflight.find(id);
-    if (i < 0 || this.inflight.states[i] !== expected) return; // late duplicate ack: nothing to do
+    if (i < 0 || this.inflight.state(i) !== expected) return; // late duplicate ack: nothing to do
     this.inflight.release(i);
     this.listener.onSessionDelivered(id);
   }
 
   private pubrec(id: number, now: number): void {
     const i = this.inflight.find(id);
-    if (i >= 0 && (this.inflight.states[i] === SlotState.AwaitPubrec || this.inflight.states[i] === SlotState.AwaitPubcomp)) {
-      this.inflight.states[i] = SlotState.PubrelToSend;
+    const state = i >= 0 ? this.inflight.state(i) : -1;
+    if (state === SlotState.AwaitPubrec || state === SlotState.AwaitPubcomp) {
+      this.inflight.setState(i, SlotState.PubrelToSend);
       return; // pump() sends the PUBREL in order
     }
     if (i < 0) this.sendControl(PacketType.PUBREL, id, now); // unknown id: release it so the broker can finish
@@ -369,8 +370,9 @@ export class Session {
       const slot = this.inflight.free();
       if (slot >= 0) {
         const id = this.allocateId();
-        const n = encodePublish(this.inflight.slots[slot], 0, topic, payload, qos, retain, false, id);
+        const n = encodePublish(this.tx, 0, topic, payload, qos, retain, false, id);
         if (n < 0) throw this.publishError(-n, topic, payload);
+        copy(this.tx, 0, this.inflight.data, this.inflight.start(slot), n);
         this.inflight.take(slot, id, n);
         this.pump(now);
         return id;
@@ -525,20 +527,14 @@ export class Session {
     // 2. In-flight messages to (re)send, oldest first; PUBRELs too.
     const fl = this.inflight;
     for (;;) {
-      const a = fl.oldest(SlotState.PublishToSend), b = fl.oldest(SlotState.PubrelToSend);
-      const i = a < 0 ? b : b < 0 ? a : fl.order[a] < fl.order[b] ? a : b;
+      const i = fl.oldest(SlotState.PublishToSend, SlotState.PubrelToSend);
       if (i < 0) break;
-      if (i === b) {
+      if (fl.state(i) === SlotState.PubrelToSend) {
         if (out.writable() < 4) return;
-        const n = encodeAck(tx, 0, PacketType.PUBREL, fl.ids[i]);
+        const n = encodeAck(tx, 0, PacketType.PUBREL, fl.id(i));
         this.write(tx, 0, n, now);
-        fl.states[i] = SlotState.AwaitPubcomp;
-      } else {
-        const n = fl.lengths[i];
-        if (out.writable() < n) return;
-        this.write(fl.slots[i], 0, n, now);
-        fl.states[i] = ((fl.slots[i][0] >> 1) & 3) === 1 ? SlotState.AwaitPuback : SlotState.AwaitPubrec;
-      }
+        fl.setState(i, SlotState.AwaitPubcomp);
+      } else if (!this.sendSlot(i, now)) return;
     }
     // 3. Subscription changes.
     for (let i = 0; i < this.filters.length; i++) {
@@ -558,23 +554,30 @@ export class Session {
       if (box.firstKind === EntryKind.NeedsSlot) {
         const slot = fl.free();
         if (slot < 0) return;
-        const dst = fl.slots[slot], src = box.bytes;
-        for (let k = 0; k < n; k++) dst[k] = src[start + k];
+        const dst = fl.data, at = fl.start(slot);
+        copy(box.bytes, start, dst, at, n);
         const id = this.allocateId();
-        const at = publishIdOffset(dst);
-        dst[at] = id >> 8;
-        dst[at + 1] = id & 255;
+        const idAt = at + publishIdOffset(dst, at);
+        dst[idAt] = id >> 8;
+        dst[idAt + 1] = id & 255;
         fl.take(slot, id, n);
         box.shift();
-        if (out.writable() < n) return;
-        this.write(dst, 0, n, now);
-        fl.states[slot] = ((dst[0] >> 1) & 3) === 1 ? SlotState.AwaitPuback : SlotState.AwaitPubrec;
+        if (!this.sendSlot(slot, now)) return;
       } else {
         if (out.writable() < n) return;
         this.write(box.bytes, start, start + n, now);
         box.shift();
       }
     }
+  }
+
+  /** Sends in-flight slot i's PUBLISH if the window allows; false if it must wait. */
+  private sendSlot(i: number, now: number): boolean {
+    const fl = this.inflight, at = fl.start(i), n = fl.length(i);
+    if (this.out!.writable() < n) return false;
+    this.write(fl.data, at, at + n, now);
+    fl.setState(i, ((fl.data[at] >> 1) & 3) === 1 ? SlotState.AwaitPuback : SlotState.AwaitPubrec);
+    return true;
   }
 
   /** A packet id not used by any in-flight message or pending (un)subscription. */
@@ -594,12 +597,17 @@ export class Session {
   }
 }
 
-/** Offset of the packet id in an encoded QoS > 0 PUBLISH. */
-function publishIdOffset(b: Uint8Array): number {
-  let o = 1;
+/** Offset of the packet id in the QoS > 0 PUBLISH at b[at], relative to `at`. */
+function publishIdOffset(b: Uint8Array, at: number): number {
+  let o = at + 1;
   while (b[o] & 128) o++;
   o++;
-  return o + 2 + ((b[o] << 8) | b[o + 1]);
+  return o + 2 + ((b[o] << 8) | b[o + 1]) - at;
+}
+
+/** Copies src[from, from + n) to dst[to..] without creating views. */
+function copy(src: Uint8Array, from: number, dst: Uint8Array, to: number, n: number): void {
+  for (let k = 0; k < n; k++) dst[to + k] = src[from + k];
 }
 
 const names = ["reserved", "CONNECT", "CONNACK", "PUBLISH", "PUBACK", "PUBREC", "PUBREL", "PUBCOMP", "SUBSCRIBE",
