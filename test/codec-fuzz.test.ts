@@ -151,10 +151,10 @@ function checkPacket(t: Tally, r: PacketReader, p: Packet, res: number, where: s
       } catch { fail(t, `${where}: accepted a topic that is not UTF-8`); }
       break;
     case PacketType.CONNECT:
-      range("clientId", p.clientIdStart, p.clientIdEnd);
-      if (p.connectFlags & 4) { range("will topic", p.willTopicStart, p.willTopicEnd); range("will payload", p.willPayloadStart, p.willPayloadEnd); }
-      if (p.usernameStart !== -1) range("username", p.usernameStart, p.usernameEnd);
-      if (p.passwordStart !== -1) range("password", p.passwordStart, p.passwordEnd);
+      range("clientId", p.connect!.clientIdStart, p.connect!.clientIdEnd);
+      if (p.connect!.connectFlags & 4) { range("will topic", p.connect!.willTopicStart, p.connect!.willTopicEnd); range("will payload", p.connect!.willPayloadStart, p.connect!.willPayloadEnd); }
+      if (p.connect!.usernameStart !== -1) range("username", p.connect!.usernameStart, p.connect!.usernameEnd);
+      if (p.connect!.passwordStart !== -1) range("password", p.connect!.passwordStart, p.connect!.passwordEnd);
       break;
     case PacketType.SUBSCRIBE: case PacketType.UNSUBSCRIBE: case PacketType.SUBACK:
       range("payload", p.payloadStart, p.payloadEnd);
@@ -163,7 +163,7 @@ function checkPacket(t: Tally, r: PacketReader, p: Packet, res: number, where: s
   if (res !== 0) return;
   // A server answers an unknown protocol level with CONNACK 1 (MQTT-3.1.2-2), so decode leaves the level to it;
   // mqtt-packet refuses such packets outright, so there is nothing to compare.
-  if (p.type === PacketType.CONNECT && p.protocolLevel !== 4) return;
+  if (p.type === PacketType.CONNECT && p.connect!.protocolLevel !== 4) return;
   // Accepted: mqtt-packet must read the same packet from the same header and body.
   const body = r.buf.subarray(0, r.length);
   const head = new Uint8Array(5);

@@ -149,14 +149,14 @@ export function fromOurPacket(p: Packet): Fields {
   const cmd = cmdOfType[p.type];
   switch (cmd) {
     case "connect": {
-      const clean = (p.connectFlags & 2) !== 0;
-      const f: Fields = { cmd, clientId: text(b, p.clientIdStart, p.clientIdEnd), keepalive: p.keepalive, clean };
-      if (p.usernameStart >= 0) f.username = text(b, p.usernameStart, p.usernameEnd);
-      if (p.passwordStart >= 0) f.password = Array.from(b.subarray(p.passwordStart, p.passwordEnd));
-      if (p.connectFlags & 4) {
+      const clean = (p.connect!.connectFlags & 2) !== 0;
+      const f: Fields = { cmd, clientId: text(b, p.connect!.clientIdStart, p.connect!.clientIdEnd), keepalive: p.connect!.keepalive, clean };
+      if (p.connect!.usernameStart >= 0) f.username = text(b, p.connect!.usernameStart, p.connect!.usernameEnd);
+      if (p.connect!.passwordStart >= 0) f.password = Array.from(b.subarray(p.connect!.passwordStart, p.connect!.passwordEnd));
+      if (p.connect!.connectFlags & 4) {
         f.will = {
-          topic: text(b, p.willTopicStart, p.willTopicEnd), payload: Array.from(b.subarray(p.willPayloadStart, p.willPayloadEnd)),
-          qos: ((p.connectFlags >> 3) & 3) as 0 | 1 | 2, retain: (p.connectFlags & 0x20) !== 0,
+          topic: text(b, p.connect!.willTopicStart, p.connect!.willTopicEnd), payload: Array.from(b.subarray(p.connect!.willPayloadStart, p.connect!.willPayloadEnd)),
+          qos: ((p.connect!.connectFlags >> 3) & 3) as 0 | 1 | 2, retain: (p.connect!.connectFlags & 0x20) !== 0,
         };
       }
       return f;

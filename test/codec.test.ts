@@ -46,13 +46,13 @@ function describe1(r: PacketReader, p: Packet): PacketFixture["expect"] {
   switch (p.type) {
     case PacketType.CONNECT:
       if (res !== 0) break;
-      out.clientId = utf8.decode(b.subarray(p.clientIdStart, p.clientIdEnd));
-      out.keepalive = p.keepalive;
-      out.cleanSession = (p.connectFlags & 2) !== 0;
-      if (p.usernameStart >= 0) out.username = utf8.decode(b.subarray(p.usernameStart, p.usernameEnd));
-      if (p.passwordStart >= 0) out.password = Array.from(b.subarray(p.passwordStart, p.passwordEnd));
-      if (p.connectFlags & 4) out.will = { topic: utf8.decode(b.subarray(p.willTopicStart, p.willTopicEnd)),
-        payload: Array.from(b.subarray(p.willPayloadStart, p.willPayloadEnd)), qos: (p.connectFlags >> 3) & 3, retain: (p.connectFlags & 0x20) !== 0 };
+      out.clientId = utf8.decode(b.subarray(p.connect!.clientIdStart, p.connect!.clientIdEnd));
+      out.keepalive = p.connect!.keepalive;
+      out.cleanSession = (p.connect!.connectFlags & 2) !== 0;
+      if (p.connect!.usernameStart >= 0) out.username = utf8.decode(b.subarray(p.connect!.usernameStart, p.connect!.usernameEnd));
+      if (p.connect!.passwordStart >= 0) out.password = Array.from(b.subarray(p.connect!.passwordStart, p.connect!.passwordEnd));
+      if (p.connect!.connectFlags & 4) out.will = { topic: utf8.decode(b.subarray(p.connect!.willTopicStart, p.connect!.willTopicEnd)),
+        payload: Array.from(b.subarray(p.connect!.willPayloadStart, p.connect!.willPayloadEnd)), qos: (p.connect!.connectFlags >> 3) & 3, retain: (p.connect!.connectFlags & 0x20) !== 0 };
       break;
     case PacketType.CONNACK:
       if (res === 0) { out.sessionPresent = p.sessionPresent; out.returnCode = p.returnCode; }

@@ -3,7 +3,7 @@
 import Timer from "timer";
 import Time from "time";
 import { ErrorCode, type ErrorCodeValue, MQTTError } from "./errors";
-import { PacketReader, type Packet, type WillOptions } from "./codec";
+import { PacketReader, type WillOptions } from "./codec";
 import { Session, type SessionListener, type SessionOptions, SessionState } from "./session";
 import { Backoff, type BackoffOptions, seedFrom } from "./backoff";
 import { Message } from "./message";
@@ -55,7 +55,6 @@ export class MQTTClient implements SessionListener, TransportListener {
   private readonly reader: PacketReader;
   private readonly transport: Transport;
   private readonly backoff: Backoff | undefined;
-  private readonly message = new Message();
   private timer: any;
   private closed = false;
   private linkUp = true;
@@ -243,14 +242,12 @@ export class MQTTClient implements SessionListener, TransportListener {
     this.onConnect?.(sessionPresent);
   }
 
-  onSessionMessage(p: Packet): void {
-    const m = this.message;
-    m.set(p);
+  onSessionMessage(m: Message): void {
     this.onMessage?.(m);
     const s = this.session;
     for (let i = 0; i < s.filters.length; i++) {
       const h = s.subData[i] as MessageHandler | undefined;
-      if (h && s.matches(i, p)) h(m);
+      if (h && s.matches(i, m)) h(m);
     }
   }
 

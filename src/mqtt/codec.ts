@@ -485,7 +485,14 @@ export class Packet {
   payloadStart = 0;
   payloadEnd = 0;
   /** SUBACK return codes / SUBSCRIBE, UNSUBSCRIBE entries start at payloadStart. */
-  /** CONNECT */
+  /** CONNECT fields: made on the first CONNECT decoded (servers and tests), never on a client. */
+  connect: ConnectFields | undefined = undefined;
+  /** The buffer the offsets point into. */
+  buf: Uint8Array = EMPTY;
+}
+
+/** Offsets of a decoded CONNECT's fields in the packet buffer (-1: absent). */
+export class ConnectFields {
   protocolLevel = 0;
   connectFlags = 0;
   keepalive = 0;
@@ -499,8 +506,6 @@ export class Packet {
   usernameEnd = -1;
   passwordStart = -1;
   passwordEnd = -1;
-  /** The buffer the offsets point into. */
-  buf: Uint8Array = EMPTY;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -534,7 +539,7 @@ export function decode(r: PacketReader, p: Packet): number {
     case PacketType.CONNECT:
       if (flags !== 0) return -ErrorCode.MalformedPacket;
       if (r.truncated) return -ErrorCode.PacketTooLarge;
-      return decodeConnect(b, len, p);
+      return decodeConnect(b, len, p.connect ??= new ConnectFields());
     case PacketType.CONNACK:
       if (flags !== 0 || len !== 2) return -ErrorCode.MalformedPacket;
       if (r.truncated) return -ErrorCode.PacketTooLarge; // rxBuffer < 2: the body is not all there
@@ -612,7 +617,7 @@ export function decode(r: PacketReader, p: Packet): number {
   }
 }
 
-function decodeConnect(b: Uint8Array, len: number, p: Packet): number {
+function decodeConnect(b: Uint8Array, len: number, p: ConnectFields): number {
   // "MQTT" (3.1.1) or "MQIsdp" (3.1); the level is left to the caller, which answers CONNACK 1 (MQTT-3.1.2-2)
   let o = stringField(b, 0, len, true);
   if (o < 0 || o + 4 > len) return -ErrorCode.MalformedPacket;

@@ -3,13 +3,14 @@
 // It owns every buffer the protocol needs (tx, in-flight, outbox, QoS 2 receive set), sized once.
 import { ErrorCode, type ErrorCodeValue, MQTTError, connackMessages } from "./errors";
 import {
-  type ConnectOptions, type WillOptions, Packet, PacketReader, PacketType, decode,
+  type ConnectOptions, type WillOptions, PacketReader, PacketType, decode,
   encodeAck, encodeConnect, encodeEmpty, encodePublish, encodeSubscribe, encodeUnsubscribe, payloadLength,
 } from "./codec";
 import { EntryKind, Outbox } from "./outbox";
 import { Inflight, SlotState } from "./inflight";
 import { filterLength, topicMatches, topicNameLength } from "./topic";
 import { writeUtf8 } from "./utf8";
+import { Message } from "./message";
 
 /** Where the session's bytes go: the transport of the current connection. */
 export interface Output {
@@ -23,7 +24,7 @@ export interface SessionListener {
   /** CONNACK accepted. */
   onSessionConnect(sessionPresent: boolean): void;
   /** A PUBLISH for the application (after QoS handling; a QoS 2 duplicate is not delivered twice). */
-  onSessionMessage(packet: Packet): void;
+  onSessionMessage(message: Message): void;
   /** A QoS 1/2 publish completed (PUBACK / PUBCOMP). */
   onSessionDelivered(packetId: number): void;
   /** SUBACK for subscription `index`: granted QoS, or 0x80 for failure. */
@@ -58,7 +59,7 @@ export interface SessionOptions extends Omit<ConnectOptions, "keepalive" | "clea
 export const SessionState = { Offline: 0, Connecting: 1, Connected: 2 } as const;
 
 const SUB_TO_SEND = 0, SUB_AWAIT_ACK = 1, SUB_ACTIVE = 2, UNSUB_TO_SEND = 3, UNSUB_AWAIT_ACK = 4;
-const CONTROL_CAPACITY = 32;
+const CONTROL_CAPACITY = 16;
 
 export class Session {
   readonly listener: SessionListener;
@@ -69,7 +70,8 @@ export class Session {
   readonly overflow: OverflowPolicy;
   readonly queueQos0: boolean;
   readonly connectTimeout: number;
-  readonly packet = new Packet();
+  /** The one decoded packet, reused: handed to the application as its Message. */
+  readonly packet = new Message();
 
   state: number = SessionState.Offline;
   private out: Output | undefined;
@@ -243,7 +245,7 @@ export class Session {
     this.pump(now);
   }
 
-  private connack(p: Packet, now: number): void {
+  private connack(p: Message, now: number): void {
     if (p.returnCode !== 0) {
       this.listener.onSessionFatal(new MQTTError(ErrorCode.ConnectionRefused, connackText(p.returnCode), p.returnCode));
       return;
@@ -259,7 +261,7 @@ export class Session {
     this.pump(now);
   }
 
-  private publishIn(p: Packet, now: number): void {
+  private publishIn(p: Message, now: number): void {
     const id = p.packetId;
     if (p.qos === 2) {
       if (this.has2(id)) { this.sendControl(PacketType.PUBREC, id, now); return; }
@@ -308,7 +310,7 @@ export class Session {
     this.sendControl(PacketType.PUBCOMP, id, now);
   }
 
-  private suback(p: Packet): void {
+  private suback(p: Message): void {
     for (let i = 0; i < this.filters.length; i++) {
       if (this.subState[i] === SUB_AWAIT_ACK && this.subIds[i] === p.packetId) {
         const granted = p.buf[p.payloadStart];
@@ -467,7 +469,7 @@ export class Session {
   }
 
   /** True if subscription `i` is live (not being removed) and its filter matches the packet's topic. */
-  matches(i: number, p: Packet): boolean {
+  matches(i: number, p: Message): boolean {
     const s = this.subState[i];
     if (s === UNSUB_TO_SEND || s === UNSUB_AWAIT_ACK) return false;
     const f = this.filterBytes[i];

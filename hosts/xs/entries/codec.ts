@@ -53,6 +53,7 @@ export type RawOutcome = { packet: Record<string, unknown>; buf: number[] } | { 
 function snapshot(p: Packet): RawOutcome {
   const packet: Record<string, unknown> = {};
   for (const key of Object.keys(p)) if (key !== "buf") packet[key] = (p as unknown as Record<string, unknown>)[key];
+  if (p.connect) packet.connect = { ...p.connect }; // the decoder reuses it for the next CONNECT
   return { packet, buf: Array.from(p.buf) };
 }
 
