@@ -82,6 +82,16 @@ describe("manifest.json", () => {
     }
   });
 
+  it("per-platform modules name files that exist (e.g. the lin pins stand-ins)", () => {
+    const platformModules = Object.values(manifest.platforms as Record<string, { modules?: Record<string, string> }>)
+      .flatMap((p) => Object.values(p.modules ?? {}));
+    expect(platformModules.length).toBeGreaterThan(0);
+    for (const source of platformModules) {
+      expect(source.startsWith("./hosts/"), `${source}: platform code lives in hosts/`).toBe(true);
+      expect(existsSync(join(root, source + ".ts")), `${source}.ts missing`).toBe(true);
+    }
+  });
+
   it("the entry module app/main exists (src/app/main.ts)", () => {
     expect(existsSync(join(root, "src/app/main.ts"))).toBe(true);
   });
