@@ -47,8 +47,18 @@ export class Device {
 
   /** Runs `fn` (and every callback it schedules) as code on this device. */
   run<T>(fn: () => T): T {
-    return storage.run(this, fn);
+    return storage.getStore() === this ? fn() : storage.run(this, fn);
   }
+
+  /** `fn.call(self, a, b)` as code on this device, without a closure: host modules deliver hot callbacks this way. */
+  call<S, A, B, R>(fn: (this: S, a: A, b: B) => R, self: S, a: A, b: B): R {
+    if (storage.getStore() === this) return fn.call(self, a, b);
+    return storage.run(this, callThrough, fn as (this: unknown, a: unknown, b: unknown) => unknown, self, a, b) as R;
+  }
+}
+
+function callThrough(fn: (this: unknown, a: unknown, b: unknown) => unknown, self: unknown, a: unknown, b: unknown): unknown {
+  return fn.call(self, a, b);
 }
 
 const storage = new AsyncLocalStorage<Device>();
