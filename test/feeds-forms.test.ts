@@ -135,6 +135,11 @@ describe("Feed publish forms, exact bytes", () => {
     expect(() => new AdafruitIO({ user: "u", key: "k", secure: true })).toThrow(/TLS to io\.adafruit\.com:8883 needs a TLS transport/);
     expect(() => new AdafruitIO({ user: "u", key: "k", port: 443 })).toThrow(/WebSocket to io\.adafruit\.com:443 needs a WebSocket transport/);
     expect(() => new AdafruitIO({ user: "u", key: "" })).toThrow(/key for user u is missing: set AIO_KEY/);
+    // A local broker that only follows Adafruit IO's topic rules may have no passwords.
+    const local = new AdafruitIO({ user: "u", key: "", host: "127.0.0.1", connect: false });
+    expect(local.client.session.connect.password).toBeUndefined();
+    expect(local.client.session.connect.username).toBe("u");
+    local.close();
   });
 });
 

@@ -12,7 +12,8 @@ export interface AdafruitIOOptions extends Omit<MQTTClientOptions, "host" | "por
   clientId?: string;
   /** Adafruit IO user name (AIO_USERNAME). */
   user: string;
-  /** Adafruit IO key (AIO_KEY); never traced or put in error messages. */
+  /** Adafruit IO key (AIO_KEY), sent as the password; never traced or put in error messages. Required for
+   *  io.adafruit.com; may be empty for a local broker without passwords. */
   key: string;
   /** Default "io.adafruit.com"; point it at a local emulator in tests. */
   host?: string;
@@ -41,8 +42,10 @@ const DEFAULT_HOST = "io.adafruit.com";
 function makeClient(o: AdafruitIOOptions): MQTTClient {
   if (!o || typeof o.user !== "string" || !o.user || /[/+#\s]/.test(o.user))
     throw new FeedError(FeedErrorCode.BadKey, `Adafruit IO user "${o?.user ?? ""}" must be a non-empty name without "/", "+", "#" or spaces`);
-  if (typeof o.key !== "string" || !o.key) throw new FeedError(FeedErrorCode.BadKey, `Adafruit IO key for user ${o.user} is missing: set AIO_KEY`);
   const host = o.host ?? DEFAULT_HOST;
+  // Adafruit IO itself needs the key; a local broker that only follows its topic conventions may not.
+  if (o.key !== undefined && typeof o.key !== "string") throw new FeedError(FeedErrorCode.BadKey, `Adafruit IO key for user ${o.user} must be a string`);
+  if (!o.key && host === DEFAULT_HOST) throw new FeedError(FeedErrorCode.BadKey, `Adafruit IO key for user ${o.user} is missing: set AIO_KEY`);
   const port = o.port ?? (o.secure ? AdafruitIO.securePort : o.webSocket ? AdafruitIO.webSocketPort : AdafruitIO.port);
   if (!o.transport) {
     if (o.secure || port === AdafruitIO.securePort)
@@ -60,7 +63,7 @@ function makeClient(o: AdafruitIOOptions): MQTTClient {
     host,
     port,
     username: o.user,
-    password: o.key,
+    password: o.key ? o.key : undefined,
     reconnect: o.reconnect === false ? false : { min: 5000, max: 120000, ...o.reconnect },
   });
 }
