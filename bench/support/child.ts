@@ -4,7 +4,7 @@
 import { performance } from "node:perf_hooks";
 import { Counter, percentile, produce } from "./drive.ts";
 import { GcWatch, Window, emptyWindowBytes, perMessage } from "./heap.ts";
-import { makePeer, type PeerKind, type Qos } from "./peers.ts";
+import { makePeer, type PeerKind, type Qos, type TransportKind } from "./peers.ts";
 import { loopbackPerMessage } from "./loopback.ts";
 
 export interface CaseArgs {
@@ -19,6 +19,8 @@ export interface CaseArgs {
   /** latency: ms between publishes; allocation: number of windows. */
   interval?: number;
   windows?: number;
+  /** xsmq only: the transport under the client (default "socket"). */
+  transport?: TransportKind;
 }
 
 /** Throughput: most messages between publisher and subscriber (clients and broker together), for both clients. */
@@ -43,8 +45,8 @@ try {
 /** Publisher and subscriber of the same kind in this process; messages/s as delivered to the subscriber. */
 async function throughput(a: CaseArgs) {
   const topic = `bench/${a.tag}`;
-  const sub = makePeer(a.kind, { port: a.port, clientId: `${a.tag}-sub`, payloadSize: a.size });
-  const pub = makePeer(a.kind, { port: a.port, clientId: `${a.tag}-pub`, payloadSize: a.size });
+  const sub = makePeer(a.kind, { port: a.port, clientId: `${a.tag}-sub`, payloadSize: a.size, transport: a.transport });
+  const pub = makePeer(a.kind, { port: a.port, clientId: `${a.tag}-pub`, payloadSize: a.size, transport: a.transport });
   await Promise.all([sub.connected(), pub.connected()]);
   const counter = new Counter();
   await sub.subscribe(topic, a.qos, counter.onMessage);
@@ -80,8 +82,8 @@ async function throughput(a: CaseArgs) {
 /** One publish every `interval` ms; publish-to-delivery time of each, through the broker. */
 async function latency(a: CaseArgs) {
   const topic = `bench/${a.tag}`;
-  const sub = makePeer(a.kind, { port: a.port, clientId: `${a.tag}-sub`, payloadSize: a.size });
-  const pub = makePeer(a.kind, { port: a.port, clientId: `${a.tag}-pub`, payloadSize: a.size });
+  const sub = makePeer(a.kind, { port: a.port, clientId: `${a.tag}-sub`, payloadSize: a.size, transport: a.transport });
+  const pub = makePeer(a.kind, { port: a.port, clientId: `${a.tag}-pub`, payloadSize: a.size, transport: a.transport });
   await Promise.all([sub.connected(), pub.connected()]);
   const total = a.warm + a.count;
   const sentAt = new Float64Array(total), took = new Float64Array(total).fill(NaN);
@@ -109,7 +111,7 @@ async function latency(a: CaseArgs) {
 /** Heap growth per publish in steady state (no subscriber here; the broker takes them). */
 async function allocPublish(a: CaseArgs) {
   const topic = `bench/${a.tag}`;
-  const pub = makePeer(a.kind, { port: a.port, clientId: `${a.tag}-pub`, payloadSize: a.size });
+  const pub = makePeer(a.kind, { port: a.port, clientId: `${a.tag}-pub`, payloadSize: a.size, transport: a.transport });
   await pub.connected();
   await produce(pub, topic, a.qos, a.warm);
   const watch = new GcWatch();
@@ -134,7 +136,7 @@ async function allocPublish(a: CaseArgs) {
  */
 async function allocReceive(a: CaseArgs) {
   const topic = `bench/${a.tag}`;
-  const sub = makePeer(a.kind, { port: a.port, clientId: `${a.tag}-sub`, payloadSize: a.size });
+  const sub = makePeer(a.kind, { port: a.port, clientId: `${a.tag}-sub`, payloadSize: a.size, transport: a.transport });
   await sub.connected();
   const nWindows = a.windows ?? 5;
   const windows: Window[] = [];

@@ -3,6 +3,7 @@
 import mqtt from "mqtt";
 import { Device } from "../../hosts/node/device.ts";
 import { MQTTClient, type Message } from "../../src/mqtt/client.ts";
+import { TcpTransport } from "../../src/net/tcp-transport.ts";
 
 export type Qos = 0 | 1 | 2;
 export type PeerKind = "xsmq" | "mqttjs";
@@ -29,7 +30,10 @@ export interface Peer {
 /** How many messages a producer may have queued or in flight beyond the client's own window. */
 export const BACKLOG = 128;
 
-export interface PeerOptions { port: number; clientId: string; payloadSize: number; inflight?: number }
+/** Which of our transports the xsmq peer uses: Moddable `socket` or ECMA-419 `embedded:io/socket/tcp`. */
+export type TransportKind = "socket" | "tcp";
+
+export interface PeerOptions { port: number; clientId: string; payloadSize: number; inflight?: number; transport?: TransportKind }
 
 /** Our client on its own simulated device (its own byte counters), buffers sized for 1 KB payloads. */
 export class XsmqPeer implements Peer {
@@ -46,6 +50,7 @@ export class XsmqPeer implements Peer {
     this.client = this.device.run(() => new MQTTClient({
       host: "127.0.0.1", port: o.port, clientId: o.clientId, keepalive: 60, reconnect: false,
       rxBuffer: 2048, txBuffer: 2048, inflight, inflightIn: 256, queue: (BACKLOG + 16) * (o.payloadSize + 64),
+      transport: o.transport === "tcp" ? new TcpTransport(2048) : undefined,
     }));
     const self = this;
     // One handler for the life of the client: reads the sequence number without allocating.
