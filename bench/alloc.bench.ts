@@ -32,6 +32,10 @@ export default async function allocBench(): Promise<Figures> {
       figures[`node.bytes_per_msg.publish_qos${qos}`] = { value: b(p), unit: "B/msg", note: `${where}; ${p.valid} windows of ${n}; ${METHOD}` };
       const r = await runChild<PerMessage>("alloc-receive", { kind: "xsmq", qos, size: 16, port: broker.port, tag: `ar${qos}`, count: n, warm, windows: 5 }, ALLOC_FLAGS);
       figures[`node.bytes_per_msg.receive_qos${qos}`] = { value: b(r), unit: "B/msg", note: `${where}; MQTT.js publishes from another process; ${r.valid} windows of ${n}` };
+      const tp = await runChild<PerMessage>("alloc-publish", { kind: "xsmq", transport: "tcp", qos, size: 16, port: broker.port, tag: `tp${qos}`, count: n, warm, windows: 5 }, ALLOC_FLAGS);
+      figures[`node.bytes_per_msg.tcp.publish_qos${qos}`] = { value: b(tp), unit: "B/msg", note: `same, on the ECMA-419 TCP transport and host module; ${tp.valid} windows of ${n}` };
+      const tr = await runChild<PerMessage>("alloc-receive", { kind: "xsmq", transport: "tcp", qos, size: 16, port: broker.port, tag: `tr${qos}`, count: n, warm, windows: 5 }, ALLOC_FLAGS);
+      figures[`node.bytes_per_msg.tcp.receive_qos${qos}`] = { value: b(tr), unit: "B/msg", note: `same, on the ECMA-419 TCP transport; ${tr.valid} windows of ${n}` };
     }
     const m = await runChild<PerMessage>("alloc-publish", { kind: "mqttjs", qos: 0, size: 16, port: broker.port, tag: "mp0", count: n, warm, windows: 5 }, ALLOC_FLAGS);
     figures["node.bytes_per_msg.mqttjs_publish_qos0"] = { value: b(m), unit: "B/msg", note: `MQTT.js 5 on node:net, same payload Buffer reused, same method; ${m.valid} windows of ${n}` };
