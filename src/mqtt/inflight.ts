@@ -22,17 +22,21 @@ const STATE = 0, ID = 1, LENGTH = 2, ORDER = 3;
 export class Inflight {
   readonly size: number;
   readonly slotSize: number;
-  /** Slot i's packet is data[i * slotSize, i * slotSize + length(i)). */
+  /** Slot i's packet is data[start(i), start(i) + length(i)). */
   readonly data: Uint8Array;
+  private readonly base: number;
   private readonly meta: Uint32Array;
   private sequence = 0;
   /** Slots not Free. */
   count = 0;
 
-  constructor(size: number, slotSize: number) {
+  /** Slots in data[base, base + size * slotSize); a buffer of their own when `data` is not given. */
+  constructor(size: number, slotSize: number, data?: Uint8Array, base = 0) {
     this.size = size;
     this.slotSize = slotSize;
-    this.data = new Uint8Array(size * slotSize);
+    this.data = data ?? new Uint8Array(size * slotSize);
+    this.base = base;
+    if (base + size * slotSize > this.data.length) throw new RangeError("Inflight: slots outside the buffer");
     this.meta = new Uint32Array(size * 4);
   }
 
@@ -41,7 +45,7 @@ export class Inflight {
   id(i: number): number { return this.meta[4 * i + ID]; }
   length(i: number): number { return this.meta[4 * i + LENGTH]; }
   /** Offset of slot i in `data`. */
-  start(i: number): number { return i * this.slotSize; }
+  start(i: number): number { return this.base + i * this.slotSize; }
 
   /** Index of a free slot, or -1. */
   free(): number {
@@ -89,7 +93,7 @@ export class Inflight {
     for (let i = 0; i < this.size; i++) {
       const s = m[4 * i + STATE];
       if (s === SlotState.AwaitPuback || s === SlotState.AwaitPubrec) {
-        this.data[i * this.slotSize] |= 0x08;
+        this.data[this.base + i * this.slotSize] |= 0x08;
         m[4 * i + STATE] = SlotState.PublishToSend;
       } else if (s === SlotState.AwaitPubcomp) m[4 * i + STATE] = SlotState.PubrelToSend;
     }

@@ -1,4 +1,5 @@
-// Packets waiting for the connection or for send-window space, in order, in one fixed byte buffer.
+// Packets waiting for the connection or for send-window space, in order, in a fixed region of a byte buffer
+// (the session's arena, so packets move in and out with native copyWithin, allocating nothing).
 // Entry layout: [length hi][length lo][kind][packet bytes]. Bounded: the owner decides what to drop.
 
 export const EntryKind = {
@@ -9,42 +10,49 @@ export const EntryKind = {
 } as const;
 
 export class Outbox {
+  /** The buffer holding the region; offsets below are absolute in it. */
   readonly bytes: Uint8Array;
-  private head = 0;
-  private tail = 0;
+  readonly capacity: number;
+  private readonly base: number;
+  private head: number;
+  private tail: number;
   /** Entries queued. */
   count = 0;
 
-  constructor(capacity: number) {
-    this.bytes = new Uint8Array(capacity);
+  /** The region bytes[base, base + capacity); a buffer of its own when `bytes` is not given. */
+  constructor(capacity: number, bytes?: Uint8Array, base = 0) {
+    this.bytes = bytes ?? new Uint8Array(capacity);
+    this.capacity = capacity;
+    this.base = this.head = this.tail = base;
+    if (base + capacity > this.bytes.length) throw new RangeError("Outbox: region outside the buffer");
   }
 
   /** Bytes used, including the 3-byte entry headers. */
   get used(): number { return this.tail - this.head; }
-  get capacity(): number { return this.bytes.length; }
 
   /** True if a packet of `length` bytes would fit (after compaction). */
   fits(length: number): boolean {
-    return this.tail - this.head + length + 3 <= this.bytes.length;
+    return this.tail - this.head + length + 3 <= this.capacity;
   }
 
   /** Appends src[start, end); false if it does not fit. */
   push(src: Uint8Array, start: number, end: number, kind: number): boolean {
     const n = end - start;
     if (!this.fits(n)) return false;
-    if (this.tail + n + 3 > this.bytes.length) this.compact();
+    if (this.tail + n + 3 > this.base + this.capacity) this.compact();
     const b = this.bytes;
     let o = this.tail;
     b[o++] = n >> 8;
     b[o++] = n & 255;
     b[o++] = kind;
-    for (let i = start; i < end; i++) b[o++] = src[i];
-    this.tail = o;
+    if (src.buffer === b.buffer) b.copyWithin(o, src.byteOffset - b.byteOffset + start, src.byteOffset - b.byteOffset + end);
+    else for (let i = start; i < end; i++) b[o + i - start] = src[i];
+    this.tail = o + n;
     this.count++;
     return true;
   }
 
-  /** Offset of the first entry's packet bytes (valid while count > 0). */
+  /** Offset in `bytes` of the first entry's packet (valid while count > 0). */
   get firstStart(): number { return this.head + 3; }
   get firstLength(): number { return (this.bytes[this.head] << 8) | this.bytes[this.head + 1]; }
   get firstKind(): number { return this.bytes[this.head + 2]; }
@@ -53,16 +61,17 @@ export class Outbox {
   shift(): void {
     if (this.count === 0) return;
     this.head += 3 + this.firstLength;
-    if (--this.count === 0) this.head = this.tail = 0;
+    if (--this.count === 0) this.head = this.tail = this.base;
   }
 
   clear(): void {
-    this.head = this.tail = this.count = 0;
+    this.head = this.tail = this.base;
+    this.count = 0;
   }
 
   private compact(): void {
-    this.bytes.copyWithin(0, this.head, this.tail);
-    this.tail -= this.head;
-    this.head = 0;
+    this.bytes.copyWithin(this.base, this.head, this.tail);
+    this.tail -= this.head - this.base;
+    this.head = this.base;
   }
 }

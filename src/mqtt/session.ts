@@ -118,9 +118,11 @@ export class Session {
     if (!(txSize >= 16 && txSize <= 65535)) throw new MQTTError(ErrorCode.BadArgument, `txBuffer ${txSize} must be 16..65535 bytes`);
     if (!(inflight >= 1 && inflight <= 1024)) throw new MQTTError(ErrorCode.BadArgument, `inflight ${inflight} must be 1..1024`);
     if (!(queue >= 0)) throw new MQTTError(ErrorCode.BadArgument, `queue ${queue} must be >= 0 bytes`);
-    this.tx = new Uint8Array(txSize);
-    this.inflight = new Inflight(inflight, txSize);
-    this.outbox = new Outbox(queue);
+    // One arena for tx, the in-flight slots and the outbox: packets move between them with copyWithin.
+    const arena = new Uint8Array(txSize * (1 + inflight) + queue);
+    this.tx = arena.subarray(0, txSize);
+    this.inflight = new Inflight(inflight, txSize, arena, txSize);
+    this.outbox = new Outbox(queue, arena, txSize * (1 + inflight));
     this.overflow = options.overflow ?? "drop-oldest";
     if (this.overflow !== "drop-oldest" && this.overflow !== "drop-newest")
       throw new MQTTError(ErrorCode.BadArgument, `overflow must be "drop-oldest" or "drop-newest", not "${this.overflow}"`);
@@ -374,7 +376,7 @@ export class Session {
         const id = this.allocateId();
         const n = encodePublish(this.tx, 0, topic, payload, qos, retain, false, id);
         if (n < 0) throw this.publishError(-n, topic, payload);
-        copy(this.tx, 0, this.inflight.data, this.inflight.start(slot), n);
+        this.inflight.data.copyWithin(this.inflight.start(slot), 0, n); // tx is the arena's start
         this.inflight.take(slot, id, n);
         this.pump(now);
         return id;
@@ -557,7 +559,7 @@ export class Session {
         const slot = fl.free();
         if (slot < 0) return;
         const dst = fl.data, at = fl.start(slot);
-        copy(box.bytes, start, dst, at, n);
+        dst.copyWithin(at, start, start + n); // outbox and slots share the arena
         const id = this.allocateId();
         const idAt = at + publishIdOffset(dst, at);
         dst[idAt] = id >> 8;
@@ -607,10 +609,6 @@ function publishIdOffset(b: Uint8Array, at: number): number {
   return o + 2 + ((b[o] << 8) | b[o + 1]) - at;
 }
 
-/** Copies src[from, from + n) to dst[to..] without creating views. */
-function copy(src: Uint8Array, from: number, dst: Uint8Array, to: number, n: number): void {
-  for (let k = 0; k < n; k++) dst[to + k] = src[from + k];
-}
 
 const names = ["reserved", "CONNECT", "CONNACK", "PUBLISH", "PUBACK", "PUBREC", "PUBREL", "PUBCOMP", "SUBSCRIBE",
   "SUBACK", "UNSUBSCRIBE", "UNSUBACK", "PINGREQ", "PINGRESP", "DISCONNECT", "reserved"];
