@@ -1,38 +1,16 @@
 // The simulator's `socket` module against real TCP peers on 127.0.0.1, with the device's network conditions.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import net from "node:net";
 import { Socket, Listener } from "socket";
 import SocketModule from "socket";
 import { Device, currentDevice } from "../hosts/node/device.ts";
 import { VirtualClock } from "../hosts/node/clock.ts";
+import { cleanupAfterEach, serveTcp } from "./support/tcp-server.ts";
 
 type Event = [message: number, value?: number];
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  while (cleanups.length) {
-    try { cleanups.pop()!(); } catch { /* keep cleaning */ }
-  }
-});
-
-/** A TCP server on a free loopback port; `conns` are its accepted sockets, `received` what each sent. */
-async function serve(onConnection: (c: net.Socket) => void = () => {}) {
-  const conns: net.Socket[] = [];
-  const received: Buffer[][] = [];
-  const server = net.createServer((c) => {
-    conns.push(c);
-    const chunks: Buffer[] = [];
-    received.push(chunks);
-    c.on("data", (d) => chunks.push(d));
-    c.on("error", () => {});
-    onConnection(c);
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  cleanups.push(() => { for (const c of conns) c.destroy(); server.close(); });
-  const port = (server.address() as net.AddressInfo).port;
-  const bytes = (i = 0) => Buffer.concat(received[i] ?? []);
-  return { server, port, conns, bytes };
-}
+const cleanups = cleanupAfterEach();
+const serve = (onConnection?: (c: net.Socket) => void) => serveTcp(cleanups, onConnection);
 
 async function freePort(): Promise<number> {
   const s = net.createServer();

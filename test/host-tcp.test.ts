@@ -1,35 +1,14 @@
 // The simulator's ECMA-419 `embedded:io/socket/tcp` module against real TCP peers on 127.0.0.1: read forms,
 // write window, errors (refused, peer close after data), close.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import net from "node:net";
 import TCP from "embedded:io/socket/tcp";
 import { Device } from "../hosts/node/device.ts";
 import { until, sleep } from "./support/wait.ts";
+import { cleanupAfterEach, serveTcp } from "./support/tcp-server.ts";
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  while (cleanups.length) {
-    try { cleanups.pop()!(); } catch { /* keep cleaning */ }
-  }
-});
-
-/** A TCP server on a free loopback port; `conns` are its accepted sockets, `bytes(i)` what connection i sent. */
-async function serve(onConnection: (c: net.Socket) => void = () => {}) {
-  const conns: net.Socket[] = [];
-  const received: Buffer[][] = [];
-  const server = net.createServer((c) => {
-    conns.push(c);
-    const chunks: Buffer[] = [];
-    received.push(chunks);
-    c.on("data", (d) => chunks.push(d));
-    c.on("error", () => {});
-    onConnection(c);
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  cleanups.push(() => { for (const c of conns) c.destroy(); server.close(); });
-  const port = (server.address() as net.AddressInfo).port;
-  return { port, conns, bytes: (i = 0) => Buffer.concat(received[i] ?? []) };
-}
+const cleanups = cleanupAfterEach();
+const serve = (onConnection?: (c: net.Socket) => void) => serveTcp(cleanups, onConnection);
 
 interface Log { events: string[]; writable: number[]; readable: number[] }
 

@@ -2,20 +2,11 @@
 // documentation/network/network.md and the lwip port's behaviour; every socket obeys its device's NetworkConditions.
 import net from "node:net";
 import { currentDevice, type Device } from "../device.ts";
-import { DelayLine, type NetworkConditions, type NetworkEndpoint } from "../network.ts";
+import type { NetworkConditions } from "../network.ts";
+import { Wire } from "../wire.ts";
 
 // Pending messages, delivered in lwip's order (socketClearPending): connect, receive, sent, disconnect, error.
 const CONNECT = 1, RECEIVE = 2, SENT = 4, DISCONNECT = 8, ERROR = 16;
-
-// Markers that travel through the delay lines with the data, so order and latency apply to them too.
-const SYN = Symbol("syn");          // outgoing: start connecting
-const FIN = Symbol("fin");          // outgoing: close after the data; incoming: the peer closed
-const CONNECTED = Symbol("connected");
-type Outgoing = Buffer | typeof SYN | typeof FIN;
-type Incoming = Buffer | typeof FIN | typeof CONNECTED | Error;
-
-// Copies below this size go into Node's pooled slab; larger stages are handed over whole.
-const SMALL_FLUSH = 4096;
 
 type Callback = (this: Socket, message: number, value?: number) => void;
 
@@ -29,7 +20,7 @@ interface SocketOptions {
   listener?: Listener;
 }
 
-export class Socket implements NetworkEndpoint {
+export class Socket {
   static readonly connected = 1;
   static readonly readable = 2;
   static readonly writable = 3;
@@ -40,8 +31,8 @@ export class Socket implements NetworkEndpoint {
 
   private readonly device: Device;
   private readonly network: NetworkConditions;
-  private node: net.Socket | undefined = undefined;
-  private readonly options: SocketOptions;
+  /** The connection under the device's network conditions (node socket, delay lines, windows). */
+  private readonly wire: Wire;
   /** connecting -> open -> failed (-1/-2 queued); closed once the app calls close(). */
   private state: "connecting" | "open" | "failed" | "closed" = "connecting";
   private pending = 0;
@@ -52,50 +43,36 @@ export class Socket implements NetworkEndpoint {
   private pos = 0;
   private rxQueue: (Buffer | undefined)[] = [];
   private rxHead = 0;
-  private rxBytes = 0;
   private peerClosed = false;
-  private pausedForWindow = false;
   private warnedUnread = false;
 
-  // Send side: written but unacknowledged bytes, and this tick's staged copy of what was written.
-  private outstanding = 0;
-  private stage: Buffer | undefined = undefined;
-  private stageLength = 0;
+  // Send side: writes are staged in the wire and flushed once per tick.
   private flushQueued = false;
-  private lastWritten: ArrayBuffer | undefined = undefined;
-  private lastWrittenView: Uint8Array | undefined = undefined;
 
-  // Lengths of the writes Node holds, oldest first: one bound callback for all of them instead of a closure each.
-  private readonly inNode: number[] = [];
-  private readonly written = (err?: Error | null): void => {
-    const bytes = this.inNode.shift() as number;
-    if (!err) this.acks.push(bytes);
-  };
   // Bound once: setImmediate per batch then allocates only its own Immediate.
   private readonly serviceNow = (): void => this.service();
   private readonly flushNow = (): void => this.flush();
 
-  private readonly inbound: DelayLine<Incoming>;
-  private readonly outbound: DelayLine<Outgoing>;
-  private readonly acks: DelayLine<number>;
-
   constructor(options: SocketOptions) {
     if (options === null || typeof options !== "object") throw new Error("invalid dictionary");
-    this.device = currentDevice();
-    this.network = this.device.network;
-    this.options = options;
-    this.inbound = new DelayLine(this.network, (item) => this.arrive(item));
-    this.outbound = new DelayLine(this.network, (item) => this.depart(item));
-    this.acks = new DelayLine(this.network, (bytes) => this.acknowledged(bytes));
+    this.wire = new Wire({
+      isOpen: () => this.isOpen,
+      connected: () => this.connected(),
+      received: (chunk) => this.receive(chunk),
+      ended: () => this.ended(),
+      failed: () => this.fail(),
+      acknowledged: (bytes) => this.acknowledged(bytes),
+    });
+    this.device = this.wire.device;
+    this.network = this.wire.network;
+    const noDelay = !!options.noDelay;
+    const keepalive = options.keepalive;
+    const keepAliveMs = keepalive && keepalive.enable !== false ? keepalive.idle ?? 0 : undefined;
 
     if (options.listener !== undefined) {
       const accepted = options.listener.take();
       if (!accepted) throw new Error("no socket available from listener");
-      this.adopt(accepted);
-      this.network.attach(this);
-      this.inbound.push(CONNECTED);  // lwip sets kPendingConnect on accepted sockets too
-      if (!this.network.pathOpen) accepted.pause();
-      else accepted.resume();
+      this.wire.accept(accepted, noDelay, keepAliveMs);
       return;
     }
 
@@ -107,14 +84,7 @@ export class Socket implements NetworkEndpoint {
     const port = Number(options.port);
     if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error("invalid port");
 
-    this.network.connectAttempts++;
-    this.network.attach(this);
-    if (!this.network.linkUp) {
-      // No route while the radio is down: the attempt fails shortly, as a board's stack reports it.
-      this.device.clock.schedule(() => this.fail(), this.network.linkDownFailMs);
-      return;
-    }
-    this.outbound.push(SYN);
+    this.wire.connect(options.address ?? (options.host as string), port, noDelay, keepAliveMs);
   }
 
   /** True until the app closes it or it fails. */
@@ -176,7 +146,8 @@ export class Socket implements NetworkEndpoint {
       this.device.traceSink("write on closed socket\n");
       return;
     }
-    const free = Math.max(0, this.network.sendWindow - this.outstanding);
+    const wire = this.wire;
+    const free = Math.max(0, wire.free);
     if (count === 0) return free;
 
     let needed = 0;
@@ -185,167 +156,68 @@ export class Socket implements NetworkEndpoint {
     if (needed === 0) return;
 
     // Copy now: the caller reuses its buffers immediately (and Node would keep a reference).
-    this.reserve(needed);
-    let at = this.stageLength;
-    for (let i = 0; i < count; i++) at = this.stageOne(data[i], at);
-    this.stageLength = at;
-    this.outstanding += needed;
+    for (let i = 0; i < count; i++) {
+      const d = data[i];
+      if (typeof d === "string") wire.putString(d, Buffer.byteLength(d, "utf8"));
+      else if (typeof d === "number") wire.putByte(d);
+      else wire.put(wire.bytesOf(d as ArrayBufferLike | ArrayBufferView));
+    }
     if (!this.flushQueued) {
       this.flushQueued = true;
       setImmediate(this.flushNow);
     }
   }
 
-  /** Copies one write argument into the stage at `at`; returns the end. An ArrayBuffer is copied without a view. */
-  private stageOne(d: unknown, at: number): number {
-    const stage = this.stage as Buffer;
-    if (typeof d === "string") return at + stage.write(d, at, "utf8");
-    if (typeof d === "number") { stage[at] = d & 255; return at + 1; }
-    if (d instanceof Uint8Array) { stage.set(d, at); return at + d.byteLength; }
-    if (ArrayBuffer.isView(d)) { stage.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), at); return at + d.byteLength; }
-    const view = this.viewOf(d as ArrayBuffer);
-    stage.set(view, at);
-    return at + view.byteLength;
-  }
-
-  /** A byte view of `buffer`, kept for the next write of the same buffer (transports write one staging buffer
-   *  over and over). On a resizable buffer the view tracks its length, so it stays right after resize(). */
-  private viewOf(buffer: ArrayBuffer): Uint8Array {
-    if (buffer !== this.lastWritten) {
-      this.lastWritten = buffer;
-      this.lastWrittenView = new Uint8Array(buffer);
-    }
-    return this.lastWrittenView as Uint8Array;
-  }
-
   get(what: string): string | undefined {
     if (what !== "REMOTE_IP" || this.state === "closed") return undefined;
-    const ip = this.node?.remoteAddress;
-    return ip?.startsWith("::ffff:") ? ip.slice(7) : ip;
+    return this.wire.remoteAddress;
   }
 
   /** Frees the socket at once; written data still goes out, then the connection closes. No callback follows. */
   close(): void {
     if (this.state === "closed") return;
-    const node = this.node;
-    const flushing = node !== undefined && !node.destroyed && this.state !== "failed";
+    const flushing = this.state !== "failed";
     this.state = "closed";
     this.pending = 0;
-    this.inbound.clear();
-    this.acks.clear();
     this.cur = undefined;
     this.rxQueue = [];
     this.rxHead = 0;
-    if (flushing) {
-      // Like tcp_close: what was written still goes out (through the same conditions), then FIN.
-      this.flush();
-      this.outbound.push(FIN);
-      node.once("close", () => this.network.detach(this));
-    } else {
-      this.release();
-    }
+    this.wire.close(flushing);
   }
 
-  // --- NetworkEndpoint ---
+  // --- what the wire reports ---
 
-  pathChanged(): void {
-    const node = this.node;
-    if (node && !node.destroyed) {
-      if (this.network.pathOpen && !this.pausedForWindow) node.resume();
-      else node.pause();
-    }
-    this.outbound.pump();
-    this.inbound.pump();
-    this.acks.pump();
+  private connected(): void {
+    if (this.state !== "connecting") return;
+    this.state = "open";
+    this.network.countConnect();
+    this.setPending(CONNECT);
   }
 
-  reset(): void {
-    const node = this.node;
-    if (node && !node.destroyed) node.resetAndDestroy();
-    if (this.isOpen) this.fail();
-    else this.release();
-  }
-
-  // --- connection ---
-
-  private adopt(node: net.Socket): void {
-    this.node = node;
-    const o = this.options;
-    if (o.noDelay) node.setNoDelay(true);
-    if (o.keepalive && o.keepalive.enable !== false) node.setKeepAlive(true, o.keepalive.idle ?? 0);
-    node.on("connect", () => this.inbound.push(CONNECTED));
-    node.on("data", (chunk: Buffer) => this.inbound.push(chunk));
-    node.on("end", () => this.inbound.push(FIN));
-    node.on("error", (err) => this.inbound.push(err));
-  }
-
-  private depart(item: Outgoing): void {
-    if (item === SYN) {
-      const o = this.options;
-      this.adopt(net.connect({ host: o.address ?? o.host, port: Number(o.port ?? 0) }));
-      return;
-    }
-    const node = this.node;
-    if (!node || node.destroyed) return;
-    if (item === FIN) {
-      node.end(() => node.destroy());
-      return;
-    }
-    this.network.countOut(item.length);
-    this.inNode.push(item.length);
-    node.write(item, this.written);
-  }
-
-  private arrive(item: Incoming): void {
-    if (!this.isOpen) return;
-    if (item === CONNECTED) {
-      if (this.state !== "connecting") return;
-      this.state = "open";
-      this.network.countConnect();
-      this.setPending(CONNECT);
-    } else if (item === FIN) {
-      // lwip reports the disconnect only once the app has read what arrived before it.
-      if (this.cur !== undefined || this.rxHead < this.rxQueue.length) this.peerClosed = true;
-      else this.setPending(DISCONNECT);
-    } else if (item instanceof Error) {
-      this.fail();
-    } else {
-      this.receive(item);
-    }
+  private ended(): void {
+    // lwip reports the disconnect only once the app has read what arrived before it.
+    if (this.cur !== undefined || this.rxHead < this.rxQueue.length) this.peerClosed = true;
+    else this.setPending(DISCONNECT);
   }
 
   private receive(chunk: Buffer): void {
-    this.network.countIn(chunk.length);
     const max = this.network.maxReadChunk;
     if (chunk.length <= max) this.rxQueue.push(chunk);
     else for (let at = 0; at < chunk.length; at += max) this.rxQueue.push(chunk.subarray(at, at + max));
-    this.rxBytes += chunk.length;
-    if (this.rxBytes >= this.network.receiveWindow && !this.pausedForWindow) {
-      this.pausedForWindow = true;
-      this.node?.pause();
-    }
     this.setPending(RECEIVE);
   }
 
   private acknowledged(bytes: number): void {
     if (!this.isOpen) return;
-    this.outstanding -= bytes;
+    const wire = this.wire;
+    wire.outstanding -= bytes;
     // lwip reports writable once everything written so far is acknowledged (didSend).
-    if (this.outstanding === 0) this.setPending(SENT);
+    if (wire.outstanding === 0) this.setPending(SENT);
   }
 
   private fail(): void {
     if (!this.isOpen) return;
     this.setPending(ERROR);
-  }
-
-  /** Drops the connection and everything in flight, and forgets the socket (after failure or close()). */
-  private release(): void {
-    this.node?.destroy();
-    this.inbound.clear();
-    this.outbound.clear();
-    this.acks.clear();
-    this.network.detach(this);
   }
 
   // --- receive bookkeeping ---
@@ -354,11 +226,7 @@ export class Socket implements NetworkEndpoint {
     const cur = this.cur as Buffer;
     this.cur = undefined;
     this.pos = 0;
-    this.rxBytes -= cur.length;
-    if (this.pausedForWindow && this.rxBytes < this.network.receiveWindow) {
-      this.pausedForWindow = false;
-      if (this.network.pathOpen) this.node?.resume();
-    }
+    this.wire.consumed(cur.length, true);
     if (this.rxHead < this.rxQueue.length) this.setPending(RECEIVE);
     else if (this.peerClosed) this.setPending(DISCONNECT);
   }
@@ -374,31 +242,9 @@ export class Socket implements NetworkEndpoint {
     return chunk;
   }
 
-  // --- send bookkeeping ---
-
-  private reserve(bytes: number): void {
-    const stage = this.stage;
-    const want = this.stageLength + bytes;
-    if (stage && want <= stage.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(512, want, stage ? stage.length * 2 : 0));
-    if (stage) stage.copy(grown, 0, 0, this.stageLength);
-    this.stage = grown;
-  }
-
   private flush(): void {
     this.flushQueued = false;
-    const n = this.stageLength;
-    if (n === 0 || !this.stage) return;
-    let out: Buffer;
-    if (n < SMALL_FLUSH) {
-      out = Buffer.allocUnsafe(n);
-      this.stage.copy(out, 0, 0, n);
-    } else {
-      out = this.stage.subarray(0, n);
-      this.stage = undefined;
-    }
-    this.stageLength = 0;
-    this.outbound.push(out);
+    this.wire.flush();
   }
 
   // --- message delivery (lwip posts a message to the machine; we use setImmediate) ---
@@ -408,7 +254,7 @@ export class Socket implements NetworkEndpoint {
     if (bit === DISCONNECT || bit === ERROR) {
       if (this.state === "failed") return;
       this.state = "failed";
-      this.release();
+      this.wire.release();
     }
     this.pending |= bit;
     if (!this.serviceQueued) {
@@ -423,7 +269,7 @@ export class Socket implements NetworkEndpoint {
     this.pending = 0;
     if (pending & CONNECT) this.notify(Socket.connected);
     if (pending & RECEIVE) this.deliverReadable();
-    if (pending & SENT) this.notify(Socket.writable, Math.max(0, this.network.sendWindow - this.outstanding));
+    if (pending & SENT) this.notify(Socket.writable, Math.max(0, this.wire.free));
     if (pending & DISCONNECT) this.notify(Socket.disconnected);
     else if (pending & ERROR) this.notify(Socket.error);
   }

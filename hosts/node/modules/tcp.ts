@@ -1,17 +1,12 @@
 // Node implementation of ECMA-419 `embedded:io/socket/tcp` as Moddable builds it on lwip (modules/io/socket/lwip):
 // callbacks onReadable(count)/onWritable(count)/onError(), formats "buffer" and "number", obeying the device's network.
 import net from "node:net";
-import { currentDevice, type Device } from "../device.ts";
-import { DelayLine, type NetworkConditions, type NetworkEndpoint } from "../network.ts";
+import type { Device } from "../device.ts";
+import type { NetworkConditions } from "../network.ts";
+import { Wire } from "../wire.ts";
 
 // Triggers, delivered together on the next turn like lwip's tcpDeliver: output, readable, writable, error.
 const WRITABLE = 1, READABLE = 2, ERROR = 4, OUTPUT = 8;
-
-const SYN = Symbol("syn");
-const FIN = Symbol("fin");
-const CONNECTED = Symbol("connected");
-type Outgoing = Buffer | typeof SYN | typeof FIN;
-type Incoming = Buffer | typeof FIN | typeof CONNECTED | Error;
 
 export interface TCPOptions {
   /** IPv4 address of the remote end (required by ECMA-419). */
@@ -29,14 +24,14 @@ export interface TCPOptions {
 
 type Callback = ((this: TCP, count: number) => void) | undefined;
 
-export default class TCP implements NetworkEndpoint {
+export default class TCP {
   private readonly device: Device;
   private readonly network: NetworkConditions;
-  private readonly options: TCPOptions;
+  /** The connection under the device's network conditions (node socket, delay lines, windows, staged writes). */
+  private readonly wire: Wire;
   private readonly onReadable: Callback;
   private readonly onWritable: Callback;
   private readonly onError: ((this: TCP) => void) | undefined;
-  private node: net.Socket | undefined = undefined;
   private fmt: "buffer" | "number";
   /** Connected and not failed: write() is allowed. */
   private ready = false;
@@ -44,29 +39,12 @@ export default class TCP implements NetworkEndpoint {
   private closed = false;
   private triggered = 0;
 
-  // Receive side: chunks as Node delivered them, `pos` into the first.
+  // Receive side: chunks as Node delivered them, `pos` into the first; the wire counts the unread bytes.
   private rx: Buffer[] = [];
   private pos = 0;
-  private rxBytes = 0;
-  private pausedForWindow = false;
 
-  // Send side: unacknowledged bytes, this turn's staged writes, the lengths Node still holds.
-  private outstanding = 0;
-  private stage: Buffer | undefined = undefined;
-  private stageLength = 0;
-  private readonly inNode: number[] = [];
-  private lastBuffer: ArrayBuffer | undefined = undefined;
-  private lastView: Uint8Array | undefined = undefined;
-
-  private readonly inbound: DelayLine<Incoming>;
-  private readonly outbound: DelayLine<Outgoing>;
-  private readonly acks: DelayLine<number>;
   // Bound once, so the hot path allocates only Node's own objects.
   private readonly deliverNow = (): void => this.deliver();
-  private readonly written = (err?: Error | null): void => {
-    const bytes = this.inNode.shift() as number;
-    if (!err) this.acks.push(bytes);
-  };
 
   constructor(options: TCPOptions) {
     if (options === null || typeof options !== "object") throw new TypeError("invalid dictionary");
@@ -79,24 +57,21 @@ export default class TCP implements NetworkEndpoint {
     const port = Number(options.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError("invalid port");
 
-    this.device = currentDevice();
-    this.network = this.device.network;
-    this.options = options;
+    this.wire = new Wire({
+      isOpen: () => this.isOpen,
+      connected: () => this.connected(),
+      received: (chunk) => this.received(chunk),
+      ended: () => this.trigger(ERROR),  // ECMA-419: onError also reports a clean disconnect
+      failed: () => this.trigger(ERROR),
+      acknowledged: (bytes) => this.acknowledged(bytes),
+    });
+    this.device = this.wire.device;
+    this.network = this.wire.network;
     this.fmt = format;
     this.onReadable = typeof options.onReadable === "function" ? options.onReadable : undefined;
     this.onWritable = typeof options.onWritable === "function" ? options.onWritable : undefined;
     this.onError = typeof options.onError === "function" ? options.onError : undefined;
-    this.inbound = new DelayLine(this.network, (item) => this.arrive(item));
-    this.outbound = new DelayLine(this.network, (item) => this.depart(item));
-    this.acks = new DelayLine(this.network, (bytes) => this.acknowledged(bytes));
-
-    this.network.connectAttempts++;
-    this.network.attach(this);
-    if (!this.network.linkUp) {
-      this.device.clock.schedule(() => this.trigger(ERROR), this.network.linkDownFailMs);
-      return;
-    }
-    this.outbound.push(SYN);
+    this.wire.connect(target, port, !!options.nodelay, undefined);
   }
 
   get format(): "buffer" | "number" { return this.fmt; }
@@ -105,12 +80,9 @@ export default class TCP implements NetworkEndpoint {
     this.fmt = value;
   }
 
-  get remoteAddress(): string | undefined {
-    const ip = this.node?.remoteAddress;
-    return ip?.startsWith("::ffff:") ? ip.slice(7) : ip;
-  }
+  get remoteAddress(): string | undefined { return this.wire.remoteAddress; }
 
-  get remotePort(): number | undefined { return this.node?.remotePort; }
+  get remotePort(): number | undefined { return this.wire.node?.remotePort; }
 
   /**
    * "number": one byte. "buffer": no argument, all available bytes; a count, that many; an ArrayBuffer or view,
@@ -118,7 +90,7 @@ export default class TCP implements NetworkEndpoint {
    */
   read(what?: number | ArrayBuffer | ArrayBufferView): any {
     if (this.closed) throw new Error("closed");
-    const available = this.rxBytes;
+    const available = this.wire.rxBytes;
     if (available === 0) return undefined;
     if (this.fmt === "number") {
       const chunk = this.rx[0];
@@ -144,26 +116,20 @@ export default class TCP implements NetworkEndpoint {
     if (this.closed) throw new Error("closed");
     if (!this.ready && !this.error) throw new Error("not ready");
     if (this.error) return undefined;
-    const free = this.network.sendWindow - this.outstanding;
+    const wire = this.wire;
+    const free = wire.free;
     if (this.fmt === "number") {
       if (free < 1) throw new Error("would block");
-      this.reserve(1);
-      (this.stage as Buffer)[this.stageLength++] = Number(data) & 255;
-      this.outstanding += 1;
+      wire.putByte(Number(data));
     } else {
       if (typeof data !== "object" || data === null) throw new TypeError("buffer required");
       const bytes = this.viewOf(data);
       const n = bytes.byteLength;
       if (n > free) throw new Error("would block");
-      if (n > 0) {
-        this.reserve(n);
-        (this.stage as Buffer).set(bytes, this.stageLength);
-        this.stageLength += n;
-        this.outstanding += n;
-      }
+      if (n > 0) wire.put(bytes);
     }
     this.trigger(OUTPUT);
-    return this.network.sendWindow - this.outstanding;
+    return wire.free;
   }
 
   /** Frees the socket: no callback runs afterwards; what was written still goes out, then the connection ends. */
@@ -172,99 +138,31 @@ export default class TCP implements NetworkEndpoint {
     this.closed = true;
     this.triggered = 0;
     this.ready = false;
-    this.inbound.clear();
-    this.acks.clear();
     this.rx = [];
-    this.rxBytes = 0;
-    const node = this.node;
-    if (node !== undefined && !node.destroyed && !this.error) {
-      this.flush();
-      this.outbound.push(FIN);
-      node.once("close", () => this.network.detach(this));
-    } else {
-      this.release();
-    }
+    this.wire.rxBytes = 0;
+    this.wire.close(!this.error);
   }
 
-  // --- NetworkEndpoint ---
-
+  /** Not closed by the app and not failed. */
   get isOpen(): boolean { return !this.closed && !this.error; }
 
-  pathChanged(): void {
-    const node = this.node;
-    if (node && !node.destroyed) {
-      if (this.network.pathOpen && !this.pausedForWindow) node.resume();
-      else node.pause();
-    }
-    this.outbound.pump();
-    this.inbound.pump();
-    this.acks.pump();
+  // --- what the wire reports ---
+
+  private connected(): void {
+    this.ready = true;
+    this.network.countConnect();
+    this.trigger(WRITABLE);
   }
 
-  reset(): void {
-    const node = this.node;
-    if (node && !node.destroyed) node.resetAndDestroy();
-    if (this.isOpen) this.trigger(ERROR);
-    else this.release();
-  }
-
-  // --- connection ---
-
-  private depart(item: Outgoing): void {
-    if (item === SYN) {
-      const o = this.options;
-      const node = net.connect({ host: o.address ?? o.host, port: Number(o.port) });
-      this.node = node;
-      if (o.nodelay) node.setNoDelay(true);
-      node.on("connect", () => this.inbound.push(CONNECTED));
-      node.on("data", (chunk: Buffer) => this.inbound.push(chunk));
-      node.on("end", () => this.inbound.push(FIN));
-      node.on("error", (err) => this.inbound.push(err));
-      return;
-    }
-    const node = this.node;
-    if (!node || node.destroyed) return;
-    if (item === FIN) {
-      node.end(() => node.destroy());
-      return;
-    }
-    this.network.countOut(item.length);
-    this.inNode.push(item.length);
-    node.write(item, this.written);
-  }
-
-  private arrive(item: Incoming): void {
-    if (!this.isOpen) return;
-    if (item === CONNECTED) {
-      this.ready = true;
-      this.network.countConnect();
-      this.trigger(WRITABLE);
-    } else if (item === FIN || item instanceof Error) {
-      this.trigger(ERROR);  // ECMA-419: onError also reports a clean disconnect
-    } else {
-      this.network.countIn(item.length);
-      this.rx.push(item);
-      this.rxBytes += item.length;
-      if (this.rxBytes >= this.network.receiveWindow && !this.pausedForWindow) {
-        this.pausedForWindow = true;
-        this.node?.pause();
-      }
-      this.trigger(READABLE);
-    }
+  private received(chunk: Buffer): void {
+    this.rx.push(chunk);
+    this.trigger(READABLE);
   }
 
   private acknowledged(bytes: number): void {
     if (this.closed) return;
-    this.outstanding -= bytes;
+    this.wire.outstanding -= bytes;
     this.trigger(WRITABLE);  // lwip's tcpSent triggers writable on every acknowledgement
-  }
-
-  private release(): void {
-    this.node?.destroy();
-    this.inbound.clear();
-    this.outbound.clear();
-    this.acks.clear();
-    this.network.detach(this);
   }
 
   // --- receive bookkeeping ---
@@ -286,50 +184,20 @@ export default class TCP implements NetworkEndpoint {
   private consumed(n: number): void {
     const chunk = this.rx[0];
     this.pos += n;
-    this.rxBytes -= n;
-    if (this.pos === chunk.length) {
+    const chunkEnd = this.pos === chunk.length;
+    if (chunkEnd) {
       this.rx.shift();
       this.pos = 0;
-      if (this.pausedForWindow && this.rxBytes < this.network.receiveWindow) {
-        this.pausedForWindow = false;
-        if (this.network.pathOpen) this.node?.resume();
-      }
     }
-    if (this.rxBytes === 0 && this.error) this.trigger(ERROR);  // held back until what arrived was read
+    const wire = this.wire;
+    wire.consumed(n, chunkEnd);
+    if (wire.rxBytes === 0 && this.error) this.trigger(ERROR);  // held back until what arrived was read
   }
 
-  /** A byte view of a buffer argument; the view of the last ArrayBuffer is kept (callers reuse one staging buffer;
-   *  on a resizable buffer the view tracks its length). */
+  /** A byte view of a buffer argument (anything but an ArrayBuffer or view is refused). */
   private viewOf(data: ArrayBuffer | ArrayBufferView): Uint8Array {
-    if (data instanceof Uint8Array) return data;
-    if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    if (!(data instanceof ArrayBuffer)) throw new TypeError("buffer required");
-    if (data !== this.lastBuffer) {
-      this.lastBuffer = data;
-      this.lastView = new Uint8Array(data);
-    }
-    return this.lastView as Uint8Array;
-  }
-
-  // --- send bookkeeping ---
-
-  private reserve(bytes: number): void {
-    const stage = this.stage;
-    const want = this.stageLength + bytes;
-    if (stage && want <= stage.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(1024, want, stage ? stage.length * 2 : 0));
-    if (stage) stage.copy(grown, 0, 0, this.stageLength);
-    this.stage = grown;
-  }
-
-  /** Hands this turn's writes to Node as one buffer (lwip combines writes of one turn too). */
-  private flush(): void {
-    const n = this.stageLength;
-    if (n === 0 || !this.stage) return;
-    const out = Buffer.allocUnsafe(n);  // Node keeps it until written; the stage is reused
-    this.stage.copy(out, 0, 0, n);
-    this.stageLength = 0;
-    this.outbound.push(out);
+    if (!(data instanceof ArrayBuffer) && !ArrayBuffer.isView(data)) throw new TypeError("buffer required");
+    return this.wire.bytesOf(data);
   }
 
   // --- delivery (lwip posts one message per batch of triggers) ---
@@ -350,19 +218,19 @@ export default class TCP implements NetworkEndpoint {
       if (!this.error) {
         this.error = true;
         this.ready = false;
-        this.release();  // the connection is gone; unread data stays readable
+        this.wire.release();  // the connection is gone; unread data stays readable
       }
     }
-    if (t & OUTPUT) this.flush();
-    if (t & READABLE && this.rxBytes > 0 && this.onReadable) {
-      this.device.call(this.onReadable, this, this.rxBytes, undefined);
+    if (t & OUTPUT) this.wire.flush();
+    if (t & READABLE && this.wire.rxBytes > 0 && this.onReadable) {
+      this.device.call(this.onReadable, this, this.wire.rxBytes, undefined);
       if (this.closed) return;
     }
     if (this.error) {
-      if (this.rxBytes > 0) return;  // onError once the app has read what arrived first
+      if (this.wire.rxBytes > 0) return;  // onError once the app has read what arrived first
       if (t & ERROR && this.onError) this.device.call(this.onError, this, undefined, undefined);
       return;
     }
-    if (t & WRITABLE && this.ready && this.onWritable) this.device.call(this.onWritable, this, this.network.sendWindow - this.outstanding, undefined);
+    if (t & WRITABLE && this.ready && this.onWritable) this.device.call(this.onWritable, this, this.wire.free, undefined);
   }
 }
