@@ -2,7 +2,7 @@
 // socket of the device (hosts/node/modules/socket.ts). Timed effects run on the device clock.
 import type { Device } from "./device.ts";
 
-/** What a socket exposes to its device's network; implemented by the socket host module. */
+/** What a connection exposes to its device's network; implemented by `Wire` (hosts/node/wire.ts), under both socket modules. */
 export interface NetworkEndpoint {
   /** True until the app closes it or it fails (-1/-2 pending or delivered). */
   readonly isOpen: boolean;
