@@ -2,7 +2,7 @@
 // strings, MQTT's refusals (lone surrogates, U+0000), validation of arbitrary bytes, comparison and decoding.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { equalsUtf8, readUtf8, utf8Length, validUtf8, writeUtf8 } from "../src/mqtt/utf8.ts";
+import { equalsUtf8, readUtf8, utf8ByteLength, utf8Length, validUtf8, writeUtf8 } from "../src/mqtt/utf8.ts";
 
 const enc = new TextEncoder();
 const fatal = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -111,5 +111,18 @@ describe("readUtf8 and equalsUtf8", () => {
     expect(equalsUtf8("€", b, 2, 5)).toBe(true);
     expect(equalsUtf8("", b, 3, 3)).toBe(true);
     expect(equalsUtf8("", b, 0, 1)).toBe(false);
+  });
+});
+
+describe("payload strings (utf8ByteLength + writeUtf8)", () => {
+  it("write any string exactly as TextEncoder does, lone surrogates as U+FFFD and U+0000 kept", () => {
+    const enc = new TextEncoder();
+    for (const s of ["", "a\u0000b", "\ud800", "x\udc00y", "\ud83d\ude00", "\ud83d", "é€😀\ud800z", "end\udbff"]) {
+      const expected = enc.encode(s);
+      expect(utf8ByteLength(s), JSON.stringify(s)).toBe(expected.length);
+      const buf = new Uint8Array(expected.length + 4);
+      expect(writeUtf8(buf, 2, s)).toBe(2 + expected.length);
+      expect(Array.from(buf.subarray(2, 2 + expected.length)), JSON.stringify(s)).toEqual(Array.from(expected));
+    }
   });
 });

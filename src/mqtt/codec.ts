@@ -2,7 +2,7 @@
 // Encoders return the offset after the packet, or a negative ErrorCode; decoding fills one reused
 // `Packet` with offsets into the receive buffer. Nothing here allocates or throws on bad input.
 import { ErrorCode } from "./errors";
-import { utf8Length, validUtf8, writeUtf8 } from "./utf8";
+import { utf8ByteLength, utf8Length, validUtf8, writeUtf8 } from "./utf8";
 import { filterLength, topicNameLength } from "./topic";
 
 export const PacketType = {
@@ -26,41 +26,12 @@ export function packetSize(n: number): number {
   return 1 + remainingLengthSize(n) + n;
 }
 
-/** Bytes a payload takes on the wire; -1 if it is a string MQTT cannot carry... never: payloads are any bytes. */
+/** Bytes a payload takes on the wire (strings as UTF-8, numbers as decimal text); -1 for a non-finite number. */
 export function payloadLength(payload: Uint8Array | string | number | null | undefined): number {
   if (payload === null || payload === undefined) return 0;
-  if (typeof payload === "string") return utf8PayloadLength(payload);
+  if (typeof payload === "string") return utf8ByteLength(payload);
   if (typeof payload === "number") return decimalLength(payload);
   return payload.length;
-}
-
-/** Payload strings may contain U+0000 (they are not MQTT strings), so count them separately. */
-function utf8PayloadLength(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { n += 4; i++; }
-    else n += 3; // lone surrogates are written as U+FFFD (3 bytes)
-  }
-  return n;
-}
-
-function writePayloadString(buf: Uint8Array, o: number, s: string): number {
-  for (let i = 0; i < s.length; i++) {
-    let c = s.charCodeAt(i);
-    if (c < 0x80) { buf[o++] = c; continue; }
-    if (c < 0x800) { buf[o++] = 0xc0 | (c >> 6); buf[o++] = 0x80 | (c & 63); continue; }
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      c = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(++i) - 0xdc00);
-      buf[o++] = 0xf0 | (c >> 18); buf[o++] = 0x80 | ((c >> 12) & 63); buf[o++] = 0x80 | ((c >> 6) & 63); buf[o++] = 0x80 | (c & 63);
-      continue;
-    }
-    if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
-    buf[o++] = 0xe0 | (c >> 12); buf[o++] = 0x80 | ((c >> 6) & 63); buf[o++] = 0x80 | (c & 63);
-  }
-  return o;
 }
 
 // Numbers are written as decimal text without building a string: integers exactly, other finite
@@ -146,7 +117,7 @@ export function readDecimal(buf: Uint8Array, start: number, end: number): number
 
 function writePayload(buf: Uint8Array, o: number, payload: Uint8Array | string | number | null | undefined): number {
   if (payload === null || payload === undefined) return o;
-  if (typeof payload === "string") return writePayloadString(buf, o, payload);
+  if (typeof payload === "string") return writeUtf8(buf, o, payload);
   if (typeof payload === "number") return writeDecimal(buf, o, payload);
   buf.set(payload, o); // one native copy; allocates nothing
   return o + payload.length;

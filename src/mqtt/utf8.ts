@@ -21,25 +21,47 @@ export function utf8Length(s: string): number {
   return n;
 }
 
-/** Writes `s` (already checked by utf8Length) as UTF-8 at `offset`; returns the offset after it. */
+/**
+ * UTF-8 bytes `writeUtf8` produces for any string: like utf8Length for well-formed text, but a lone surrogate
+ * counts as U+FFFD (3 bytes) and U+0000 is allowed. For payloads, which are bytes, not MQTT strings.
+ */
+export function utf8ByteLength(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { n += 4; i++; }
+    else n += 3;
+  }
+  return n;
+}
+
+/**
+ * Writes `s` as UTF-8 at `offset`; returns the offset after it. Lone surrogates become U+FFFD (MQTT strings
+ * were refused by utf8Length before getting here; payload strings are written as well-formed UTF-8).
+ */
 export function writeUtf8(buf: Uint8Array, offset: number, s: string): number {
   for (let i = 0; i < s.length; i++) {
     let c = s.charCodeAt(i);
-    if (c < 0x80) buf[offset++] = c;
-    else if (c < 0x800) {
+    if (c < 0x80) { buf[offset++] = c; continue; }
+    if (c < 0x800) {
       buf[offset++] = 0xc0 | (c >> 6);
       buf[offset++] = 0x80 | (c & 63);
-    } else if (c >= 0xd800 && c <= 0xdbff) {
+      continue;
+    }
+    if (c >= 0xd800 && c <= 0xdbff && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
       c = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(++i) - 0xdc00);
       buf[offset++] = 0xf0 | (c >> 18);
       buf[offset++] = 0x80 | ((c >> 12) & 63);
       buf[offset++] = 0x80 | ((c >> 6) & 63);
       buf[offset++] = 0x80 | (c & 63);
-    } else {
-      buf[offset++] = 0xe0 | (c >> 12);
-      buf[offset++] = 0x80 | ((c >> 6) & 63);
-      buf[offset++] = 0x80 | (c & 63);
+      continue;
     }
+    if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
+    buf[offset++] = 0xe0 | (c >> 12);
+    buf[offset++] = 0x80 | ((c >> 6) & 63);
+    buf[offset++] = 0x80 | (c & 63);
   }
   return offset;
 }
