@@ -1,43 +1,14 @@
 // XS entry for test/xs-codec: runs src/mqtt/codec inside XS on plain data from the Node side, which compares
 // the results with mqtt-packet and with the same codec on V8. Packets come back as raw fields and buffer bytes.
-import {
-  decode, encodeAck, encodeConnack, encodeConnect, encodeEmpty, encodePublish, encodeSuback, encodeSubscribe,
-  encodeUnsubscribe, Packet, PacketReader, PacketType, ReadStatus, type ByteSource, type ConnectOptions,
-} from "../../../src/mqtt/codec";
-
-/** The shape of test/codec-helpers.ts `Fields` (plain JSON). */
-type Fields = { cmd: string; [key: string]: any };
-
-const ackTypes: Record<string, number> = { puback: PacketType.PUBACK, pubrec: PacketType.PUBREC, pubrel: PacketType.PUBREL, pubcomp: PacketType.PUBCOMP, unsuback: PacketType.UNSUBACK };
-const emptyTypes: Record<string, number> = { pingreq: PacketType.PINGREQ, pingresp: PacketType.PINGRESP, disconnect: PacketType.DISCONNECT };
-
-function encodeInto(buf: Uint8Array, f: Fields): number {
-  switch (f.cmd) {
-    case "connect": {
-      const c: ConnectOptions = { clientId: f.clientId, keepalive: f.keepalive, cleanSession: f.clean };
-      if (f.username !== undefined) c.username = f.username;
-      if (f.password !== undefined) c.password = Uint8Array.from(f.password);
-      if (f.will) c.will = { topic: f.will.topic, payload: Uint8Array.from(f.will.payload), qos: f.will.qos, retain: f.will.retain };
-      return encodeConnect(buf, 0, c);
-    }
-    case "connack": return encodeConnack(buf, 0, f.sessionPresent, f.returnCode);
-    case "publish": return encodePublish(buf, 0, f.topic, Uint8Array.from(f.payload), f.qos, f.retain, f.dup, f.messageId ?? 0);
-    case "subscribe": return encodeSubscribe(buf, 0, f.messageId, f.subscriptions[0].topic, f.subscriptions[0].qos);
-    case "suback": return encodeSuback(buf, 0, f.messageId, f.granted, f.granted.length);
-    case "unsubscribe": return encodeUnsubscribe(buf, 0, f.messageId, f.unsubscriptions[0]);
-    default:
-      if (f.cmd in ackTypes) return encodeAck(buf, 0, ackTypes[f.cmd], f.messageId);
-      if (f.cmd in emptyTypes) return encodeEmpty(buf, 0, emptyTypes[f.cmd]);
-      throw new Error(`no encoder for ${f.cmd}`);
-  }
-}
+import { decode, encodePublish, Packet, PacketReader, ReadStatus, type ByteSource } from "../../../src/mqtt/codec";
+import { encodeOurs, type Fields } from "../../../test/support/encode-fields.ts";
 
 const scratch = new Uint8Array(70000);
 
 /** Our bytes for each packet, or { error } with the codec's (negative) error code. */
 export function encode(list: Fields[]): (number[] | { error: number })[] {
   return list.map((f) => {
-    const end = encodeInto(scratch, f);
+    const end = encodeOurs(scratch, 0, f);
     return end < 0 ? { error: end } : Array.from(scratch.subarray(0, end));
   });
 }
