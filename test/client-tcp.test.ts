@@ -20,7 +20,7 @@ function client(port: number, id: string, extra: Partial<Options> = {}, readChun
   const device = new Device({ id, trace: () => {} });
   const c = device.run(() => new MQTTClient({
     host: "127.0.0.1", port, clientId: id, keepalive: 30, rxBuffer: 4096, txBuffer: 4096, inflight: 16, inflightIn: 32, queue: 500_000,
-    reconnect: { min: 50, max: 300 }, transport: new TcpTransport(4096, readChunk), ...extra,
+    reconnect: { min: 50, max: 300 }, transport: new TcpTransport(readChunk ?? 4096), ...extra,
   }));
   cleanup.push(() => device.run(() => c.close()));
   return { c, device };

@@ -209,6 +209,18 @@ export class ChunkSource implements ByteSource {
     this.delivered += n;
     return n;
   }
+  skip(max: number): number {
+    if (max <= 0) throw new Error(`skip asked for ${max} bytes`);
+    let n = 0;
+    while (n < max && this.chunks.length) {
+      const take = Math.min(max - n, this.chunks[0].length - this.offset);
+      this.offset += take;
+      n += take;
+      this.advance();
+    }
+    this.delivered += n;
+    return n;
+  }
   private advance(): void {
     if (this.chunks.length && this.offset === this.chunks[0].length) { this.chunks.shift(); this.offset = 0; }
   }

@@ -1,8 +1,10 @@
 // The simulator's `socket` module against real TCP peers on 127.0.0.1, with the device's network conditions.
 import { describe, expect, it } from "vitest";
 import net from "node:net";
-import { Socket, Listener } from "socket";
-import SocketModule from "socket";
+// The simulator's module itself (the full runtime API), not types/socket.d.ts, which declares only what the
+// SDK's typings do.
+import { Socket, Listener } from "../hosts/node/modules/socket.ts";
+import SocketModule from "../hosts/node/modules/socket.ts";
 import { Device, currentDevice } from "../hosts/node/device.ts";
 import { VirtualClock } from "../hosts/node/clock.ts";
 import { cleanupAfterEach, serveTcp } from "./support/tcp-server.ts";

@@ -13,10 +13,10 @@ class Wire implements Output {
   private parser = mqttPacket.parser({ protocolVersion: 4 });
   constructor() { this.parser.on("packet", (p: any) => this.packets.push(p)); this.parser.on("error", (e: Error) => { throw e; }); }
   writable(): number { return this.window; }
-  write(src: Uint8Array, start: number, end: number): void {
-    if (end - start > this.window) throw new Error("wrote past the window");
-    this.window -= end - start;
-    this.parser.parse(Buffer.from(src.slice(start, end)));
+  write(packet: Uint8Array): void {
+    if (packet.length > this.window) throw new Error("wrote past the window");
+    this.window -= packet.length;
+    this.parser.parse(Buffer.from(packet.slice()));
   }
   take(): any[] { const p = this.packets; this.packets = []; return p; }
 }

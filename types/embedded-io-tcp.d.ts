@@ -1,10 +1,10 @@
-// ECMA-419 TCP socket as the Moddable SDK implements it (documentation/io/io.md, "TCP Socket"; modules/io/socket).
+// ECMA-419 TCP socket as the Moddable SDK implements it (documentation/io/io.md, "TCP Socket"; modules/io/socket),
+// declared no wider than the SDK's typings: read(buffer) and write() return numbers at run time (bytes read,
+// space left) but are declared void there, so callers cast.
 declare module "embedded:io/socket/tcp" {
   export interface TCPOptions {
-    /** IPv4 address of the remote end. */
-    address?: string;
-    /** Host name instead of an address (the simulator resolves it; on a board resolve with `net` first). */
-    host?: string;
+    /** IPv4 address of the remote end: lwip reads only this (resolve names with `net` first). */
+    address: string;
     port: number;
     nodelay?: boolean;
     /** "buffer" (default): ArrayBuffers in and out; "number": one byte per read/write. */
@@ -18,16 +18,16 @@ declare module "embedded:io/socket/tcp" {
   }
   export default class TCP {
     constructor(options: TCPOptions);
-    format: "buffer" | "number";
     readonly remoteAddress: string | undefined;
     readonly remotePort: number | undefined;
-    /** undefined when nothing is available; more than available throws. */
-    read(): ArrayBuffer | number | undefined;
-    read(count: number): ArrayBuffer | undefined;
-    /** Fills the whole buffer (it must not exceed what is available) and returns its byteLength. */
-    read(buffer: ArrayBuffer | ArrayBufferView): number | undefined;
-    /** Throws "would block" when the data does not fit the output buffer; returns the space left. */
-    write(data: ArrayBuffer | ArrayBufferView | number): number | undefined;
+    /** With a count: a new ArrayBuffer of that many bytes; more than available throws. */
+    read(byteLength?: number): number | ArrayBuffer;
+    /** Fills the whole buffer (it must not exceed what is available). */
+    read(buffer: ArrayBufferLike | ArrayBufferView): void;
+    /** Throws "would block" when the data does not fit the output buffer. */
+    write(value: number | ArrayBufferLike | ArrayBufferView): void;
     close(): void;
+    get format(): "number" | "buffer";
+    set format(value: "number" | "buffer");
   }
 }

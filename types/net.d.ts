@@ -1,9 +1,13 @@
-// Moddable SDK `net` module (documentation/network/network.md#net).
+// Moddable SDK `net` module (documentation/network/network.md#net), no wider than the SDK's typings.
+// "MAC" is undefined on lin, so callers treat every string result as possibly missing.
 declare module "net" {
-  export default class Net {
-    static get(property: "IP" | "MAC" | "SSID" | "BSSID", iface?: "station" | "ap" | "ethernet"): string | undefined;
-    static get(property: "RSSI" | "CHANNEL"): number | undefined;
-    static get(property: "DNS"): string[] | undefined;
-    static resolve(host: string, callback: (name: string, address: string | undefined) => void): void;
-  }
+  const Net: {
+    get(what: "IP" | "MAC", mode?: "station" | "ap" | "ethernet"): string | undefined;
+    get(what: "SSID" | "BSSID"): string | undefined;
+    get(what: "RSSI"): number | undefined;
+    get(what: "DNS"): string[] | undefined;
+    /** Calls back with the address, or without one when the name does not resolve. */
+    resolve(name: string, callback: (name: string, address?: string) => void): void;
+  };
+  export { Net as default };
 }

@@ -1,41 +1,29 @@
-// Moddable SDK `socket` module (modules/network/socket), as documented in documentation/network/network.md.
+// Moddable SDK `socket` module (modules/network/socket, documentation/network/network.md), declared no wider
+// than the SDK's own typings (mcconfig checks src/ against those): the read forms the runtime also has
+// (read(), read(Number), read(null, n)) are declared locally where they are used (src/net/socket-transport.ts).
 declare module "socket" {
-  export interface SocketOptions {
+  export interface TCPSocketOptions {
+    kind?: "TCP";
+    /** lin accepts only `host` (a name or a dotted address); ESP accepts it too. */
     host?: string;
-    address?: string;
     port?: number;
-    kind?: "TCP" | "UDP" | "RAW";
     noDelay?: boolean;
-    keepalive?: { idle: number; interval: number; count?: number };
-    listener?: Listener;
+    keepalive?: { idle: number; interval: number; count: number };
   }
+  /** -2 error, -1 disconnected, 1 connected, 2 readable (value = bytes available), 3 writable (value = bytes free). */
   export type SocketMessage = -2 | -1 | 1 | 2 | 3;
   export class Socket {
-    constructor(options: SocketOptions);
-    /** -2 error, -1 disconnected, 1 connected, 2 readable (value = bytes available), 3 writable (value = bytes free). */
-    callback: ((this: Socket, message: number, value?: number) => void) | undefined;
-    /** Only valid inside the callback for message 2. Number: one byte; null: skip; none: bytes available. */
-    read(): number;
-    read(type: NumberConstructor): number;
-    read(type: null, until?: number | string): number;
-    read(type: StringConstructor, until?: number | string): string;
-    read(type: ArrayBufferConstructor, until?: number | string): ArrayBuffer;
-    /** No arguments: bytes that can be written now. Otherwise writes all or throws "can't write all data". */
+    constructor(options: TCPSocketOptions);
+    callback: (message: SocketMessage, value?: number) => void;
+    read<T extends typeof String | typeof ArrayBuffer>(type: T, until?: number): T extends typeof String ? string : ArrayBuffer;
+    /** Writes all of the data or throws "can't write all data". */
+    write(data: number | string | ArrayBufferLike | ArrayBufferView, ...more: (number | string | ArrayBufferLike | ArrayBufferView)[]): void;
+    /** Bytes that can be written now. */
     write(): number;
-    write(...data: (string | number | ArrayBufferLike | ArrayBufferView)[]): void;
-    get(what: "REMOTE_IP"): string | undefined;
     close(): void;
-    static readonly connected: 1;
-    static readonly readable: 2;
-    static readonly writable: 3;
-    static readonly error: -2;
-    static readonly disconnected: -1;
   }
   export class Listener {
-    constructor(options: { port: number });
-    callback: ((this: Listener) => void) | undefined;
-    close(): void;
+    constructor(options: { port?: number; address?: string });
+    callback: (this: Listener) => void;
   }
-  const _default: { Socket: typeof Socket; Listener: typeof Listener };
-  export default _default;
 }

@@ -1,13 +1,15 @@
-// Moddable SDK `time` module (documentation/base/base.md#time).
+// Moddable SDK `time` module (documentation/base/base.md#time), declared like the SDK's typings.
 declare module "time" {
-  export default class Time {
+  const Time: {
     /** Millisecond tick counter, unrelated to the time of day. */
-    static readonly ticks: number;
-    static timezone: number;
-    static dst: number;
-    static readonly microseconds: number;
-    static set(seconds: number): void;
+    readonly ticks: number;
+    timezone: number;
+    dst: number;
+    /** Not on every platform. */
+    readonly microseconds?: number;
+    set(seconds: number): void;
     /** start..end (default now) in ms, correct across tick roll-over. */
-    static delta(start: number, end?: number): number;
-  }
+    delta(start: number, end?: number): number;
+  };
+  export { Time as default };
 }

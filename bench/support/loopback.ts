@@ -18,11 +18,9 @@ class Wire implements Output {
   readonly buf = new Uint8Array(1 << 16);
   len = 0;
   writable(): number { return this.buf.length - this.len; }
-  write(src: Uint8Array, start: number, end: number): void {
-    const b = this.buf;
-    let o = this.len;
-    for (let i = start; i < end; i++) b[o++] = src[i];
-    this.len = o;
+  write(packet: Uint8Array): void {
+    this.buf.set(packet, this.len);
+    this.len += packet.length;
   }
 }
 
@@ -135,13 +133,18 @@ class LoopTransport implements Transport, ClientEnd {
   open(_host: string, _port: number, listener: TransportListener): void { this.listener = listener; }
   close(): void { this.listener = undefined; }
   writable(): number { return this.wire.writable(); }
-  write(src: Uint8Array, start: number, end: number): void { this.wire.write(src, start, end); }
+  write(packet: Uint8Array): void { this.wire.write(packet); }
   available(): number { return this.rxLen - this.rxPos; }
   readByte(): number { return this.rx[this.rxPos++]; }
   readInto(dst: Uint8Array, offset: number, max: number): number {
     let n = this.rxLen - this.rxPos;
     if (n > max) n = max;
     for (let i = 0; i < n; i++) dst[offset + i] = this.rx[this.rxPos + i];
+    this.rxPos += n;
+    return n;
+  }
+  skip(max: number): number {
+    const n = Math.min(max, this.rxLen - this.rxPos);
     this.rxPos += n;
     return n;
   }

@@ -29,13 +29,14 @@ export const FeedErrorCode = {
 export type FeedErrorCodeValue = (typeof FeedErrorCode)[keyof typeof FeedErrorCode];
 
 export class FeedError extends Error {
+  // A field, not `this.name = ...`: Moddable freezes Error.prototype, so assigning the inherited name throws.
+  override readonly name = "FeedError";
   readonly code: FeedErrorCodeValue;
   /** Seconds the service asked us to wait (throttle, ban, refused key back-off), when it said. */
   readonly waitSeconds: number | undefined;
 
   constructor(code: FeedErrorCodeValue, message: string, waitSeconds?: number) {
     super(message);
-    this.name = "FeedError";
     this.code = code;
     this.waitSeconds = waitSeconds;
   }

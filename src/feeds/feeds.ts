@@ -1,6 +1,6 @@
 // A feed space on any MQTT broker: feed and group topics under a prefix, value checks, an optional rate
 // limiter, last-value requests after each SUBACK. AdafruitIO (adafruit-io.ts) is this with IO's rules.
-import Timer, { type TimerId } from "timer";
+import Timer from "timer";
 import type { MQTTClient, MessageHandler } from "../mqtt/client";
 import type { MQTTError } from "../mqtt/errors";
 import { FeedError, FeedErrorCode } from "./errors";
@@ -81,7 +81,7 @@ export class Feeds implements FeedSpace {
   private readonly subGets: boolean[] = [];
   private link = true;
   private holding = false;
-  private holdTimer: TimerId | undefined;
+  private holdTimer: Timer | undefined;
 
   constructor(client: MQTTClient, options: FeedsOptions = {}) {
     this.client = client;

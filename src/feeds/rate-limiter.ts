@@ -1,6 +1,6 @@
 // Keeps the data points handed to the MQTT client under `limit` per rolling `window` (Adafruit IO counts
 // 30 a minute on free accounts), holding or dropping the excess by a fixed policy. One Timer, no allocation.
-import Timer, { type TimerId } from "timer";
+import Timer from "timer";
 import Time from "time";
 import { FeedError, FeedErrorCode } from "./errors";
 
@@ -57,7 +57,7 @@ export class RateLimiter {
   private qHead = 0;
   private qCount = 0;
   private pausedUntil = 0;
-  private timer: TimerId | undefined;
+  private timer: Timer | undefined;
 
   constructor(options: RateLimitOptions, send: Sender) {
     this.limit = options.limit ?? 30;

@@ -7,11 +7,12 @@ import { PacketReader, type WillOptions } from "./codec";
 import { Session, type SessionListener, type SessionOptions, SessionState } from "./session";
 import { Backoff, type BackoffOptions, seedFrom } from "./backoff";
 import { Message } from "./message";
+import { Topic } from "./topic-bytes";
 import type { Transport, TransportListener } from "../net/transport";
-import { SocketTransport } from "../net/socket-transport";
+import { TcpTransport } from "../net/tcp-transport";
 
 export type { WillOptions };
-export { Message, MQTTError, ErrorCode };
+export { Message, MQTTError, ErrorCode, Topic };
 
 export type MessageHandler = (message: Message) => void;
 
@@ -26,7 +27,7 @@ export interface MQTTClientOptions extends SessionOptions {
   reconnect?: BackoffOptions | false;
   /** Start connecting in the constructor (default true). */
   connect?: boolean;
-  /** The connection to use (default: Moddable `socket`). */
+  /** The connection to use (default: ECMA-419 `embedded:io/socket/tcp`, reading into rxBuffer-sized chunks). */
   transport?: Transport;
 }
 
@@ -55,7 +56,7 @@ export class MQTTClient implements SessionListener, TransportListener {
   private readonly reader: PacketReader;
   private readonly transport: Transport;
   private readonly backoff: Backoff | undefined;
-  private timer: any;
+  private readonly timer: Timer;
   private closed = false;
   private linkUp = true;
   private transportOpen = false;
@@ -72,9 +73,9 @@ export class MQTTClient implements SessionListener, TransportListener {
     if (!(rx >= 16)) throw new MQTTError(ErrorCode.BadArgument, `rxBuffer ${rx} must be at least 16 bytes`);
     this.session = new Session({ ...options, txBuffer: options.txBuffer ?? 128, inflight: options.inflight ?? 2, queue: options.queue ?? 512, inflightIn: options.inflightIn ?? 20 }, this);
     this.reader = new PacketReader(rx);
-    this.transport = options.transport ?? new SocketTransport(this.session.tx.length);
+    this.transport = options.transport ?? new TcpTransport(rx);
     this.backoff = options.reconnect === false ? undefined : new Backoff({ ...options.reconnect, seed: options.reconnect?.seed ?? seedFrom(options.clientId) });
-    this.timer = Timer.repeat(() => this.onTimer(), NEVER);
+    this.timer = Timer.repeat(() => this.onTimer(), NEVER); // never fires until scheduled
     Timer.schedule(this.timer);
     if (options.connect !== false) this.open();
   }
@@ -94,9 +95,10 @@ export class MQTTClient implements SessionListener, TransportListener {
   /**
    * Publishes `payload` (bytes, string, or number written as decimal text) to `topic`. Sent now, or
    * queued while offline. Returns the packet id for QoS 1/2, 0 for QoS 0, -1 if the queue dropped it.
-   * Pass `qos` as a number, or a shared options object (a new object per call would allocate).
+   * Pass `qos` as a number, or a shared options object (a new object per call would allocate). A `Topic`
+   * (or one of the last 4 topic strings used) and a bytes or number payload allocate nothing in XS.
    */
-  publish(topic: string, payload: Uint8Array | string | number | null, options?: PublishOptions | number, retain?: boolean): number {
+  publish(topic: string | Topic, payload: Uint8Array | string | number | null, options?: PublishOptions | number, retain?: boolean): number {
     let qos = 0, r = retain === true;
     if (typeof options === "number") qos = options;
     else if (options) { qos = options.qos ?? 0; r = options.retain === true; }
@@ -174,7 +176,7 @@ export class MQTTClient implements SessionListener, TransportListener {
   }
 
   private lost(error: MQTTError | undefined): void {
-    this.onClose?.(error);
+    try { this.onClose?.(error); } catch (e) { this.report(ErrorCode.CallbackFailed, e); }
     // Without a link there is nothing to retry: setLink(true) reconnects at once.
     if (this.closed || !this.backoff || !this.linkUp) { this.reschedule(); return; }
     this.reconnectAt = Time.ticks + this.backoff.next();
@@ -182,6 +184,15 @@ export class MQTTClient implements SessionListener, TransportListener {
   }
 
   private onTimer(): void {
+    // A host callback: nothing may escape it (an exception here aborts the VM on a device).
+    try {
+      this.onTick();
+    } catch (e) {
+      this.report(ErrorCode.CallbackFailed, e);
+    }
+  }
+
+  private onTick(): void {
     if (this.closed) return;
     const now = Time.ticks;
     if (this.reconnectAt >= 0 && now >= this.reconnectAt) {
@@ -228,39 +239,57 @@ export class MQTTClient implements SessionListener, TransportListener {
     this.session.pump(Time.ticks);
   }
 
-  onTransportClose(error: boolean): void {
+  onTransportClose(error: boolean, reason?: string): void {
     if (!this.transportOpen) return;
     this.transportOpen = false;
+    const connected = this.session.state !== SessionState.Offline;
     this.session.end();
-    this.lost(new MQTTError(ErrorCode.ConnectionLost, error ? "connection failed or reset" : "closed by the broker"));
+    const what = reason ?? (!error ? "closed by the broker" : connected ? "connection reset" : `cannot connect to ${this.host}:${this.port}`);
+    this.lost(new MQTTError(ErrorCode.ConnectionLost, what));
   }
 
   // SessionListener
   onSessionConnect(sessionPresent: boolean): void {
     this.backoff?.reset();
     this.reschedule();
-    this.onConnect?.(sessionPresent);
+    try { this.onConnect?.(sessionPresent); } catch (e) { this.report(ErrorCode.CallbackFailed, e); }
   }
 
   onSessionMessage(m: Message): void {
-    this.onMessage?.(m);
-    const s = this.session;
-    for (let i = 0; i < s.filters.length; i++) {
-      const h = s.subData[i] as MessageHandler | undefined;
-      if (h && s.matches(i, m)) h(m);
+    // The application's handlers run inside a socket callback: an exception is reported, never let through.
+    try {
+      this.onMessage?.(m);
+      const s = this.session;
+      for (let i = 0; i < s.filters.length; i++) {
+        const h = s.subData[i] as MessageHandler | undefined;
+        if (h && s.matches(i, m)) h(m);
+      }
+    } catch (e) {
+      this.report(ErrorCode.CallbackFailed, e);
     }
   }
 
-  onSessionDelivered(packetId: number): void { this.onDelivered?.(packetId); }
-
-  onSessionSubscribe(index: number, granted: number): void {
-    this.onSubscribe?.(this.session.filters[index], granted);
+  /** Reports an exception thrown by application code; an exception in onError itself is dropped. */
+  private report(code: ErrorCodeValue, e: unknown): void {
+    try {
+      this.onError?.(e instanceof MQTTError ? e : new MQTTError(code, `${(e as Error)?.message ?? e}`));
+    } catch {
+      // nowhere left to report it
+    }
   }
 
-  onSessionError(error: MQTTError): void { this.onError?.(error); }
+  onSessionDelivered(packetId: number): void {
+    try { this.onDelivered?.(packetId); } catch (e) { this.report(ErrorCode.CallbackFailed, e); }
+  }
+
+  onSessionSubscribe(index: number, granted: number): void {
+    try { this.onSubscribe?.(this.session.filters[index], granted); } catch (e) { this.report(ErrorCode.CallbackFailed, e); }
+  }
+
+  onSessionError(error: MQTTError): void { this.report(error.code, error); }
 
   onSessionFatal(error: MQTTError): void {
-    this.onError?.(error);
+    this.report(error.code, error);
     this.drop(error);
   }
 }

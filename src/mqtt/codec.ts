@@ -229,15 +229,16 @@ export function encodeConnack(buf: Uint8Array, o: number, sessionPresent: boolea
 }
 
 /**
- * PUBLISH (3.3). `topic` is a string or already-encoded bytes [topicStart, topicEnd) of `topicBytes`;
- * the payload may be bytes, a string (UTF-8) or a number (decimal text). packetId is ignored for QoS 0.
+ * PUBLISH (3.3). `topic` is a string, or bytes already validated as a topic name (a `Topic`'s): those are
+ * copied natively. The payload may be bytes, a string (UTF-8) or a number (decimal text). packetId is
+ * ignored for QoS 0.
  */
 export function encodePublish(
-  buf: Uint8Array, o: number, topic: string, payload: Uint8Array | string | number | null | undefined,
+  buf: Uint8Array, o: number, topic: string | Uint8Array, payload: Uint8Array | string | number | null | undefined,
   qos: number, retain: boolean, dup: boolean, packetId: number,
 ): number {
-  const topicLen = topicNameLength(topic);
-  if (topicLen < 0) return -ErrorCode.BadTopic;
+  const topicLen = typeof topic === "string" ? topicNameLength(topic) : topic.length;
+  if (topicLen < 1) return -ErrorCode.BadTopic;
   const plen = payloadLength(payload);
   if (plen < 0) return -ErrorCode.BadArgument;
   if (qos !== 0 && qos !== 1 && qos !== 2) return -ErrorCode.BadArgument;
@@ -245,7 +246,13 @@ export function encodePublish(
   const remaining = 2 + topicLen + (qos > 0 ? 2 : 0) + plen;
   if (!fits(buf, o, remaining)) return -ErrorCode.BufferTooShort;
   o = writeHeader(buf, o, (PacketType.PUBLISH << 4) | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0), remaining);
-  o = writeString(buf, o, topic, topicLen);
+  if (typeof topic === "string") o = writeString(buf, o, topic, topicLen);
+  else {
+    buf[o++] = topicLen >> 8;
+    buf[o++] = topicLen & 255;
+    buf.set(topic, o);
+    o += topicLen;
+  }
   if (qos > 0) { buf[o++] = packetId >> 8; buf[o++] = packetId & 255; }
   return writePayload(buf, o, payload);
 }
@@ -320,14 +327,16 @@ export function encodeEmpty(buf: Uint8Array, o: number, type: number): number {
 // ---------------------------------------------------------------------------------------------
 // Decoding
 
-/** Where a byte-at-a-time source stands: the Moddable socket transport implements it. */
+/** Where the reader takes bytes from: the transports implement it. */
 export interface ByteSource {
   /** Bytes that can be read now. */
   available(): number;
-  /** One byte (only when available() > 0). */
+  /** One byte (only when available() > 0): the packet header. */
   readByte(): number;
-  /** Up to `max` bytes into dst[offset..]; returns the count. */
+  /** Up to `max` bytes into dst[offset..], copied natively where the transport can; returns the count. */
   readInto(dst: Uint8Array, offset: number, max: number): number;
+  /** Discards up to `max` bytes (the part of an oversize packet that does not fit); returns the count. */
+  skip(max: number): number;
 }
 
 export const ReadStatus = { NeedMore: 0, Complete: 1 } as const;
@@ -403,10 +412,7 @@ export class PacketReader {
       if (this.received < cap) {
         let want = (this.length < cap ? this.length : cap) - this.received;
         this.received += src.readInto(this.buf, this.received, want);
-      } else {
-        src.readByte(); // beyond capacity: skipped
-        this.received++;
-      }
+      } else this.received += src.skip(this.length - this.received); // beyond capacity: skipped
       if (this.received === this.length) return this.finish();
     }
     return ReadStatus.NeedMore;

@@ -34,6 +34,8 @@ export const ErrorCode = {
   ConnectTimeout: 15,
   /** The operation needs a connection and there is none. */
   NotConnected: 16,
+  /** Application code called by the client (a message handler, a callback) threw; the client carried on. */
+  CallbackFailed: 17,
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -55,6 +57,7 @@ const messages: Record<number, string> = {
   14: "connection lost",
   15: "no CONNACK in time",
   16: "not connected",
+  17: "an application callback threw",
 };
 
 /** Meaning of each MQTT 3.1.1 CONNACK return code (section 3.2.2.3). */
@@ -68,12 +71,13 @@ export const connackMessages: readonly string[] = [
 ];
 
 export class MQTTError extends Error {
+  // A field, not `this.name = ...`: Moddable freezes Error.prototype, so assigning the inherited name throws.
+  override readonly name = "MQTTError";
   readonly code: ErrorCodeValue;
   readonly reasonCode: number | undefined;
 
   constructor(code: ErrorCodeValue, detail?: string, reasonCode?: number) {
     super(detail ? `${messages[code]}: ${detail}` : messages[code]);
-    this.name = "MQTTError";
     this.code = code;
     this.reasonCode = reasonCode;
   }

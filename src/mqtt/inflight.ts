@@ -1,6 +1,7 @@
-// Outgoing QoS 1/2 publishes until the broker acknowledges them: a fixed number of slots in one byte buffer,
-// each holding the encoded PUBLISH so it can be resent with DUP after a reconnect (MQTT-4.4.0-1).
+// Outgoing QoS 1/2 publishes until the broker acknowledges them: a fixed number of slots, each a packet buffer
+// holding the encoded PUBLISH so it is written whole and resent with DUP after a reconnect (MQTT-4.4.0-1).
 // Bookkeeping lives in one Uint32Array: every object costs heap slots on a 32 KB ESP8266.
+import { packetBytes } from "./packet-buffer";
 
 export const SlotState = {
   Free: 0,
@@ -22,30 +23,37 @@ const STATE = 0, ID = 1, LENGTH = 2, ORDER = 3;
 export class Inflight {
   readonly size: number;
   readonly slotSize: number;
-  /** Slot i's packet is data[start(i), start(i) + length(i)). */
-  readonly data: Uint8Array;
-  private readonly base: number;
+  /** Slot i's packet: a length-tracking view, exactly the packet's bytes. */
+  readonly packets: Uint8Array[];
+  private readonly buffers: ArrayBuffer[];
   private readonly meta: Uint32Array;
   private sequence = 0;
   /** Slots not Free. */
   count = 0;
 
-  /** Slots in data[base, base + size * slotSize); a buffer of their own when `data` is not given. */
-  constructor(size: number, slotSize: number, data?: Uint8Array, base = 0) {
+  constructor(size: number, slotSize: number) {
     this.size = size;
     this.slotSize = slotSize;
-    this.data = data ?? new Uint8Array(size * slotSize);
-    this.base = base;
-    if (base + size * slotSize > this.data.length) throw new RangeError("Inflight: slots outside the buffer");
+    this.packets = [];
+    this.buffers = [];
+    for (let i = 0; i < size; i++) {
+      const bytes = packetBytes(slotSize);
+      this.packets.push(bytes);
+      this.buffers.push(bytes.buffer as ArrayBuffer);
+    }
     this.meta = new Uint32Array(size * 4);
+  }
+
+  /** Slot i's buffer at its full size, to encode a packet into (then `take` sets its length). */
+  open(i: number): Uint8Array {
+    this.buffers[i].resize(this.slotSize);
+    return this.packets[i];
   }
 
   state(i: number): number { return this.meta[4 * i + STATE]; }
   setState(i: number, state: number): void { this.meta[4 * i + STATE] = state; }
   id(i: number): number { return this.meta[4 * i + ID]; }
   length(i: number): number { return this.meta[4 * i + LENGTH]; }
-  /** Offset of slot i in `data`. */
-  start(i: number): number { return this.base + i * this.slotSize; }
 
   /** Index of a free slot, or -1. */
   free(): number {
@@ -62,6 +70,7 @@ export class Inflight {
 
   /** Marks slot `i` as holding a new PUBLISH of `length` bytes with `packetId`. */
   take(i: number, packetId: number, length: number): void {
+    this.buffers[i].resize(length);
     const m = this.meta, o = 4 * i;
     m[o + STATE] = SlotState.PublishToSend;
     m[o + ID] = packetId;
@@ -93,7 +102,7 @@ export class Inflight {
     for (let i = 0; i < this.size; i++) {
       const s = m[4 * i + STATE];
       if (s === SlotState.AwaitPuback || s === SlotState.AwaitPubrec) {
-        this.data[this.base + i * this.slotSize] |= 0x08;
+        this.packets[i][0] |= 0x08;
         m[4 * i + STATE] = SlotState.PublishToSend;
       } else if (s === SlotState.AwaitPubcomp) m[4 * i + STATE] = SlotState.PubrelToSend;
     }

@@ -2,9 +2,13 @@
 // delivery and pointing into the receive buffer. Offsets and byte comparisons are free; `topic`, `text` and
 // `payload` allocate when read, so read them only when needed (copy what you keep: the buffer is reused).
 import { Packet, readDecimal } from "./codec";
-import { equalsUtf8, readUtf8 } from "./utf8";
+import { readUtf8 } from "./utf8";
+import { StringCache, type Topic, sameBytes } from "./topic-bytes";
 
 export class Message extends Packet {
+  /** Bytes of the strings compared lately (and of payload strings the session publishes): found by identity. */
+  readonly texts = new StringCache(4);
+
   /** The receive buffer; topic and payload are byte ranges in it. */
   get buffer(): Uint8Array { return this.buf; }
   /** Payload size in bytes. */
@@ -17,10 +21,19 @@ export class Message extends Packet {
   get number(): number { return readDecimal(this.buf, this.payloadStart, this.payloadEnd); }
   /** The payload bytes as a view (allocates the view, not the bytes; valid until the next packet). */
   get payload(): Uint8Array { return this.buf.subarray(this.payloadStart, this.payloadEnd); }
-  /** True if the topic is exactly `topic` (no allocation). */
-  topicIs(topic: string): boolean { return equalsUtf8(topic, this.buf, this.topicStart, this.topicEnd); }
-  /** True if the payload is exactly the UTF-8 of `text`, e.g. msg.textIs("ON") (no allocation). */
-  textIs(text: string): boolean { return equalsUtf8(text, this.buf, this.payloadStart, this.payloadEnd); }
+  /**
+   * True if the topic is exactly `topic`. No allocation for a Topic, or for one of the last 4 strings
+   * compared (the first comparison with a new string encodes it once).
+   */
+  topicIs(topic: string | Topic): boolean {
+    const b = typeof topic === "string" ? this.texts.text(topic) : topic.bytes;
+    return sameBytes(b, 0, b.length, this.buf, this.topicStart, this.topicEnd);
+  }
+  /** True if the payload is exactly the UTF-8 of `text`, e.g. msg.textIs("ON") (allocation as for topicIs). */
+  textIs(text: string): boolean {
+    const b = this.texts.text(text);
+    return sameBytes(b, 0, b.length, this.buf, this.payloadStart, this.payloadEnd);
+  }
   /** Byte `i` of the payload. */
   byte(i: number): number { return this.buf[this.payloadStart + i]; }
 }

@@ -1,5 +1,5 @@
-// Packets waiting for the connection or for send-window space, in order, in a fixed region of a byte buffer
-// (the session's arena, so packets move in and out with native copyWithin, allocating nothing).
+// Packets waiting for the connection or for send-window space, in order, in one fixed byte buffer.
+// Packets come in with a native copy from a packet buffer; they leave by copying into one (queued traffic only).
 // Entry layout: [length hi][length lo][kind][packet bytes]. Bounded: the owner decides what to drop.
 
 export const EntryKind = {
@@ -10,21 +10,16 @@ export const EntryKind = {
 } as const;
 
 export class Outbox {
-  /** The buffer holding the region; offsets below are absolute in it. */
   readonly bytes: Uint8Array;
   readonly capacity: number;
-  private readonly base: number;
-  private head: number;
-  private tail: number;
+  private head = 0;
+  private tail = 0;
   /** Entries queued. */
   count = 0;
 
-  /** The region bytes[base, base + capacity); a buffer of its own when `bytes` is not given. */
-  constructor(capacity: number, bytes?: Uint8Array, base = 0) {
-    this.bytes = bytes ?? new Uint8Array(capacity);
+  constructor(capacity: number) {
+    this.bytes = new Uint8Array(capacity);
     this.capacity = capacity;
-    this.base = this.head = this.tail = base;
-    if (base + capacity > this.bytes.length) throw new RangeError("Outbox: region outside the buffer");
   }
 
   /** Bytes used, including the 3-byte entry headers. */
@@ -35,21 +30,27 @@ export class Outbox {
     return this.tail - this.head + length + 3 <= this.capacity;
   }
 
-  /** Appends src[start, end); false if it does not fit. */
-  push(src: Uint8Array, start: number, end: number, kind: number): boolean {
-    const n = end - start;
+  /** Appends the whole of `packet`; false if it does not fit. */
+  push(packet: Uint8Array, kind: number): boolean {
+    const n = packet.length;
     if (!this.fits(n)) return false;
-    if (this.tail + n + 3 > this.base + this.capacity) this.compact();
+    if (this.tail + n + 3 > this.capacity) this.compact();
     const b = this.bytes;
     let o = this.tail;
     b[o++] = n >> 8;
     b[o++] = n & 255;
     b[o++] = kind;
-    if (src.buffer === b.buffer) b.copyWithin(o, src.byteOffset - b.byteOffset + start, src.byteOffset - b.byteOffset + end);
-    else for (let i = start; i < end; i++) b[o + i - start] = src[i];
+    b.set(packet, o);
     this.tail = o + n;
     this.count++;
     return true;
+  }
+
+  /** Copies the first entry's packet into dst[0, n) and returns n (valid while count > 0). */
+  copyFirst(dst: Uint8Array): number {
+    const b = this.bytes, n = this.firstLength, start = this.head + 3;
+    for (let i = 0; i < n; i++) dst[i] = b[start + i];
+    return n;
   }
 
   /** Offset in `bytes` of the first entry's packet (valid while count > 0). */
@@ -61,17 +62,17 @@ export class Outbox {
   shift(): void {
     if (this.count === 0) return;
     this.head += 3 + this.firstLength;
-    if (--this.count === 0) this.head = this.tail = this.base;
+    if (--this.count === 0) this.head = this.tail = 0;
   }
 
   clear(): void {
-    this.head = this.tail = this.base;
+    this.head = this.tail = 0;
     this.count = 0;
   }
 
   private compact(): void {
-    this.bytes.copyWithin(this.base, this.head, this.tail);
-    this.tail -= this.head - this.base;
-    this.head = this.base;
+    this.bytes.copyWithin(0, this.head, this.tail);
+    this.tail -= this.head;
+    this.head = 0;
   }
 }

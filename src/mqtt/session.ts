@@ -8,16 +8,18 @@ import {
 } from "./codec";
 import { EntryKind, Outbox } from "./outbox";
 import { Inflight, SlotState } from "./inflight";
-import { filterLength, topicMatches, topicNameLength } from "./topic";
+import { filterLength, topicMatches } from "./topic";
 import { writeUtf8 } from "./utf8";
 import { Message } from "./message";
+import { packetBytes } from "./packet-buffer";
+import { StringCache, type Topic } from "./topic-bytes";
 
 /** Where the session's bytes go: the transport of the current connection. */
 export interface Output {
   /** Bytes that can be written now without blocking. */
   writable(): number;
-  /** Writes src[start, end) entirely (the caller checked writable()). */
-  write(src: Uint8Array, start: number, end: number): void;
+  /** Writes the whole packet (the caller checked writable()); the bytes are copied before it returns. */
+  write(packet: Uint8Array): void;
 }
 
 export interface SessionListener {
@@ -64,7 +66,10 @@ const CONTROL_CAPACITY = 16;
 export class Session {
   readonly listener: SessionListener;
   readonly connect: ConnectOptions;
+  /** The packet being written: a packet buffer resized to each packet (see packet-buffer.ts). */
   readonly tx: Uint8Array;
+  private readonly txBuffer: ArrayBuffer;
+  readonly txSize: number;
   readonly inflight: Inflight;
   readonly outbox: Outbox;
   readonly overflow: OverflowPolicy;
@@ -72,6 +77,8 @@ export class Session {
   readonly connectTimeout: number;
   /** The one decoded packet, reused: handed to the application as its Message. */
   readonly packet = new Message();
+  /** Topic strings published lately and their bytes, so publishing by string walks no string. */
+  private readonly topics = new StringCache(4);
 
   state: number = SessionState.Offline;
   private out: Output | undefined;
@@ -93,6 +100,8 @@ export class Session {
   readonly subState: number[] = [];
   readonly subIds: number[] = [];
   readonly subData: unknown[] = [];
+  /** Some subscription may be waiting to be (un)subscribed: pump() looks. */
+  private subsToSend = false;
   /** Counters for the application and the simulator's view. */
   sent = 0;
   receivedCount = 0;
@@ -118,11 +127,11 @@ export class Session {
     if (!(txSize >= 16 && txSize <= 65535)) throw new MQTTError(ErrorCode.BadArgument, `txBuffer ${txSize} must be 16..65535 bytes`);
     if (!(inflight >= 1 && inflight <= 1024)) throw new MQTTError(ErrorCode.BadArgument, `inflight ${inflight} must be 1..1024`);
     if (!(queue >= 0)) throw new MQTTError(ErrorCode.BadArgument, `queue ${queue} must be >= 0 bytes`);
-    // One arena for tx, the in-flight slots and the outbox: packets move between them with copyWithin.
-    const arena = new Uint8Array(txSize * (1 + inflight) + queue);
-    this.tx = arena.subarray(0, txSize);
-    this.inflight = new Inflight(inflight, txSize, arena, txSize);
-    this.outbox = new Outbox(queue, arena, txSize * (1 + inflight));
+    this.txSize = txSize;
+    this.tx = packetBytes(txSize);
+    this.txBuffer = this.tx.buffer as ArrayBuffer;
+    this.inflight = new Inflight(inflight, txSize);
+    this.outbox = new Outbox(queue);
     this.overflow = options.overflow ?? "drop-oldest";
     if (this.overflow !== "drop-oldest" && this.overflow !== "drop-newest")
       throw new MQTTError(ErrorCode.BadArgument, `overflow must be "drop-oldest" or "drop-newest", not "${this.overflow}"`);
@@ -147,9 +156,10 @@ export class Session {
     this.lastReceived = now;
     this.pingSentAt = -1;
     this.controlCount = 0;
-    const n = encodeConnect(this.tx, 0, this.connect);
+    this.txBuffer.resize(this.txSize);
+    this.txBuffer.resize(encodeConnect(this.tx, 0, this.connect));
     this.lastSent = now;
-    out.write(this.tx, 0, n);
+    out.write(this.tx);
     this.sent++;
   }
 
@@ -164,6 +174,7 @@ export class Session {
       if (s === SUB_AWAIT_ACK) this.subState[i] = SUB_TO_SEND;
       else if (s === UNSUB_AWAIT_ACK) this.subState[i] = UNSUB_TO_SEND;
     }
+    this.subsToSend = true;
   }
 
   /** Checks time-outs; call at `nextDeadline`. Reports a dead link through listener.fatal. */
@@ -257,6 +268,7 @@ export class Session {
       // The broker has no state for us: its QoS 2 ids are gone and subscriptions must be made again.
       this.received2Count = 0;
       for (let i = 0; i < this.filters.length; i++) if (this.subState[i] === SUB_ACTIVE) this.subState[i] = SUB_TO_SEND;
+      this.subsToSend = true;
     }
     this.inflight.rewind();
     this.listener.onSessionConnect(p.sessionPresent);
@@ -367,43 +379,49 @@ export class Session {
    * Queues or sends a PUBLISH. Returns the packet id (QoS 1/2), 0 (QoS 0 accepted) or -1 (dropped because
    * the queue is full under "drop-newest", or offline with queueQos0 false). Throws MQTTError on bad arguments.
    */
-  publish(topic: string, payload: Uint8Array | string | number | null | undefined, qos: number, retain: boolean, now: number): number {
+  publish(topic: string | Topic, payload: Uint8Array | string | number | null | undefined, qos: number, retain: boolean, now: number): number {
     if (qos !== 0 && qos !== 1 && qos !== 2) throw new MQTTError(ErrorCode.BadArgument, `qos must be 0, 1 or 2, not ${qos}`);
     if (qos === 0 && !this.connected && !this.queueQos0) { this.dropped++; return -1; }
+    // Bytes from here on: a string topic or payload is encoded once and then found by identity.
+    const t = typeof topic === "string" ? this.topics.topic(topic) : topic.bytes;
+    const body = typeof payload === "string" ? this.packet.texts.text(payload) : payload;
+    const fl = this.inflight;
     if (qos > 0 && this.outbox.count === 0) {
-      const slot = this.inflight.free();
+      const slot = fl.free();
       if (slot >= 0) {
         const id = this.allocateId();
-        const n = encodePublish(this.tx, 0, topic, payload, qos, retain, false, id);
+        const n = encodePublish(fl.open(slot), 0, t, body, qos, retain, false, id);
         if (n < 0) throw this.publishError(-n, topic, payload);
-        this.inflight.data.copyWithin(this.inflight.start(slot), 0, n); // tx is the arena's start
-        this.inflight.take(slot, id, n);
+        fl.take(slot, id, n);
         this.pump(now);
         return id;
       }
     }
-    // QoS 0, or no slot free: encode once into tx, then send now or queue.
-    const n = encodePublish(this.tx, 0, topic, payload, qos, retain, false, qos > 0 ? 0xffff : 0);
+    // QoS 0, or no slot free: encode into tx, then send now or queue.
+    const tx = this.txBuffer;
+    tx.resize(this.txSize);
+    const n = encodePublish(this.tx, 0, t, body, qos, retain, false, qos > 0 ? 0xffff : 0);
     if (n < 0) throw this.publishError(-n, topic, payload);
+    tx.resize(n);
     if (qos === 0 && this.connected && this.outbox.count === 0 && this.out!.writable() >= n) {
-      this.write(this.tx, 0, n, now);
+      this.write(this.tx, now);
       return 0;
     }
-    return this.enqueue(n, qos > 0 ? EntryKind.NeedsSlot : EntryKind.Plain, now) ? 0 : -1;
+    return this.enqueue(qos > 0 ? EntryKind.NeedsSlot : EntryKind.Plain, now) ? 0 : -1;
   }
 
-  private publishError(errorCode: number, topic: string, payload: Uint8Array | string | number | null | undefined): MQTTError {
-    const code = errorCode as ErrorCodeValue;
+  private publishError(errorCode: number, to: string | Topic, payload: Uint8Array | string | number | null | undefined): MQTTError {
+    const code = errorCode as ErrorCodeValue, topic = typeof to === "string" ? to : to.name;
     if (code === ErrorCode.BadTopic) return new MQTTError(code, `"${topic}" is not a topic name (empty, wildcard or invalid UTF-8)`);
     if (code === ErrorCode.BufferTooShort)
-      return new MQTTError(code, `PUBLISH to "${topic}" with ${payloadLength(payload)} payload bytes exceeds txBuffer ${this.tx.length}; raise txBuffer`);
+      return new MQTTError(code, `PUBLISH to "${topic}" with ${payloadLength(payload)} payload bytes exceeds txBuffer ${this.txSize}; raise txBuffer`);
     if (typeof payload === "number") return new MQTTError(code, `payload ${payload} is not a finite number that can be written as text`);
     return new MQTTError(code, `cannot encode PUBLISH to "${topic}"`);
   }
 
-  /** Adds tx[0, n) to the outbox, applying the overflow policy. */
-  private enqueue(n: number, kind: number, now: number): boolean {
-    const box = this.outbox;
+  /** Adds the packet in tx to the outbox, applying the overflow policy. */
+  private enqueue(kind: number, now: number): boolean {
+    const box = this.outbox, n = this.tx.length;
     if (n + 3 > box.capacity) {
       this.dropped++;
       this.listener.onSessionError(new MQTTError(ErrorCode.QueueOverflow, `a ${n}-byte packet cannot fit the ${box.capacity}-byte queue; raise queue`));
@@ -420,7 +438,7 @@ export class Session {
       this.dropped += lost;
       this.listener.onSessionError(new MQTTError(ErrorCode.QueueOverflow, `queue full (${box.capacity} bytes): dropped the ${lost} oldest message(s)`));
     }
-    box.push(this.tx, 0, n, kind);
+    box.push(this.tx, kind);
     this.pump(now);
     return true;
   }
@@ -430,7 +448,7 @@ export class Session {
     const n = filterLength(filter);
     if (n < 0) throw new MQTTError(ErrorCode.BadTopic, `"${filter}" is not a valid topic filter`);
     if (qos !== 0 && qos !== 1 && qos !== 2) throw new MQTTError(ErrorCode.BadArgument, `qos must be 0, 1 or 2, not ${qos}`);
-    if (n + 7 > this.tx.length) throw new MQTTError(ErrorCode.BufferTooShort, `filter "${filter}" does not fit txBuffer ${this.tx.length}`);
+    if (n + 7 > this.txSize) throw new MQTTError(ErrorCode.BufferTooShort, `filter "${filter}" does not fit txBuffer ${this.txSize}`);
     let i = this.filters.indexOf(filter);
     if (i < 0) {
       i = this.filters.length;
@@ -447,6 +465,7 @@ export class Session {
       this.subData[i] = data;
       this.subState[i] = SUB_TO_SEND;
     }
+    this.subsToSend = true;
     this.pump(now);
     return i;
   }
@@ -457,6 +476,7 @@ export class Session {
     if (i < 0) return false;
     if (this.subState[i] === SUB_TO_SEND && !this.connected) { this.removeSubscription(i); return true; }
     this.subState[i] = UNSUB_TO_SEND;
+    this.subsToSend = true;
     this.pump(now);
     return true;
   }
@@ -481,8 +501,9 @@ export class Session {
   /** Sends DISCONNECT if it can (the caller closes the transport). */
   disconnect(now: number): void {
     if (this.state === SessionState.Connected && this.out && this.out.writable() >= 2) {
-      const n = encodeEmpty(this.tx, 0, PacketType.DISCONNECT);
-      this.write(this.tx, 0, n, now);
+      this.txBuffer.resize(2);
+      encodeEmpty(this.tx, 0, PacketType.DISCONNECT);
+      this.write(this.tx, now);
     }
   }
 
@@ -496,16 +517,26 @@ export class Session {
   // -------------------------------------------------------------------------------------------
   // Output
 
-  private write(src: Uint8Array, start: number, end: number, now: number): void {
-    this.out!.write(src, start, end);
+  private write(packet: Uint8Array, now: number): void {
+    this.out!.write(packet);
     this.lastSent = now;
     this.sent++;
   }
 
+  /** Puts an ack (PUBACK, PUBREC, PUBREL, PUBCOMP) or a PINGREQ in tx; returns its length. */
+  private control1(type: number, id: number): number {
+    if (type === PacketType.PINGREQ) {
+      this.txBuffer.resize(2);
+      return encodeEmpty(this.tx, 0, type);
+    }
+    this.txBuffer.resize(4);
+    return encodeAck(this.tx, 0, type, id);
+  }
+
   private sendControl(type: number, id: number, now: number): void {
     if (this.controlCount === 0 && this.out && this.out.writable() >= (type === PacketType.PINGREQ ? 2 : 4)) {
-      const n = type === PacketType.PINGREQ ? encodeEmpty(this.tx, 0, type) : encodeAck(this.tx, 0, type, id);
-      this.write(this.tx, 0, n, now);
+      this.control1(type, id);
+      this.write(this.tx, now);
       return;
     }
     if (this.controlCount === CONTROL_CAPACITY) {
@@ -521,10 +552,9 @@ export class Session {
     const out = this.out, tx = this.tx;
     // 1. Acknowledgements and pings.
     while (this.controlCount > 0) {
-      const c = this.control[0], type = c >>> 16;
-      const n = type === PacketType.PINGREQ ? encodeEmpty(tx, 0, type) : encodeAck(tx, 0, type, c & 0xffff);
-      if (out.writable() < n) return;
-      this.write(tx, 0, n, now);
+      const c = this.control[0];
+      if (out.writable() < this.control1(c >>> 16, c & 0xffff)) return;
+      this.write(tx, now);
       this.control.copyWithin(0, 1, this.controlCount);
       this.controlCount--;
     }
@@ -535,41 +565,48 @@ export class Session {
       if (i < 0) break;
       if (fl.state(i) === SlotState.PubrelToSend) {
         if (out.writable() < 4) return;
-        const n = encodeAck(tx, 0, PacketType.PUBREL, fl.id(i));
-        this.write(tx, 0, n, now);
+        this.control1(PacketType.PUBREL, fl.id(i));
+        this.write(tx, now);
         fl.setState(i, SlotState.AwaitPubcomp);
       } else if (!this.sendSlot(i, now)) return;
     }
     // 3. Subscription changes.
-    for (let i = 0; i < this.filters.length; i++) {
-      const s = this.subState[i];
-      if (s !== SUB_TO_SEND && s !== UNSUB_TO_SEND) continue;
-      const id = this.allocateId();
-      const n = s === SUB_TO_SEND ? encodeSubscribe(tx, 0, id, this.filters[i], this.qos[i]) : encodeUnsubscribe(tx, 0, id, this.filters[i]);
-      if (out.writable() < n) return;
-      this.write(tx, 0, n, now);
-      this.subIds[i] = id;
-      this.subState[i] = s === SUB_TO_SEND ? SUB_AWAIT_ACK : UNSUB_AWAIT_ACK;
+    if (this.subsToSend) {
+      for (let i = 0; i < this.filters.length; i++) {
+        const s = this.subState[i];
+        if (s !== SUB_TO_SEND && s !== UNSUB_TO_SEND) continue;
+        const id = this.allocateId();
+        this.txBuffer.resize(this.txSize);
+        const n = s === SUB_TO_SEND ? encodeSubscribe(tx, 0, id, this.filters[i], this.qos[i]) : encodeUnsubscribe(tx, 0, id, this.filters[i]);
+        if (out.writable() < n) return;
+        this.txBuffer.resize(n);
+        this.write(tx, now);
+        this.subIds[i] = id;
+        this.subState[i] = s === SUB_TO_SEND ? SUB_AWAIT_ACK : UNSUB_AWAIT_ACK;
+      }
+      this.subsToSend = false;
     }
     // 4. The outbox, strictly in order.
     const box = this.outbox;
     while (box.count > 0) {
-      const start = box.firstStart, n = box.firstLength;
       if (box.firstKind === EntryKind.NeedsSlot) {
         const slot = fl.free();
         if (slot < 0) return;
-        const dst = fl.data, at = fl.start(slot);
-        dst.copyWithin(at, start, start + n); // outbox and slots share the arena
+        const dst = fl.open(slot);
+        const n = box.copyFirst(dst);
         const id = this.allocateId();
-        const idAt = at + publishIdOffset(dst, at);
+        const idAt = publishIdOffset(dst);
         dst[idAt] = id >> 8;
         dst[idAt + 1] = id & 255;
         fl.take(slot, id, n);
         box.shift();
         if (!this.sendSlot(slot, now)) return;
       } else {
+        const n = box.firstLength;
         if (out.writable() < n) return;
-        this.write(box.bytes, start, start + n, now);
+        this.txBuffer.resize(n);
+        box.copyFirst(tx);
+        this.write(tx, now);
         box.shift();
       }
     }
@@ -577,10 +614,10 @@ export class Session {
 
   /** Sends in-flight slot i's PUBLISH if the window allows; false if it must wait. */
   private sendSlot(i: number, now: number): boolean {
-    const fl = this.inflight, at = fl.start(i), n = fl.length(i);
-    if (this.out!.writable() < n) return false;
-    this.write(fl.data, at, at + n, now);
-    fl.setState(i, ((fl.data[at] >> 1) & 3) === 1 ? SlotState.AwaitPuback : SlotState.AwaitPubrec);
+    const fl = this.inflight, packet = fl.packets[i];
+    if (this.out!.writable() < packet.length) return false;
+    this.write(packet, now);
+    fl.setState(i, ((packet[0] >> 1) & 3) === 1 ? SlotState.AwaitPuback : SlotState.AwaitPubrec);
     return true;
   }
 
@@ -601,12 +638,12 @@ export class Session {
   }
 }
 
-/** Offset of the packet id in the QoS > 0 PUBLISH at b[at], relative to `at`. */
-function publishIdOffset(b: Uint8Array, at: number): number {
-  let o = at + 1;
+/** Offset of the packet id in the QoS > 0 PUBLISH at the start of `b`. */
+function publishIdOffset(b: Uint8Array): number {
+  let o = 1;
   while (b[o] & 128) o++;
   o++;
-  return o + 2 + ((b[o] << 8) | b[o + 1]) - at;
+  return o + 2 + ((b[o] << 8) | b[o + 1]);
 }
 
 

@@ -1,65 +1,78 @@
-// Transport over Moddable's `socket` module (lwIP on ESP8266/ESP32). Reads byte by byte with
-// read(Number), which allocates nothing; writes go through one resizable ArrayBuffer, because
-// socket.write() takes whole buffers and a fresh view per packet would allocate.
+// Transport over Moddable's legacy `socket` module. Reads byte by byte with read(Number) (its bulk reads return
+// a new ArrayBuffer each time, which would allocate per message); each packet is written whole from its packet
+// buffer. The ECMA-419 TcpTransport reads in bulk into our buffers and is the default; this one is kept for
+// firmware that already uses `socket`. lin accepts only `host` in the dictionary (ESP accepts it too).
 import { Socket } from "socket";
 import type { Transport, TransportListener } from "./transport";
 
+/** Read forms the runtime has (modules/network/socket) that the SDK's typings do not declare. */
+interface SocketReads {
+  read(): number;
+  read(type: NumberConstructor): number;
+  read(type: null, count: number): number;
+}
+
 export class SocketTransport implements Transport {
   private socket: Socket | undefined;
+  private reads: SocketReads | undefined;
   private listener: TransportListener | undefined;
-  private readonly staging: ArrayBuffer;
-  private readonly stagingBytes: Uint8Array;
-  private readonly resizable: boolean;
-
-  /** `maxPacket`: the largest packet ever written (the client's txBuffer). */
-  constructor(maxPacket: number) {
-    let staging: ArrayBuffer;
-    try {
-      staging = new ArrayBuffer(maxPacket, { maxByteLength: maxPacket });
-    } catch {
-      staging = new ArrayBuffer(maxPacket);
-    }
-    this.staging = staging;
-    this.resizable = typeof (staging as any).resize === "function" && (staging as any).resizable === true;
-    this.stagingBytes = new Uint8Array(staging); // length-tracking when resizable
-  }
+  private connected = false;
 
   open(host: string, port: number, listener: TransportListener): void {
     this.close();
     this.listener = listener;
     const self = this;
-    const socket = new Socket(isAddress(host) ? { address: host, port } : { host, port });
+    const socket = new Socket({ host, port });
     socket.callback = function (message: number) {
       if (self.socket !== socket) return;
-      const l = self.listener!;
-      if (message === 2) l.onTransportData();
-      else if (message === 3) l.onTransportWritable();
-      else if (message === 1) l.onTransportConnect();
-      else if (message < 0) {
-        self.socket = undefined;
-        self.listener = undefined;
-        try { socket.close(); } catch { /* already closed */ }
-        l.onTransportClose(message === -2);
+      try {
+        const l = self.listener!;
+        if (message === 2) l.onTransportData();
+        else if (message === 3) l.onTransportWritable();
+        else if (message === 1) {
+          self.connected = true;
+          l.onTransportConnect();
+        } else if (message < 0) self.fail(message === -2 || !self.connected, "");
+      } catch (e) {
+        self.fail(true, `exception in the socket callback: ${(e as Error).message}`);
       }
     };
     this.socket = socket;
+    this.reads = socket as unknown as SocketReads;
+  }
+
+  /** Ends the connection and tells the listener once; never throws (this runs inside host callbacks). */
+  private fail(error: boolean, reason: string): void {
+    const l = this.listener;
+    this.close();
+    if (!l) return;
+    try {
+      l.onTransportClose(error, reason || undefined);
+    } catch {
+      // The listener reports its own errors; nothing may escape into the host.
+    }
   }
 
   available(): number {
-    const s = this.socket;
-    return s ? s.read() : 0;
+    return this.reads ? this.reads.read() : 0;
   }
 
   readByte(): number {
-    return this.socket!.read(Number);
+    return this.reads!.read(Number);
   }
 
   readInto(dst: Uint8Array, offset: number, max: number): number {
-    const s = this.socket!;
-    let n = s.read();
+    const r = this.reads!;
+    let n = r.read();
     if (n > max) n = max;
-    for (let i = 0; i < n; i++) dst[offset + i] = s.read(Number);
+    for (let i = 0; i < n; i++) dst[offset + i] = r.read(Number);
     return n;
+  }
+
+  skip(max: number): number {
+    const r = this.reads!;
+    const n = r.read();
+    return r.read(null, n < max ? n : max);
   }
 
   writable(): number {
@@ -67,32 +80,28 @@ export class SocketTransport implements Transport {
     return s ? s.write() : 0;
   }
 
-  write(src: Uint8Array, start: number, end: number): void {
+  write(packet: Uint8Array): void {
     const s = this.socket;
     if (!s) return;
-    const n = end - start;
-    if (this.resizable) (this.staging as any).resize(n);
-    const dst = this.stagingBytes;
-    for (let i = 0; i < n; i++) dst[i] = src[start + i];
-    if (this.resizable) s.write(this.staging);
-    else s.write(new Uint8Array(this.staging, 0, n)); // engines without resizable buffers: one view per packet
+    try {
+      s.write(packet);
+    } catch (e) {
+      // lin reports a refused connection as connected; the first write then throws "write failed".
+      this.fail(true, this.connected ? `write failed (${(e as Error).message}): connection refused or reset` : (e as Error).message);
+    }
   }
 
   close(): void {
     const s = this.socket;
     this.socket = undefined;
+    this.reads = undefined;
     this.listener = undefined;
+    this.connected = false;
     if (s) {
-      s.callback = undefined;
+      s.callback = ignore;
       try { s.close(); } catch { /* already closed */ }
     }
   }
 }
 
-function isAddress(host: string): boolean {
-  for (let i = 0; i < host.length; i++) {
-    const c = host.charCodeAt(i);
-    if (c !== 0x2e && (c < 0x30 || c > 0x39)) return false;
-  }
-  return host.length > 0;
-}
+function ignore(): void { /* a closed socket's late events */ }

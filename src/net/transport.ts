@@ -1,5 +1,5 @@
 // What the MQTT client needs from a connection: connect, read bytes, write whole packets, close.
-// Implementations wrap Moddable's `socket` (socket-transport) and, later, ECMA-419 TCP, TLS or WebSocket.
+// Implementations wrap ECMA-419 `embedded:io/socket/tcp` (tcp-transport, the default) and Moddable's `socket`.
 import type { ByteSource } from "../mqtt/codec";
 
 export interface TransportListener {
@@ -9,17 +9,29 @@ export interface TransportListener {
   onTransportData(): void;
   /** Window space was freed. */
   onTransportWritable(): void;
-  /** The connection ended; `error` is true for a failure (refused, reset), false for an orderly close. */
-  onTransportClose(error: boolean): void;
+  /** The connection ended or could not be made; `reason` says which, in words for the application's log. */
+  onTransportClose(error: boolean, reason?: string): void;
 }
 
 export interface Transport extends ByteSource {
-  /** Starts connecting; events go to `listener` until close(). */
+  /** Starts connecting (resolving `host` first if it is a name); events go to `listener` until close(). */
   open(host: string, port: number, listener: TransportListener): void;
   /** Bytes that can be written now. */
   writable(): number;
-  /** Writes src[start, end) entirely; the caller checked writable(). */
-  write(src: Uint8Array, start: number, end: number): void;
+  /** Writes the whole packet (the caller checked writable()); the bytes are copied before it returns. */
+  write(packet: Uint8Array): void;
   /** Ends the connection; no events afterwards. */
   close(): void;
+}
+
+/** True for a dotted IPv4 address (a name needs resolving first on lwip). */
+export function isAddress(host: string): boolean {
+  let dots = 0, digits = 0;
+  for (let i = 0; i < host.length; i++) {
+    const c = host.charCodeAt(i);
+    if (c === 0x2e) { if (digits === 0) return false; dots++; digits = 0; }
+    else if (c >= 0x30 && c <= 0x39) digits++;
+    else return false;
+  }
+  return dots === 3 && digits > 0;
 }

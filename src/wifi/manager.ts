@@ -2,7 +2,7 @@
 // attempt, exponential backoff with jitter between failed rounds, reconnects when the link drops, reports events.
 import WiFi from "wifi";
 import Net from "net";
-import Timer, { type TimerId } from "timer";
+import Timer from "timer";
 import { Backoff, seedFrom } from "../mqtt/backoff";
 import { type AccessPoint, loadAccessPoints } from "./credentials";
 import type { Link, LinkListener } from "./link";
@@ -70,7 +70,7 @@ export default class WiFiManager implements Link {
   #scan: boolean;
   #trace: boolean;
   #backoff: Backoff;
-  #timer: TimerId;
+  #timer: Timer;
   #step = 0;
   #wifi: WiFi | undefined;
   /** Order of AP indexes for this round, and how far we are in it. */
@@ -115,7 +115,7 @@ export default class WiFiManager implements Link {
     // Station mode is needed to scan; compare values (ESP32's Mode.off is -5, which has the station bit set).
     const mode = WiFi.mode;
     if (mode !== WiFi.Mode.station && mode !== (WiFi.Mode.station | WiFi.Mode.accessPoint)) WiFi.mode = WiFi.Mode.station;
-    this.#wifi ??= new WiFi(undefined, (message, value) => this.#event(message, value));
+    this.#wifi ??= new WiFi(undefined, (message: string, value?: number) => this.#event(message, value));
     this.#rounds = 0;
     this.#backoff.reset();
     // Already online with one of our APs (e.g. Moddable's setup/network connected before main): adopt that link.

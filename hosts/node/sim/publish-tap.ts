@@ -25,7 +25,8 @@ function install(): void {
       const text = typeof payload === "string" ? payload : typeof payload === "number" ? String(payload)
         : payload === null ? "" : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("utf8");
       const device = currentDevice();
-      for (const l of listeners) l(device, topic, text, at);
+      const name = typeof topic === "string" ? topic : topic.name;
+      for (const l of listeners) l(device, name, text, at);
     }
     return result;
   };

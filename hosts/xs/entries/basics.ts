@@ -52,13 +52,13 @@ export function echo(port: number, text: string, expected: number): Promise<{ re
     const messages: number[] = [];
     let received = "";
     let writable = -1;
-    const socket = new Socket({ address: "127.0.0.1", port });
+    const socket = new Socket({ host: "127.0.0.1", port });
     socket.callback = function (message, value) {
       messages.push(message);
-      if (message === Socket.connected) {
+      if (message === 1 /* connected */) {
         writable = this.write();
         this.write(text);
-      } else if (message === Socket.readable) {
+      } else if (message === 2 /* readable */) {
         received += this.read(String);
         if (received.length >= expected) {
           this.close();
@@ -74,9 +74,9 @@ export function echo(port: number, text: string, expected: number): Promise<{ re
 /** write() refuses more than the send buffer holds, all or nothing. */
 export function overfill(port: number): Promise<string> {
   return new Promise((resolve) => {
-    const socket = new Socket({ address: "127.0.0.1", port });
+    const socket = new Socket({ host: "127.0.0.1", port });
     socket.callback = function (message) {
-      if (message !== Socket.connected) return;
+      if (message !== 1 /* connected */) return;
       const room = this.write();
       try {
         this.write(new Uint8Array(room + 1));
@@ -92,7 +92,7 @@ export function overfill(port: number): Promise<string> {
 /** A connection to a closed port reports an error or disconnect. */
 export function refused(port: number): Promise<number> {
   return new Promise((resolve) => {
-    const socket = new Socket({ address: "127.0.0.1", port });
+    const socket = new Socket({ host: "127.0.0.1", port });
     socket.callback = (message) => { if (message < 0) resolve(message); };
   });
 }

@@ -41,6 +41,11 @@ class Chunks implements ByteSource {
     this.at += n;
     return n;
   }
+  skip(max: number): number {
+    const n = Math.min(max, this.available());
+    this.at += n;
+    return n;
+  }
 }
 
 /** Decodes a byte stream cut into chunks, through push or pull; after an error the reader resets and goes on. */

@@ -1,0 +1,72 @@
+// Strings turned into UTF-8 bytes once, so the hot path copies bytes natively instead of walking strings:
+// in XS every `.length` or `charCodeAt` on a primitive string boxes it (2 heap slots), so a walk allocates.
+// A `Topic` is a handle the application keeps; a `StringCache` remembers the last few strings it was given
+// (compared with `===`, which XS does natively without boxing) for code that passes plain strings.
+import { ErrorCode, MQTTError } from "./errors";
+import { topicNameLength } from "./topic";
+import { utf8ByteLength, writeUtf8 } from "./utf8";
+
+/** A topic name validated and encoded once; publish and `Message.topicIs` take it without walking a string. */
+export class Topic {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+
+  /** Throws MQTTError(BadTopic) for an empty name, a wildcard, a lone surrogate or U+0000. */
+  constructor(name: string) {
+    const n = typeof name === "string" ? topicNameLength(name) : -1;
+    if (n < 0) throw new MQTTError(ErrorCode.BadTopic, `"${name}" is not a topic name (empty, wildcard or invalid UTF-8)`);
+    this.name = name;
+    this.bytes = new Uint8Array(n);
+    writeUtf8(this.bytes, 0, name);
+  }
+}
+
+/** The last `size` strings seen and their bytes, replaced round-robin. A miss encodes (and allocates) once. */
+export class StringCache {
+  private readonly strings: (string | undefined)[];
+  private readonly encoded: Uint8Array[];
+  private next = 0;
+
+  constructor(size: number) {
+    this.strings = new Array(size).fill(undefined);
+    this.encoded = new Array(size).fill(EMPTY);
+  }
+
+  /** The UTF-8 bytes of a payload or text (lone surrogates as U+FFFD, like TextEncoder). */
+  text(s: string): Uint8Array {
+    const i = this.find(s);
+    if (i >= 0) return this.encoded[i];
+    const bytes = new Uint8Array(utf8ByteLength(s));
+    writeUtf8(bytes, 0, s);
+    return this.add(s, bytes);
+  }
+
+  /** The bytes of a topic name; throws MQTTError(BadTopic) when `s` is not one. */
+  topic(s: string): Uint8Array {
+    const i = this.find(s);
+    return i >= 0 ? this.encoded[i] : this.add(s, new Topic(s).bytes);
+  }
+
+  private find(s: string): number {
+    const strings = this.strings;
+    for (let i = 0; i < strings.length; i++) if (strings[i] === s) return i;
+    return -1;
+  }
+
+  private add(s: string, bytes: Uint8Array): Uint8Array {
+    const i = this.next;
+    this.next = i + 1 === this.strings.length ? 0 : i + 1;
+    this.strings[i] = s;
+    this.encoded[i] = bytes;
+    return bytes;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** True if a[as, ae) and b[bs, be) hold the same bytes. */
+export function sameBytes(a: Uint8Array, as: number, ae: number, b: Uint8Array, bs: number, be: number): boolean {
+  if (ae - as !== be - bs) return false;
+  while (as < ae) if (a[as++] !== b[bs++]) return false;
+  return true;
+}
