@@ -2,6 +2,7 @@
 // strings): broker, Adafruit IO user/key, reading interval, LED pin, QoS, client id. Checked once at start.
 import config from "mc/config";
 import Net from "net";
+import Time from "time";
 
 export interface AppSettings {
   broker: string;
@@ -36,10 +37,14 @@ function number(key: string, fallback: number, min: number, max: number): number
   return n;
 }
 
-/** "xsmq-" and the MAC without colons: unique per board and stable across reboots (Math.random is not, on XS). */
+/**
+ * "xsmq-" and the MAC without colons: unique per board and stable across reboots (Math.random is not, on XS).
+ * Moddable's lin simulator has no MAC: there the start time tells instances apart ("xsmq-sim-" and 8 hex digits).
+ */
 export function clientIdFromMac(): string {
-  const mac = Net.get("MAC") ?? "000000000000";
-  return "xsmq-" + mac.split(":").join("").toLowerCase();
+  const mac = Net.get("MAC");
+  if (mac) return "xsmq-" + mac.split(":").join("").toLowerCase();
+  return "xsmq-sim-" + ((Date.now() ^ Time.ticks) >>> 0).toString(16).padStart(8, "0");
 }
 
 export function loadSettings(): AppSettings {

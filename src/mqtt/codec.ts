@@ -536,8 +536,15 @@ export function decode(r: PacketReader, p: Packet): number {
       p.topicStart = 2;
       p.topicEnd = te;
       if (te === 2) return -ErrorCode.MalformedPacket;
-      if (!validUtf8(b, 2, te)) return -ErrorCode.BadUtf8;
-      for (let i = 2; i < te; i++) if (b[i] === 0x2b || b[i] === 0x23) return -ErrorCode.MalformedPacket; // MQTT-3.3.2-2
+      // One pass for an ASCII topic; full UTF-8 validation only when a byte needs it. Wildcards: MQTT-3.3.2-2.
+      let wildcard = false, ascii = true;
+      for (let i = 2; i < te; i++) {
+        const c = b[i];
+        if (c === 0x2b || c === 0x23) wildcard = true;
+        else if (c === 0 || c >= 0x80) ascii = false;
+      }
+      if (!ascii && !validUtf8(b, 2, te)) return -ErrorCode.BadUtf8;
+      if (wildcard) return -ErrorCode.MalformedPacket;
       let o = te;
       if (p.qos > 0) {
         if (o + 2 > end) return r.truncated ? -ErrorCode.PacketTooLarge : -ErrorCode.MalformedPacket;
