@@ -30,8 +30,14 @@ printf '%s\\n' "$@" > "${sdk}/args.txt"
 pwd > "${sdk}/cwd.txt"
 out=""; plat=""; mode=release
 while [ $# -gt 0 ]; do case "$1" in -o) out="$2"; shift;; -p) plat="$2"; shift;; -d) mode=debug;; esac; shift; done
-mkdir -p "$out/bin/$plat/$mode/${basename(repoRoot)}"
-printf 'FIRMWARE' > "$out/bin/$plat/$mode/${basename(repoRoot)}/main.bin"
+# Like mcconfig: -o must exist; the makefiles run tsc from PATH; lin apps go to bin/lin/mc/<mode>/<name>/mc.so.
+[ -d "$out" ] || { echo "# mcconfig error: -o '$out': directory not found!" >&2; exit 1; }
+tsc --version > "${sdk}/tsc.txt" 2>&1
+if [ "$plat" = lin ]; then
+  mkdir -p "$out/bin/lin/mc/$mode/${basename(repoRoot)}" && printf 'SO' > "$out/bin/lin/mc/$mode/${basename(repoRoot)}/mc.so"
+else
+  mkdir -p "$out/bin/$plat/$mode/${basename(repoRoot)}" && printf 'FIRMWARE' > "$out/bin/$plat/$mode/${basename(repoRoot)}/main.bin"
+fi
 exit \${MCCONFIG_EXIT:-0}
 `);
     chmodSync(join(bin, "mcconfig"), 0o755);
@@ -111,6 +117,18 @@ describe("xsmq build", () => {
     const bad = await runCli(["build", "--skip-typecheck", "--platform", "lin"], { env: env({ MODDABLE: sdk, XSMQ_BUILD_DIR: temp(), MCCONFIG_EXIT: "3" }) });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("mcconfig failed (exit code 3)");
+  });
+
+  it("creates its output folder, hands mcconfig our TypeScript (>= 6) as `tsc`, and prints lin's real mc.so path", async () => {
+    const sdk = fakeSdk(), out = join(temp(), "not", "yet");
+    // A PATH without any tsc: only the CLI's own can answer.
+    const r = await runCli(["build", "--skip-typecheck", "--platform", "lin"], { env: env({ MODDABLE: sdk, XSMQ_BUILD_DIR: out, PATH: "/usr/bin:/bin" }) });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const version = JSON.parse(readFileSync(join(repoRoot, "node_modules/typescript/package.json"), "utf8")).version as string;
+    expect(Number(version.split(".")[0])).toBeGreaterThanOrEqual(6);
+    expect(readFileSync(join(sdk, "tsc.txt"), "utf8").trim()).toBe(`Version ${version}`);
+    expect(r.stdout).toContain(`Built the lin app: ${join(out, "moddable", "bin", "lin", "mc", "debug", basename(repoRoot), "mc.so")}`);
   });
 
   it("rejects an unknown platform", async () => {

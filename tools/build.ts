@@ -1,13 +1,13 @@
 // `xsmq build`: type-check src/, then build the firmware with the Moddable SDK's mcconfig from
 // manifest.json, passing Wi-Fi and broker settings as Moddable `config` (like `mcconfig ssid=...`).
 import { spawn } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { basename, join } from "node:path";
+import { basename, delimiter, dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { CliError } from "./cli-error.ts";
 import { buildDir, repoRoot, writeBuildRecord, type RecordedImage } from "./firmware.ts";
-import { findMcconfig, findSdk, findToolchain, moddablePlatform, type Platform } from "./moddable.ts";
+import { findMcconfig, findSdk, findToolchain, findTypeScript, moddablePlatform, type Platform } from "./moddable.ts";
 
 export const help = `usage: xsmq build [--platform esp8266|esp32|lin] [--release] [--ssid S] [--password P]
                   [--broker HOST] [--broker-port N] [--username U] [--key K] [--skip-typecheck]
@@ -28,9 +28,9 @@ Output goes to build/moddable (or $XSMQ_BUILD_DIR); \`xsmq flash\` finds the ima
 /** CLI option -> Moddable config key. */
 const configOptions = { ssid: "ssid", password: "password", broker: "broker", "broker-port": "port", username: "username", key: "key" } as const;
 
-function spawnInherit(command: string, args: string[], cwd: string): Promise<number> {
+function spawnInherit(command: string, args: string[], cwd: string, env = process.env): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, stdio: "inherit" });
+    const child = spawn(command, args, { cwd, stdio: "inherit", env });
     child.on("error", reject);
     child.on("close", (code) => resolve(code ?? 1));
   });
@@ -47,6 +47,29 @@ async function typecheck(): Promise<void> {
 export function mcconfigArgs(target: Platform, release: boolean, outDir: string, config: Record<string, string>): string[] {
   return ["-m", "-p", moddablePlatform[target], ...(release ? [] : ["-d"]), "-t", "build", "-o", outDir,
     ...Object.entries(config).map(([k, v]) => `${k}=${v}`)];
+}
+
+/**
+ * Where mcconfig puts the app: bin/<platform>[/mc on lin]/<debug|release>/<name>, where <name> is the folder
+ * holding manifest.json (the repo's folder name). On lin the app is mc.so there.
+ */
+export function mcconfigBinDir(target: Platform, release: boolean, outDir: string, name = basename(repoRoot)): string {
+  const platform = moddablePlatform[target];
+  return join(outDir, "bin", platform, ...(platform === "lin" ? ["mc"] : []), release ? "release" : "debug", name);
+}
+
+/**
+ * A folder holding a `tsc` that runs our TypeScript with this Node: mcconfig's makefiles call `tsc` from PATH,
+ * and whatever tsc a user has there (or none) is not the one src/ is written for.
+ */
+export function tscShim(dir: string): string {
+  const ts = findTypeScript();
+  if (!ts.ok) throw new CliError(`cannot build firmware: missing ${ts.what}`, ts.fix);
+  const bin = join(dir, ".bin");
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(bin, "tsc"), `#!/bin/sh\nexec "${process.execPath}" "${ts.path}" "$@"\n`);
+  chmodSync(join(bin, "tsc"), 0o755);
+  return bin;
 }
 
 /** The images Moddable's makefiles flash, with the offsets they use, that exist after a build. */
@@ -81,7 +104,23 @@ export async function run(argv: string[]): Promise<number> {
   if (values["broker-port"] !== undefined && !/^\d+$/.test(values["broker-port"])) throw new CliError(`bad --broker-port ${values["broker-port"]}`, "Give a port number such as 1883.", 2);
 
   if (!values["skip-typecheck"]) await typecheck();
+  const config: Record<string, string> = {};
+  for (const [option, key] of Object.entries(configOptions)) {
+    const value = values[option as keyof typeof configOptions];
+    if (value !== undefined) config[key] = value;
+  }
+  const built = await buildFirmware(target, values.release, config);
+  if (target === "lin") console.log(`Built the lin app: ${built.binDir}/mc.so\nRun it with: xsmq run --platform lin`);
+  else if (built.images.length === 0) console.log(`Build finished, but no firmware image was found in ${built.binDir}.`);
+  else for (const image of built.images) console.log(`  0x${image.address.toString(16).padStart(6, "0")}  ${image.path}`);
+  if (target !== "lin") console.log("Flash it with: xsmq flash --port /dev/ttyUSB0");
+  return 0;
+}
 
+export interface Built { binDir: string; images: RecordedImage[] }
+
+/** Runs mcconfig for a platform with Moddable config settings; records the images for `xsmq flash`. */
+export async function buildFirmware(target: Platform, release: boolean, config: Record<string, string>): Promise<Built> {
   const sdk = findSdk();
   if (!sdk.ok) throw new CliError(`cannot build firmware: missing ${sdk.what}`, sdk.fix);
   const mcconfig = findMcconfig(sdk.path);
@@ -89,24 +128,18 @@ export async function run(argv: string[]): Promise<number> {
   const toolchain = findToolchain(target);
   if (!toolchain.ok) throw new CliError(`cannot build for ${target}: missing ${toolchain.what}`, toolchain.fix);
 
-  const config: Record<string, string> = {};
-  for (const [option, key] of Object.entries(configOptions)) {
-    const value = values[option as keyof typeof configOptions];
-    if (value !== undefined) config[key] = value;
-  }
   const outDir = join(buildDir(), "moddable");
-  const args = mcconfigArgs(target, values.release, outDir, config);
+  mkdirSync(outDir, { recursive: true }); // mcconfig -o wants an existing folder
+  // Our tsc first, then the SDK's tools (xsc, xsl...), as Moddable's set-up guide puts them on PATH.
+  const path = [tscShim(outDir), dirname(mcconfig.path), process.env.PATH ?? ""].join(delimiter);
+  const args = mcconfigArgs(target, release, outDir, config);
   const shown = args.map((a) => (/^(password|key)=/.test(a) ? a.replace(/=.*/, "=***") : a));
   console.log(`Building for ${target}: mcconfig ${shown.join(" ")}`);
-  const code = await spawnInherit(mcconfig.path, args, repoRoot);
+  const code = await spawnInherit(mcconfig.path, args, repoRoot, { ...process.env, MODDABLE: sdk.path, PATH: path });
   if (code !== 0) throw new CliError(`mcconfig failed (exit code ${code}); its output is above`);
 
-  const binDir = join(outDir, "bin", moddablePlatform[target], values.release ? "release" : "debug", basename(repoRoot));
+  const binDir = mcconfigBinDir(target, release, outDir);
   const images = builtImages(target, binDir);
   writeBuildRecord({ platform: target, images });
-  if (target === "lin") console.log(`Built the simulator app in ${binDir}`);
-  else if (images.length === 0) console.log(`Build finished, but no firmware image was found in ${binDir}.`);
-  else for (const image of images) console.log(`  0x${image.address.toString(16).padStart(6, "0")}  ${image.path}`);
-  if (target !== "lin") console.log("Flash it with: xsmq flash --port /dev/ttyUSB0");
-  return 0;
+  return { binDir, images };
 }

@@ -14,6 +14,7 @@ export const commands: Record<string, () => Promise<Command>> = {
   size: () => import("./size.ts"),
   doctor: () => import("./doctor.ts"),
   sim: () => import("./sim.ts"),
+  run: () => import("./run.ts"),
 };
 
 const summaries: Record<string, string> = {
@@ -23,6 +24,7 @@ const summaries: Record<string, string> = {
   size: "bytes per module and of the bundle and firmware image",
   doctor: "check this machine's tools, SDK and serial ports",
   sim: "run the example device(s) in the simulator",
+  run: "build the app and run it on Moddable's lin runtime (no board needed)",
 };
 
 export function usage(): string {

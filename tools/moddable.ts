@@ -1,8 +1,9 @@
 // Finds the Moddable SDK, its mcconfig tool and the ESP toolchains, and says how to install what is
 // missing. Shared by `xsmq build` (which stops) and `xsmq doctor` (which reports).
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { homedir, platform } from "node:os";
-import { delimiter, join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 
 export type Platform = "esp8266" | "esp32" | "lin";
 /** Moddable's name for each platform (`mcconfig -p`). */
@@ -36,13 +37,32 @@ export function findSdk(env = process.env): Lookup {
   return { ok: true, path: dir };
 }
 
+/** Our TypeScript (the package's own dependency): mcconfig type-checks .ts modules with `tsc` from PATH and needs >= 6. */
+export function findTypeScript(): Lookup & { version?: string } {
+  let pkg: string;
+  try {
+    pkg = createRequire(import.meta.url).resolve("typescript/package.json");
+  } catch {
+    return { ok: false, what: "TypeScript (the typescript package is not installed)", fix: "Run npm install in the xsmq folder." };
+  }
+  const version = (JSON.parse(readFileSync(pkg, "utf8")) as { version: string }).version;
+  if (Number(version.split(".")[0]) < 6) {
+    return { ok: false, what: `TypeScript >= 6 (found ${version}; mcconfig compiles with target es2025)`, fix: "npm install typescript@6" };
+  }
+  return { ok: true, path: join(dirname(pkg), "bin", "tsc"), version };
+}
+
 function hostDir(): string {
   return platform() === "darwin" ? "mac" : platform() === "win32" ? "win" : "lin";
 }
 
+export function hostToolsDir(sdk: string): string {
+  return join(sdk, "build", "bin", hostDir(), "release");
+}
+
 export function findMcconfig(sdk: string, env = process.env): Lookup {
   const name = platform() === "win32" ? "mcconfig.exe" : "mcconfig";
-  const built = join(sdk, "build", "bin", hostDir(), "release", name);
+  const built = join(hostToolsDir(sdk), name);
   if (existsSync(built)) return { ok: true, path: built };
   const onPath = findOnPath(name, env);
   if (onPath) return { ok: true, path: onPath };

@@ -1,0 +1,139 @@
+// `xsmq run --platform lin`: builds the example app with mcconfig and runs it on Moddable's own lin runtime
+// (the built mc.so, loaded by tools/lin-host.c: no display, no GTK), against the local Adafruit IO emulator
+// or a broker of your own, showing the device's trace.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, statSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { randomBytes } from "node:crypto";
+import { startAioBroker, type AioBroker } from "../hosts/node/aio-broker.ts";
+import { buildFirmware } from "./build.ts";
+import { CliError } from "./cli-error.ts";
+import { buildDir, repoRoot } from "./firmware.ts";
+import { findSdk, findOnPath } from "./moddable.ts";
+
+export const help = `usage: xsmq run --platform lin [--broker mqtt://HOST:PORT] [--username U] [--key K]
+                [--interval S] [--duration S] [--release]
+
+Builds the example app (src/app) for Moddable's lin platform with mcconfig, then runs it on the real XS
+runtime in this terminal: no board, no display. Wi-Fi is Moddable's lin simulation (joins in about 2 s).
+Each line of the device's trace is printed as it comes; Ctrl-C stops it.
+
+  --platform lin     the only platform that runs here (boards: xsmq build, flash, monitor)
+  --broker URL       mqtt://host:port of your broker; default: a local Adafruit IO emulator on 127.0.0.1,
+                     whose stored readings are shown as "broker:" lines
+  --username, --key  broker user name and password (Adafruit IO user and key); default with --broker:
+                     $AIO_USERNAME / $AIO_KEY, else "xsmq-lin" and no password
+  --interval S       seconds between photocell readings (default 3)
+  --duration S       stop after S seconds (default: until Ctrl-C)
+  --release          a release build (default debug: exceptions are traced with file and line)
+
+Needs $MODDABLE (a Moddable SDK with its lin tools built), a C compiler and GLib's headers (libglib2.0-dev,
+which libgtk-3-dev brings): \`xsmq doctor\` checks them.`;
+
+/** The loader's source, and where the CLI compiles it. */
+const hostSource = join(repoRoot, "tools", "lin-host.c");
+
+/** Exit status of tools/lin-host.c when XS aborts (an unhandled exception: a board would reboot). */
+const ABORTED = 3;
+
+/** Compiles tools/lin-host.c against the SDK's simulator header unless the binary is newer. */
+export function linHost(sdk: string, outDir = join(buildDir(), "moddable")): string {
+  const exe = join(outDir, "xsmq-lin");
+  if (existsSync(exe) && statSync(exe).mtimeMs > statSync(hostSource).mtimeMs) return exe;
+  const cc = findOnPath("cc") ?? findOnPath("gcc");
+  if (!cc) throw new CliError("cannot build the lin loader: no C compiler (cc)", "sudo apt-get install build-essential");
+  const glib = spawnSync("pkg-config", ["--cflags", "--libs", "glib-2.0"], { encoding: "utf8" });
+  if (glib.status !== 0) throw new CliError("cannot build the lin loader: GLib's headers are missing (pkg-config glib-2.0)", "sudo apt-get install libglib2.0-dev pkg-config");
+  mkdirSync(outDir, { recursive: true });
+  const args = ["-O2", "-o", exe, hostSource, "-I", join(sdk, "build", "simulators", "modules"), ...glib.stdout.trim().split(/\s+/), "-ldl"];
+  const r = spawnSync(cc, args, { encoding: "utf8" });
+  if (r.status !== 0) throw new CliError(`cannot build the lin loader: ${cc} failed`, `${r.stderr}`.trim());
+  return exe;
+}
+
+/** A line of trace worth showing: the debug build's once-a-second instrumentation samples are not. */
+export function isTraceLine(line: string): boolean {
+  return !/^instruments( key)?:/.test(line);
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      platform: { type: "string", default: "lin" },
+      broker: { type: "string" }, username: { type: "string" }, key: { type: "string" },
+      interval: { type: "string", default: "3" }, duration: { type: "string" },
+      release: { type: "boolean", default: false },
+    },
+  });
+  if (values.platform !== "lin") {
+    throw new CliError(`xsmq run runs the lin platform only (not "${values.platform}")`,
+      "On a board: xsmq build --platform esp8266, then xsmq flash and xsmq monitor.", 2);
+  }
+  const interval = Number(values.interval);
+  if (!(interval > 0)) throw new CliError(`--interval ${values.interval}: expected seconds > 0`, undefined, 2);
+  const duration = values.duration === undefined ? 0 : Number(values.duration);
+  if (!(duration >= 0)) throw new CliError(`--duration ${values.duration}: expected seconds >= 0`, undefined, 2);
+  let target: URL | undefined;
+  if (values.broker !== undefined) {
+    target = /^mqtt:\/\/[^/:]+(:\d+)?\/?$/.test(values.broker) ? new URL(values.broker) : undefined;
+    if (!target) throw new CliError(`--broker ${values.broker}: expected mqtt://host:port`, undefined, 2);
+  }
+  const sdk = findSdk();
+  if (!sdk.ok) throw new CliError(`cannot run on lin: missing ${sdk.what}`, sdk.fix);
+  const host = linHost(sdk.path);
+
+  // The broker comes first: its address is built into the app (mc/config).
+  let broker: AioBroker | undefined;
+  let username: string, key: string;
+  if (target) {
+    username = values.username ?? (process.env.AIO_USERNAME || "xsmq-lin");
+    key = values.key ?? (process.env.AIO_KEY || "");
+  } else {
+    username = values.username ?? "xsmq-demo";
+    key = values.key ?? `aio_${randomBytes(12).toString("hex")}`;
+    // Room for the readings plus the app's /get requests, like `xsmq sim`.
+    broker = await startAioBroker({ users: { [username]: key }, rateLimitPerMinute: Math.max(30, Math.ceil(120 / interval)) });
+  }
+  const brokerHost = target ? target.hostname : broker!.host;
+  const brokerPort = target ? Number(target.port || 1883) : broker!.port;
+  const stopBroker = async () => { await broker?.close(); };
+
+  let status: number;
+  try {
+    const built = await buildFirmware("lin", values.release, {
+      ssid: "xsmq-lin", password: "simulated", broker: brokerHost, port: String(brokerPort), username, key,
+      interval: String(Math.round(interval * 1000)), rateLimit: String(Math.max(30, Math.ceil(120 / interval))),
+    });
+    console.log(`xsmq run: ${join(built.binDir, "mc.so")} on Moddable's lin runtime, broker mqtt://${brokerHost}:${brokerPort}` +
+      `${broker ? " (local Adafruit IO emulator)" : ""}, user ${username}`);
+    broker?.on("publish", (e) => console.log(`broker: ${e.key} = ${e.point.value}`));
+    status = await runHost(host, join(built.binDir, "mc.so"), duration);
+  } finally {
+    await stopBroker();
+  }
+  if (status === ABORTED) throw new CliError("the app aborted (XS abort: an unhandled exception; a board would reboot)", "Its trace is above.");
+  if (status !== 0) throw new CliError(`the lin runtime exited with status ${status}`);
+  return 0;
+}
+
+/** Runs the loader until it exits, Ctrl-C, or `duration` seconds; resolves to its exit status. */
+function runHost(host: string, so: string, duration: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(host, [so], { stdio: ["ignore", "pipe", "inherit"] });
+    createInterface({ input: child.stdout! }).on("line", (line) => { if (isTraceLine(line)) console.log(line); });
+    const stop = () => { if (child.exitCode === null) child.kill("SIGTERM"); };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+    const timer = duration > 0 ? setTimeout(stop, duration * 1000) : undefined;
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      if (timer) clearTimeout(timer);
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve(code ?? (signal ? 128 : 1));
+    });
+  });
+}
