@@ -3,11 +3,12 @@
 import { spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync, readdirSync } from "node:fs";
 import { SerialPort } from "serialport";
-import { findMcconfig, findOnPath, findSdk, findToolchain } from "./moddable.ts";
+import { findMcconfig, findOnPath, findSdk, findToolchain, findTypeScript } from "./moddable.ts";
 
 export const help = `usage: xsmq doctor
 
-Checks Node, the Moddable SDK ($MODDABLE, mcconfig), the ESP8266 and ESP32 toolchains, serial ports and
+Checks Node, the Moddable SDK ($MODDABLE, mcconfig), the TypeScript mcconfig gets, what \`xsmq run --platform lin\`
+compiles its loader with, the ESP8266 and ESP32 toolchains, serial ports and
 your permission to use them, and mosquitto/socat for the tests. Prints OK, WARN or FAIL with what to do.`;
 
 type Status = "OK" | "WARN" | "FAIL";
@@ -38,6 +39,14 @@ async function checks(): Promise<Check[]> {
   } else {
     out.push({ status: "WARN", label: "Moddable SDK", detail: `missing ${sdk.what}; needed by xsmq build`, fix: sdk.fix });
   }
+  const ts = findTypeScript();
+  out.push(ts.ok ? { status: "OK", label: "TypeScript (for mcconfig)", detail: `${ts.version} (${ts.path})` }
+    : { status: "FAIL", label: "TypeScript (for mcconfig)", detail: `missing ${ts.what}`, fix: ts.fix });
+  const cc = findOnPath("cc") ?? findOnPath("gcc");
+  const glib = spawnSync("pkg-config", ["--exists", "glib-2.0"]).status === 0;
+  out.push(cc && glib ? { status: "OK", label: "lin runtime (xsmq run)", detail: `${cc}, GLib headers` }
+    : { status: "WARN", label: "lin runtime (xsmq run)", detail: cc ? "no GLib headers (pkg-config glib-2.0)" : "no C compiler",
+      fix: "sudo apt-get install build-essential pkg-config libgtk-3-dev   (Moddable's Linux set-up)" });
   for (const target of ["esp8266", "esp32"] as const) {
     const t = findToolchain(target);
     out.push(t.ok ? { status: "OK", label: `${target} toolchain`, detail: t.path } : { status: "WARN", label: `${target} toolchain`, detail: `missing ${t.what}`, fix: t.fix });
