@@ -4,10 +4,7 @@
 import { startSimulation, type Simulation } from "../hosts/node/sim/runner.ts";
 import { Mosquitto } from "../test/support/mosquitto.ts";
 import type { Figures } from "./index.ts";
-import type { App } from "../src/app/status.ts";
 
-// FLEET_APP=standin runs hosts/node/sim/standin-app.ts (same MQTT client and Wi-Fi manager, no client-side rate limiter).
-const app: (() => App) | undefined = process.env.FLEET_APP === "standin" ? (await import("../hosts/node/sim/standin-app.ts")).default : undefined;
 
 const STEPS = (process.env.FLEET_STEPS ?? "1000,2000,4000").split(",").map(Number);
 const SECONDS = Number(process.env.FLEET_SECONDS ?? 60);
@@ -49,7 +46,7 @@ async function storm(sim: Simulation, mosquitto: Mosquitto, n: number): Promise<
 async function runStep(mosquitto: Mosquitto, n: number, stormFigures: { seconds: number; peak: number }[]): Promise<Step> {
   global.gc?.();
   const rss0 = process.memoryUsage().rss;
-  const sim = await startSimulation({ devices: n, broker: mosquitto.url, interval: 1000, startWindowMs: Math.min(20_000, n * 5), main: app });
+  const sim = await startSimulation({ devices: n, broker: mosquitto.url, interval: 1000, startWindowMs: Math.min(20_000, n * 5) });
   const fail = (why: string): Step => ({ devices: n, ok: false, why, cpuMsPerDeviceS: NaN, rssMbPerDevice: NaN, rate: NaN, p50: NaN, p99: NaN });
   try {
     if (!(await waitConnected(sim, n, 60_000))) return fail(`only ${sim.summary().connected}/${n} connected within 60 s`);
@@ -106,7 +103,7 @@ export default async function fleet(): Promise<Figures> {
   const best = steps.filter((s) => s.ok).pop();
   const tried = steps.map((s) => `${s.devices}${s.ok ? "" : " (failed)"}`).join(", ");
   const figures: Figures = {
-    "fleet.devices": { value: best?.devices ?? 0, unit: "devices", note: `${app ? "stand-in app" : "src/app"}, 1 QoS 1 reading/device/s to mosquitto, 0 lost over ${SECONDS} s; tried ${tried}; goal >= 1000` },
+    "fleet.devices": { value: best?.devices ?? 0, unit: "devices", note: `src/app, 1 QoS 1 reading/device/s to mosquitto, 0 lost over ${SECONDS} s; tried ${tried}; goal >= 1000` },
   };
   if (best) {
     figures["fleet.cpu_ms_per_device_s"] = { value: best.cpuMsPerDeviceS, unit: "ms CPU per device-second", note: `simulator process only, at ${best.devices} devices` };

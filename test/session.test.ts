@@ -27,7 +27,7 @@ class Events implements SessionListener {
   onSessionConnect(p: boolean) { this.connected.push(p); }
   onSessionMessage(p: any) { this.messages.push(Buffer.from(p.buf.slice(p.payloadStart, p.payloadEnd)).toString()); }
   onSessionDelivered(id: number) { this.delivered.push(id); }
-  onSessionSubscribe(_i: number, g: number) { this.subacks.push(g); }
+  onSessionSubscribe(_s: unknown, g: number) { this.subacks.push(g); }
   onSessionError(e: MQTTError) { this.errors.push(e); }
   onSessionFatal(e: MQTTError) { this.fatals.push(e); }
 }
@@ -184,7 +184,7 @@ describe("Session", () => {
     deliver({ cmd: "suback", messageId: subs[1].messageId, granted: [0x80] });
     expect(events.subacks).toEqual([1, 0x80]);
     expect(events.errors.map((e) => e.code)).toEqual([ErrorCode.SubscribeFailed]);
-    expect(session.filters).toEqual(["a/+"]);
+    expect(session.subscriptions.list.map((s) => s.filter)).toEqual(["a/+"]);
     session.end();
     connect(true);
     expect(wire.take()).toEqual([]); // session kept: nothing to resend

@@ -4,8 +4,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import WiFi from "wifi";
-import Net from "net";
+// The simulator's modules themselves (their whole runtime API), not types/, which declares only what the
+// SDK's typings do.
+import WiFi from "../hosts/node/modules/wifi.ts";
+import Net from "../hosts/node/modules/net.ts";
 import Preference from "preference";
 import config from "mc/config";
 import { Device } from "../hosts/node/device.ts";

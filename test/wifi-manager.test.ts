@@ -4,9 +4,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import Net from "net";
-import WiFi from "wifi";
-import WiFiManager, { type WiFiManagerOptions } from "../src/wifi/manager.ts";
+import Net from "../hosts/node/modules/net.ts";
+import WiFi from "../hosts/node/modules/wifi.ts";
+import WiFiManager, { type WiFiManagerEvent, type WiFiManagerOptions } from "../src/wifi/manager.ts";
 import { loadAccessPoints, saveAccessPoint } from "../src/wifi/credentials.ts";
 import { simulate, type Sim } from "./wifi-fixture.ts";
 
@@ -21,13 +21,25 @@ const names: Record<number, string> = {
 
 interface Event { at: number; name: string; values: unknown[] }
 
+/** The fields each kind of event carries, in a fixed order (the event object itself is reused). */
+function valuesOf(e: WiFiManagerEvent): unknown[] {
+  switch (e.type) {
+    case WiFiManager.connecting: return [e.index, e.ssid];
+    case WiFiManager.connected: return [e.ip, e.ssid, e.rssi];
+    case WiFiManager.failed: return [e.ssid, e.reason];
+    case WiFiManager.lost: return [e.ssid];
+    case WiFiManager.waiting: return [e.delay, e.rounds];
+    case WiFiManager.gaveUp: return [e.rounds];
+    default: return [];
+  }
+}
+
 function manage(sim: Sim, options: WiFiManagerOptions = {}) {
   const events: Event[] = [];
   const link: [number, boolean][] = [];
-  const manager = sim.run(() => new WiFiManager(options, function (this: WiFiManager, message, ...values) {
+  const manager = sim.run(() => new WiFiManager(options, function (this: WiFiManager, e) {
     expect(this).toBe(manager);
-    while (values.length && values[values.length - 1] === undefined) values.pop();
-    events.push({ at: sim.clock.now(), name: names[message] ?? `unknown ${message}`, values });
+    events.push({ at: sim.clock.now(), name: names[e.type] ?? `unknown ${e.type}`, values: valuesOf(e) });
   }));
   manager.addLinkListener((up) => link.push([sim.clock.now(), up]));
   /** Events as "name(values)" strings, easy to compare. */

@@ -75,7 +75,6 @@ export async function run(argv: string[]): Promise<number> {
   } else {
     log = new SimLog(sim, out);
     log.line(`xsmq sim: ${title}`);
-    if (sim.appWarning) log.line(`note: ${sim.appWarning}`);
     log.line(`broker ${sim.brokerUrl}${sim.broker ? " (local Adafruit IO emulator)" : ""}, user ${sim.devices[0].username}${devices > 1 ? " ..." : ""}, reading every ${interval} s`);
     log.start();
   }

@@ -54,11 +54,11 @@ export default function main(): App {
     refresh();
     trace(`MQTT: connected to ${settings.broker}:${settings.port} as ${settings.clientId}\n`);
   };
-  client.onClose = (e) => {
+  io.onClose = (e) => {
     refresh();
     trace(`MQTT: ${e ? e.message : "closed"}\n`);
   };
-  client.onDelivered = () => {
+  io.onDelivered = () => {
     status.delivered++;
     status.queued = io.queued;
   };
@@ -80,26 +80,26 @@ export default function main(): App {
     if (seconds % 60 === 0) trace(`time: ${clockText(seconds)}\n`);
   });
 
-  const wifi = new WiFiManager({}, (message, a, b, c) => {
-    if (message === WiFiManager.connecting) {
+  const wifi = new WiFiManager({}, (e) => {
+    if (e.type === WiFiManager.connecting) {
       status.wifi = "connecting";
-      status.ssid = a as string;
-    } else if (message === WiFiManager.connected) {
+      status.ssid = e.ssid;
+    } else if (e.type === WiFiManager.connected) {
       status.wifi = "connected";
-      status.ip = a as string;
-      status.ssid = b as string;
-      status.rssi = c;
-      trace(`Wi-Fi: connected to "${b}", IP ${a}\n`);
-    } else if (message === WiFiManager.failed) {
-      trace(`Wi-Fi: "${a}" failed (${b})\n`);
-    } else if (message === WiFiManager.lost) {
+      status.ip = e.ip;
+      status.ssid = e.ssid;
+      status.rssi = e.rssi;
+      trace(`Wi-Fi: connected to "${e.ssid}", IP ${e.ip}\n`);
+    } else if (e.type === WiFiManager.failed) {
+      trace(`Wi-Fi: "${e.ssid}" failed (${e.reason})\n`);
+    } else if (e.type === WiFiManager.lost) {
       status.wifi = "lost";
       status.ip = undefined;
       status.rssi = undefined;
-      trace(`Wi-Fi: lost "${a}"\n`);
-    } else if (message === WiFiManager.gaveUp) {
+      trace(`Wi-Fi: lost "${e.ssid}"\n`);
+    } else if (e.type === WiFiManager.gaveUp) {
       status.wifi = "gave-up";
-      trace(`Wi-Fi: no access point after ${a} rounds; still trying\n`);
+      trace(`Wi-Fi: no access point after ${e.rounds} rounds; still trying\n`);
     }
   });
   wifi.addLinkListener((up) => {

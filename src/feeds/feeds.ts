@@ -1,7 +1,7 @@
 // A feed space on any MQTT broker: feed and group topics under a prefix, value checks, an optional rate
 // limiter, last-value requests after each SUBACK. AdafruitIO (adafruit-io.ts) is this with IO's rules.
 import Timer from "timer";
-import type { MQTTClient, MessageHandler } from "../mqtt/client";
+import type { MQTTClient, MessageHandler, Subscription } from "../mqtt/client";
 import type { MQTTError } from "../mqtt/errors";
 import { FeedError, FeedErrorCode } from "./errors";
 import { type BooleanTexts, type KeyRule, checkKey } from "./values";
@@ -68,17 +68,20 @@ export class Feeds implements FeedSpace {
   /** Last-value requests sent after SUBACKs and by Feed.get(). */
   lastValueRequests = 0;
 
-  /** The client's CONNACK (the space takes over client.onConnect; set this instead). */
+  // The space owns its client's callbacks and passes each event on: set these, not the client's.
+  /** CONNACK accepted. */
   onConnect: ((sessionPresent: boolean) => void) | undefined;
-  /** SUBACKs (the space takes over client.onSubscribe). */
+  /** The connection ended (a reconnect follows unless closed). */
+  onClose: ((error: MQTTError | undefined) => void) | undefined;
+  /** A QoS 1 publish was acknowledged. */
+  onDelivered: ((packetId: number) => void) | undefined;
+  /** SUBACKs: the QoS granted, or 0x80 when refused. */
   onSubscribe: ((filter: string, granted: number) => void) | undefined;
-  /** Client errors, refused values, rate-limit drops and service reports (takes over client.onError). */
+  /** Client errors, refused values, rate-limit drops and service reports. */
   onError: ((error: FeedError | MQTTError) => void) | undefined;
 
   protected readonly requestLastDefault: boolean;
   private readonly shortDefault: boolean;
-  private readonly subTopics: string[] = [];
-  private readonly subGets: boolean[] = [];
   private link = true;
   private holding = false;
   private holdTimer: Timer | undefined;
@@ -102,8 +105,10 @@ export class Feeds implements FeedSpace {
     this.limiter = options.rate ? new RateLimiter(options.rate, send) : undefined;
     if (this.limiter) this.limiter.onError = (e) => this.report(e);
     client.onConnect = (sessionPresent) => this.connected(sessionPresent);
-    client.onSubscribe = (filter, granted) => this.subscribed(filter, granted);
+    client.onSubscribe = (filter, granted) => this.onSubscribe?.(filter, granted);
     client.onError = (error) => this.clientError(error);
+    client.onClose = (error) => this.onClose?.(error);
+    client.onDelivered = (packetId) => this.onDelivered?.(packetId);
   }
 
   /** A feed; `key` is checked against the space's key rule. */
@@ -163,21 +168,12 @@ export class Feeds implements FeedSpace {
   }
 
   subscribe(topic: string, qos: number, handler: MessageHandler, requestLast: boolean): void {
-    const i = this.subTopics.indexOf(topic);
-    const get = requestLast && this.requestLastDefault;
-    if (i < 0) {
-      this.subTopics.push(topic);
-      this.subGets.push(get);
-    } else this.subGets[i] = get;
-    this.client.subscribe(topic, qos as 0 | 1 | 2, handler);
+    const sub = this.client.subscribe(topic, qos as 0 | 1 | 2, handler);
+    // The last value is asked for once the broker has the subscription, after every SUBACK (reconnects too).
+    sub.onGranted = requestLast && this.requestLastDefault ? this.requestLastOnGrant : undefined;
   }
 
   unsubscribe(topic: string): boolean {
-    const i = this.subTopics.indexOf(topic);
-    if (i >= 0) {
-      this.subTopics.splice(i, 1);
-      this.subGets.splice(i, 1);
-    }
     return this.client.unsubscribe(topic);
   }
 
@@ -213,13 +209,9 @@ export class Feeds implements FeedSpace {
     this.client.setLink(this.link);
   }
 
-  private subscribed(filter: string, granted: number): void {
-    if (granted !== 0x80) {
-      const i = this.subTopics.indexOf(filter);
-      if (i >= 0 && this.subGets[i]) this.requestLast(filter);
-    }
-    this.onSubscribe?.(filter, granted);
-  }
+  private readonly requestLastOnGrant = (granted: number, sub: Subscription): void => {
+    if (granted !== 0x80) this.requestLast(sub.filter);
+  };
 }
 
 export default Feeds;

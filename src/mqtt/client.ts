@@ -8,13 +8,13 @@ import { Session, type SessionListener, type SessionOptions, SessionState } from
 import { Backoff, type BackoffOptions, seedFrom } from "./backoff";
 import { Message } from "./message";
 import { Topic } from "./topic-bytes";
+import type { MessageHandler, Subscription } from "./subscriptions";
 import type { Transport, TransportListener } from "../net/transport";
 import { TcpTransport } from "../net/tcp-transport";
 
 export type { WillOptions };
 export { Message, MQTTError, ErrorCode, Topic };
-
-export type MessageHandler = (message: Message) => void;
+export type { MessageHandler, Subscription };
 
 export interface PublishOptions { qos?: 0 | 1 | 2; retain?: boolean }
 
@@ -105,9 +105,12 @@ export class MQTTClient implements SessionListener, TransportListener {
     return this.session.publish(topic, payload, qos, r, Time.ticks);
   }
 
-  /** Subscribes to `filter` (wildcards allowed); `handler` gets matching messages. Kept across reconnects. */
-  subscribe(filter: string, qos: 0 | 1 | 2 = 0, handler?: MessageHandler): void {
-    this.session.subscribe(filter, qos, handler, Time.ticks);
+  /**
+   * Subscribes to `filter` (wildcards allowed); `handler` gets matching messages. Kept across reconnects.
+   * Subscribing to the same filter again replaces its QoS and handler. Returns the subscription's handle.
+   */
+  subscribe(filter: string, qos: 0 | 1 | 2 = 0, handler?: MessageHandler): Subscription {
+    return this.session.subscribe(filter, qos, handler, Time.ticks);
   }
 
   /** Stops a subscription; false if there was none for `filter`. */
@@ -259,11 +262,7 @@ export class MQTTClient implements SessionListener, TransportListener {
     // The application's handlers run inside a socket callback: an exception is reported, never let through.
     try {
       this.onMessage?.(m);
-      const s = this.session;
-      for (let i = 0; i < s.filters.length; i++) {
-        const h = s.subData[i] as MessageHandler | undefined;
-        if (h && s.matches(i, m)) h(m);
-      }
+      this.session.subscriptions.dispatch(m);
     } catch (e) {
       this.report(ErrorCode.CallbackFailed, e);
     }
@@ -282,8 +281,13 @@ export class MQTTClient implements SessionListener, TransportListener {
     try { this.onDelivered?.(packetId); } catch (e) { this.report(ErrorCode.CallbackFailed, e); }
   }
 
-  onSessionSubscribe(index: number, granted: number): void {
-    try { this.onSubscribe?.(this.session.filters[index], granted); } catch (e) { this.report(ErrorCode.CallbackFailed, e); }
+  onSessionSubscribe(subscription: Subscription, granted: number): void {
+    try {
+      subscription.onGranted?.(granted, subscription);
+      this.onSubscribe?.(subscription.filter, granted);
+    } catch (e) {
+      this.report(ErrorCode.CallbackFailed, e);
+    }
   }
 
   onSessionError(error: MQTTError): void { this.report(error.code, error); }

@@ -8,8 +8,7 @@ import {
 } from "./codec";
 import { EntryKind, Outbox } from "./outbox";
 import { Inflight, SlotState } from "./inflight";
-import { filterLength, topicMatches } from "./topic";
-import { writeUtf8 } from "./utf8";
+import { type MessageHandler, type Subscription, SubscriptionState, Subscriptions } from "./subscriptions";
 import { Message } from "./message";
 import { packetBytes } from "./packet-buffer";
 import { StringCache, type Topic } from "./topic-bytes";
@@ -29,8 +28,8 @@ export interface SessionListener {
   onSessionMessage(message: Message): void;
   /** A QoS 1/2 publish completed (PUBACK / PUBCOMP). */
   onSessionDelivered(packetId: number): void;
-  /** SUBACK for subscription `index`: granted QoS, or 0x80 for failure. */
-  onSessionSubscribe(index: number, granted: number): void;
+  /** SUBACK for `subscription`: granted QoS, or 0x80 for failure (the subscription is then removed). */
+  onSessionSubscribe(subscription: Subscription, granted: number): void;
   /** Something went wrong that does not end the connection (overflow, oversize, refused subscription). */
   onSessionError(error: MQTTError): void;
   /** The connection must end: refused CONNACK, protocol violation, ping or CONNACK timeout. */
@@ -60,7 +59,6 @@ export interface SessionOptions extends Omit<ConnectOptions, "keepalive" | "clea
 
 export const SessionState = { Offline: 0, Connecting: 1, Connected: 2 } as const;
 
-const SUB_TO_SEND = 0, SUB_AWAIT_ACK = 1, SUB_ACTIVE = 2, UNSUB_TO_SEND = 3, UNSUB_AWAIT_ACK = 4;
 const CONTROL_CAPACITY = 16;
 
 export class Session {
@@ -93,15 +91,8 @@ export class Session {
   /** Incoming QoS 2 ids between PUBREC and PUBREL (MQTT-4.3.3-2). */
   private readonly received2: Uint16Array;
   private received2Count = 0;
-  /** Subscriptions: filter text, its bytes, requested QoS, state, pending packet id, app data. */
-  readonly filters: string[] = [];
-  readonly filterBytes: Uint8Array[] = [];
-  readonly qos: number[] = [];
-  readonly subState: number[] = [];
-  readonly subIds: number[] = [];
-  readonly subData: unknown[] = [];
-  /** Some subscription may be waiting to be (un)subscribed: pump() looks. */
-  private subsToSend = false;
+  /** Subscriptions, kept across reconnects. */
+  readonly subscriptions = new Subscriptions();
   /** Counters for the application and the simulator's view. */
   sent = 0;
   receivedCount = 0;
@@ -169,12 +160,7 @@ export class Session {
     this.state = SessionState.Offline;
     this.controlCount = 0;
     this.pingSentAt = -1;
-    for (let i = 0; i < this.filters.length; i++) {
-      const s = this.subState[i];
-      if (s === SUB_AWAIT_ACK) this.subState[i] = SUB_TO_SEND;
-      else if (s === UNSUB_AWAIT_ACK) this.subState[i] = UNSUB_TO_SEND;
-    }
-    this.subsToSend = true;
+    this.subscriptions.connectionEnded();
   }
 
   /** Checks time-outs; call at `nextDeadline`. Reports a dead link through listener.fatal. */
@@ -267,8 +253,7 @@ export class Session {
     if (!p.sessionPresent) {
       // The broker has no state for us: its QoS 2 ids are gone and subscriptions must be made again.
       this.received2Count = 0;
-      for (let i = 0; i < this.filters.length; i++) if (this.subState[i] === SUB_ACTIVE) this.subState[i] = SUB_TO_SEND;
-      this.subsToSend = true;
+      this.subscriptions.sessionLost();
     }
     this.inflight.rewind();
     this.listener.onSessionConnect(p.sessionPresent);
@@ -325,26 +310,23 @@ export class Session {
   }
 
   private suback(p: Message): void {
-    for (let i = 0; i < this.filters.length; i++) {
-      if (this.subState[i] === SUB_AWAIT_ACK && this.subIds[i] === p.packetId) {
-        const granted = p.buf[p.payloadStart];
-        if (granted === 0x80) {
-          const filter = this.filters[i];
-          this.listener.onSessionSubscribe(i, granted);
-          this.removeSubscription(i);
-          this.listener.onSessionError(new MQTTError(ErrorCode.SubscribeFailed, `broker refused "${filter}" (SUBACK 0x80)`, 0x80));
-        } else {
-          this.subState[i] = SUB_ACTIVE;
-          this.listener.onSessionSubscribe(i, granted);
-        }
-        return;
-      }
+    const subs = this.subscriptions, sub = subs.awaiting(SubscriptionState.AwaitSuback, p.packetId);
+    if (!sub) return;
+    const granted = p.buf[p.payloadStart];
+    sub.granted = granted;
+    if (granted === 0x80) {
+      subs.remove(sub);
+      this.listener.onSessionSubscribe(sub, granted);
+      this.listener.onSessionError(new MQTTError(ErrorCode.SubscribeFailed, `broker refused "${sub.filter}" (SUBACK 0x80)`, 0x80));
+      return;
     }
+    sub.state = SubscriptionState.Active;
+    this.listener.onSessionSubscribe(sub, granted);
   }
 
   private unsuback(id: number): void {
-    for (let i = 0; i < this.filters.length; i++)
-      if (this.subState[i] === UNSUB_AWAIT_ACK && this.subIds[i] === id) { this.removeSubscription(i); return; }
+    const sub = this.subscriptions.awaiting(SubscriptionState.AwaitUnsuback, id);
+    if (sub) this.subscriptions.remove(sub);
   }
 
   private has2(id: number): boolean {
@@ -443,59 +425,22 @@ export class Session {
     return true;
   }
 
-  /** Registers a subscription (sent now or on the next connect); returns its index. */
-  subscribe(filter: string, qos: number, data: unknown, now: number): number {
-    const n = filterLength(filter);
-    if (n < 0) throw new MQTTError(ErrorCode.BadTopic, `"${filter}" is not a valid topic filter`);
-    if (qos !== 0 && qos !== 1 && qos !== 2) throw new MQTTError(ErrorCode.BadArgument, `qos must be 0, 1 or 2, not ${qos}`);
-    if (n + 7 > this.txSize) throw new MQTTError(ErrorCode.BufferTooShort, `filter "${filter}" does not fit txBuffer ${this.txSize}`);
-    let i = this.filters.indexOf(filter);
-    if (i < 0) {
-      i = this.filters.length;
-      const bytes = new Uint8Array(n);
-      writeUtf8(bytes, 0, filter);
-      this.filters.push(filter);
-      this.filterBytes.push(bytes);
-      this.qos.push(qos);
-      this.subState.push(SUB_TO_SEND);
-      this.subIds.push(0);
-      this.subData.push(data);
-    } else {
-      this.qos[i] = qos;
-      this.subData[i] = data;
-      this.subState[i] = SUB_TO_SEND;
-    }
-    this.subsToSend = true;
+  /** Registers a subscription (sent now or on the next connect), or updates the one for `filter`. */
+  subscribe(filter: string, qos: number, handler: MessageHandler | undefined, now: number): Subscription {
+    const sub = this.subscriptions.add(filter, qos, handler, this.txSize);
     this.pump(now);
-    return i;
+    return sub;
   }
 
   /** Removes a subscription; UNSUBSCRIBE goes out now or on the next connect. False if unknown. */
   unsubscribe(filter: string, now: number): boolean {
-    const i = this.filters.indexOf(filter);
-    if (i < 0) return false;
-    if (this.subState[i] === SUB_TO_SEND && !this.connected) { this.removeSubscription(i); return true; }
-    this.subState[i] = UNSUB_TO_SEND;
-    this.subsToSend = true;
+    const subs = this.subscriptions, sub = subs.find(filter);
+    if (!sub) return false;
+    if (sub.state === SubscriptionState.ToSubscribe && !this.connected) { subs.remove(sub); return true; }
+    sub.state = SubscriptionState.ToUnsubscribe;
+    subs.pending = true;
     this.pump(now);
     return true;
-  }
-
-  private removeSubscription(i: number): void {
-    this.filters.splice(i, 1);
-    this.filterBytes.splice(i, 1);
-    this.qos.splice(i, 1);
-    this.subState.splice(i, 1);
-    this.subIds.splice(i, 1);
-    this.subData.splice(i, 1);
-  }
-
-  /** True if subscription `i` is live (not being removed) and its filter matches the packet's topic. */
-  matches(i: number, p: Message): boolean {
-    const s = this.subState[i];
-    if (s === UNSUB_TO_SEND || s === UNSUB_AWAIT_ACK) return false;
-    const f = this.filterBytes[i];
-    return topicMatches(f, 0, f.length, p.buf, p.topicStart, p.topicEnd);
   }
 
   /** Sends DISCONNECT if it can (the caller closes the transport). */
@@ -571,20 +516,21 @@ export class Session {
       } else if (!this.sendSlot(i, now)) return;
     }
     // 3. Subscription changes.
-    if (this.subsToSend) {
-      for (let i = 0; i < this.filters.length; i++) {
-        const s = this.subState[i];
-        if (s !== SUB_TO_SEND && s !== UNSUB_TO_SEND) continue;
+    const subs = this.subscriptions;
+    if (subs.pending) {
+      for (let i = 0; i < subs.list.length; i++) {
+        const sub = subs.list[i], s = sub.state, subscribe = s === SubscriptionState.ToSubscribe;
+        if (!subscribe && s !== SubscriptionState.ToUnsubscribe) continue;
         const id = this.allocateId();
         this.txBuffer.resize(this.txSize);
-        const n = s === SUB_TO_SEND ? encodeSubscribe(tx, 0, id, this.filters[i], this.qos[i]) : encodeUnsubscribe(tx, 0, id, this.filters[i]);
+        const n = subscribe ? encodeSubscribe(tx, 0, id, sub.filter, sub.qos) : encodeUnsubscribe(tx, 0, id, sub.filter);
         if (out.writable() < n) return;
         this.txBuffer.resize(n);
         this.write(tx, now);
-        this.subIds[i] = id;
-        this.subState[i] = s === SUB_TO_SEND ? SUB_AWAIT_ACK : UNSUB_AWAIT_ACK;
+        sub.packetId = id;
+        sub.state = subscribe ? SubscriptionState.AwaitSuback : SubscriptionState.AwaitUnsuback;
       }
-      this.subsToSend = false;
+      subs.pending = false;
     }
     // 4. The outbox, strictly in order.
     const box = this.outbox;
@@ -627,7 +573,7 @@ export class Session {
       this.nextId = this.nextId >= 65535 ? 1 : this.nextId + 1;
       const id = this.nextId;
       if (this.inflight.find(id) >= 0) continue;
-      if (this.subIds.indexOf(id) >= 0) continue;
+      if (this.subscriptions.usesId(id)) continue;
       return id;
     }
   }

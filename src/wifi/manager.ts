@@ -31,11 +31,28 @@ export interface WiFiManagerOptions {
 }
 
 /**
- * Event values by message:
- * connecting(index, ssid) · connected(ip, ssid, rssi) · failed(ssid, reason) · lost(ssid) · waiting(delayMs, round) · gaveUp(rounds).
- * `reason` is "password" (rejected), "disconnected" (not found or refused), "noIP" (no DHCP answer) or "timeout".
+ * What the manager reports, as named fields. One object is reused for every event: copy what you keep.
+ * connecting: index, ssid · connected: ip, ssid, rssi · failed: ssid, reason · lost: ssid ·
+ * waiting: delay, rounds · gaveUp: rounds. Fields an event does not carry are undefined (numbers -1).
+ * `reason` is "password" (rejected), "disconnected" (not found or refused), "noIP" (no DHCP answer),
+ * "timeout" or "invalid" (an SSID the radio refuses).
  */
-export type WiFiManagerCallback = (this: WiFiManager, message: number, value1?: string | number, value2?: string | number, value3?: number) => void;
+export class WiFiManagerEvent {
+  /** WiFiManager.connecting, connected, failed, lost, waiting or gaveUp. */
+  type = 0;
+  /** Position of the access point in `accessPoints`. */
+  index = -1;
+  ssid: string | undefined = undefined;
+  ip: string | undefined = undefined;
+  rssi: number | undefined = undefined;
+  reason: string | undefined = undefined;
+  /** ms until the next round. */
+  delay = -1;
+  /** Rounds over all access points that failed in a row. */
+  rounds = -1;
+}
+
+export type WiFiManagerCallback = (this: WiFiManager, event: WiFiManagerEvent) => void;
 
 export type WiFiManagerState = "idle" | "scanning" | "connecting" | "connected" | "waiting" | "stopped" | "closed";
 
@@ -83,6 +100,7 @@ export default class WiFiManager implements Link {
   #preferred = -1;
   #rounds = 0;
   #listeners: LinkListener[] = [];
+  readonly #news = new WiFiManagerEvent();
   #onScanItem: (item: { ssid: string; rssi: number } | null) => void;
 
   constructor(options: WiFiManagerOptions = {}, callback?: WiFiManagerCallback) {
@@ -101,9 +119,10 @@ export default class WiFiManager implements Link {
     this.#backoff = new Backoff({ min: b.min ?? 2000, max: b.max ?? 60000, factor: b.factor, jitter: b.jitter, seed: options.seed ?? seedFrom(Net.get("MAC") ?? "") });
     this.#order = new Array<number>(list.length);
     this.#rssi = new Array<number>(list.length);
-    this.#onScanItem = (item) => this.#scanned(item);
+    // Host callbacks (scan, timer, wifi): an exception escaping one aborts the VM on a device.
+    this.#onScanItem = (item) => { try { this.#scanned(item); } catch (e) { fault(e); } };
     this.callback = callback;
-    this.#timer = Timer.repeat(() => this.#fire(), keepAlive);
+    this.#timer = Timer.repeat(() => { try { this.#fire(); } catch (e) { fault(e); } }, keepAlive);
     Timer.schedule(this.#timer);
     this.start();
   }
@@ -115,7 +134,7 @@ export default class WiFiManager implements Link {
     // Station mode is needed to scan; compare values (ESP32's Mode.off is -5, which has the station bit set).
     const mode = WiFi.mode;
     if (mode !== WiFi.Mode.station && mode !== (WiFi.Mode.station | WiFi.Mode.accessPoint)) WiFi.mode = WiFi.Mode.station;
-    this.#wifi ??= new WiFi(undefined, (message: string, value?: number) => this.#event(message, value));
+    this.#wifi ??= new WiFi(undefined, (message: string, value?: number) => { try { this.#event(message, value); } catch (e) { fault(e); } });
     this.#rounds = 0;
     this.#backoff.reset();
     // Already online with one of our APs (e.g. Moddable's setup/network connected before main): adopt that link.
@@ -253,7 +272,10 @@ export default class WiFiManager implements Link {
       return this.#failed("invalid"); // e.g. an SSID over 32 bytes
     }
     this.#wait(stepTimeout, this.#attemptTimeout);
-    this.#emit(WiFiManager.connecting, index, ap.ssid);
+    const e = this.#reset(WiFiManager.connecting);
+    e.index = index;
+    e.ssid = ap.ssid;
+    this.#emit();
   }
 
   #event(message: string, value?: number): void {
@@ -279,7 +301,13 @@ export default class WiFiManager implements Link {
     const rssi = Net.get("RSSI");
     if (this.#trace) trace(`WiFi: connected to "${ssid}", IP ${ip}\n`);
     this.#notify(true);
-    if (this.#state === "connected") this.#emit(WiFiManager.connected, ip, ssid, rssi);
+    if (this.#state !== "connected") return;
+    const e = this.#reset(WiFiManager.connected);
+    e.index = this.#current;
+    e.ssid = ssid;
+    e.ip = ip;
+    e.rssi = rssi;
+    this.#emit();
   }
 
   #failed(reason: string): void {
@@ -287,7 +315,11 @@ export default class WiFiManager implements Link {
     if (this.#trace) trace(`WiFi: "${ssid}" failed: ${reason}\n`);
     WiFi.disconnect();
     this.#wait(stepNext, this.#settle);
-    this.#emit(WiFiManager.failed, ssid, reason);
+    const e = this.#reset(WiFiManager.failed);
+    e.index = this.#current;
+    e.ssid = ssid;
+    e.reason = reason;
+    this.#emit();
   }
 
   #lost(): void {
@@ -298,7 +330,11 @@ export default class WiFiManager implements Link {
     this.#backoff.reset();
     this.#wait(stepRound, this.#settle);
     this.#notify(false);
-    if (this.#state === "waiting") this.#emit(WiFiManager.lost, ssid);
+    if (this.#state !== "waiting") return;
+    const e = this.#reset(WiFiManager.lost);
+    e.index = this.#current;
+    e.ssid = ssid;
+    this.#emit();
   }
 
   #roundFailed(): void {
@@ -307,25 +343,55 @@ export default class WiFiManager implements Link {
       if (this.#trace) trace(`WiFi: gave up after ${this.#rounds} rounds\n`);
       if (!this.#keepTrying) {
         this.#state = "stopped";
-        this.#emit(WiFiManager.gaveUp, this.#rounds);
+        this.#reset(WiFiManager.gaveUp).rounds = this.#rounds;
+        this.#emit();
         return;
       }
-      this.#emit(WiFiManager.gaveUp, this.#rounds);
+      this.#reset(WiFiManager.gaveUp).rounds = this.#rounds;
+      this.#emit();
       if (this.#state === "closed" || this.#state === "stopped") return;
     }
     const delay = this.#backoff.next();
     if (this.#trace) trace(`WiFi: next round in ${delay} ms\n`);
     this.#wait(stepRound, delay);
-    this.#emit(WiFiManager.waiting, delay, this.#rounds);
+    const e = this.#reset(WiFiManager.waiting);
+    e.delay = delay;
+    e.rounds = this.#rounds;
+    this.#emit();
   }
 
-  #emit(message: number, value1?: string | number, value2?: string | number, value3?: number): void {
+  #reset(type: number): WiFiManagerEvent {
+    const e = this.#news;
+    e.type = type;
+    e.index = e.delay = e.rounds = -1;
+    e.ssid = e.ip = e.reason = undefined;
+    e.rssi = undefined;
+    return e;
+  }
+
+  /** Calls the callback with the event #reset filled in; this runs in host callbacks, so nothing escapes. */
+  #emit(): void {
     const callback = this.callback;
-    if (callback && this.#state !== "closed") callback.call(this, message, value1, value2, value3);
+    if (!callback || this.#state === "closed") return;
+    try {
+      callback.call(this, this.#news);
+    } catch (e) {
+      trace(`WiFiManager: the callback threw: ${(e as Error)?.message ?? e}\n`);
+    }
   }
 
   #notify(up: boolean): void {
     const listeners = this.#listeners;
-    for (let i = 0; i < listeners.length; i++) listeners[i](up);
+    for (let i = 0; i < listeners.length; i++) {
+      try {
+        listeners[i](up);
+      } catch (e) {
+        trace(`WiFiManager: a link listener threw: ${(e as Error)?.message ?? e}\n`);
+      }
+    }
   }
+}
+
+function fault(e: unknown): void {
+  trace(`WiFiManager: ${(e as Error)?.message ?? e}\n`);
 }

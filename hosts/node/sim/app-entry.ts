@@ -1,29 +1,29 @@
-// Finds the firmware the simulator runs: the example app src/app/main.ts (default export `main(): App`).
-// While that file is missing or does not load, the stand-in next to this file runs instead, and says why.
+// Finds the firmware the simulator runs: a module whose default export is `main(): App` (the example app
+// src/app/main.ts unless told otherwise). A file that is missing or does not load is an error that says why.
 import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { pathToFileURL } from "node:url";
+import { resolve } from "node:path";
 import type { App } from "../../../src/app/status.ts";
 
 export interface AppEntry {
   main: () => App;
-  /** Short name for titles: "src/app/main.ts" or "the stand-in app". */
+  /** Short name for titles, e.g. "src/app/main.ts". */
   source: string;
-  /** Why the real app is not running, when it is not. */
-  warning?: string;
 }
 
-export async function loadApp(): Promise<AppEntry> {
-  const real = new URL("../../../src/app/main.ts", import.meta.url);
-  let warning = "src/app/main.ts does not exist yet";
-  if (existsSync(fileURLToPath(real))) {
-    try {
-      const mod = (await import(real.href)) as { default?: () => App };
-      if (typeof mod.default === "function") return { main: mod.default, source: "src/app/main.ts" };
-      warning = "src/app/main.ts does not default-export main(): App";
-    } catch (e) {
-      warning = `src/app/main.ts failed to load: ${(e as Error).message.split("\n")[0]}`;
-    }
+const exampleApp = new URL("../../../src/app/main.ts", import.meta.url);
+
+/** Loads `file` (default: the example app); throws an Error naming the file and what is wrong with it. */
+export async function loadApp(file?: string): Promise<AppEntry> {
+  const url = file ? pathToFileURL(resolve(file)) : exampleApp;
+  const source = file ?? "src/app/main.ts";
+  if (!existsSync(url)) throw new Error(`${source} does not exist: give the firmware's main module (default export main(): App)`);
+  let mod: { default?: () => App };
+  try {
+    mod = (await import(url.href)) as { default?: () => App };
+  } catch (e) {
+    throw new Error(`${source} failed to load: ${(e as Error).message.split("\n")[0]}`);
   }
-  const mod = await import("./standin-app.ts");
-  return { main: mod.default, source: "the stand-in app", warning };
+  if (typeof mod.default !== "function") throw new Error(`${source} does not default-export main(): App`);
+  return { main: mod.default, source };
 }

@@ -118,7 +118,6 @@ export interface Simulation {
   /** Where the firmware came from: "src/app/main.ts" or the stand-in. */
   readonly appSource: string;
   /** Why the stand-in runs instead of src/app/main.ts. */
-  readonly appWarning: string | undefined;
   readonly tracker: DeliveryTracker | undefined;
   readonly faults: Faults;
   readonly dashboard: Dashboard;
@@ -337,7 +336,7 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
   };
 
   return {
-    devices, air, accessPoint, broker, brokerUrl, appSource: entry.source, appWarning: entry.warning, tracker, faults, dashboard, ready,
+    devices, air, accessPoint, broker, brokerUrl, appSource: entry.source, tracker, faults, dashboard, ready,
     statusOf: (index) => devices[index]?.app?.status,
     summary,
     async stop() {

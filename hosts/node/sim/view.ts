@@ -112,7 +112,7 @@ export class SimView {
     }
     lines.push(`Net     in ${bytes(net.bytesIn)}  out ${bytes(net.bytesOut)}  connects ${net.connects}  latency p50 ${formatMs(s.latencyP50Ms)} p99 ${formatMs(s.latencyP99Ms)}`);
     lines.push(`Link    ${net.linkUp ? "up" : "DOWN"}  blackhole ${net.blackholed ? "ON" : "off"}  added latency ${net.latencyMs} ms  send window ${net.sendWindow} B`);
-    lines.push(`Last    ${this.lastAction || this.sim.appWarning || "-"}`);
+    lines.push(`Last    ${this.lastAction || "-"}`);
     lines.push(rule("trace"));
     const room = rows - lines.length - KEYS_HELP.length;
     const trace = dev.trace.slice(-room);

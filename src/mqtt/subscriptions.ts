@@ -1,0 +1,134 @@
+// The one subscription table: each filter's text and bytes, requested QoS, where it stands with the broker,
+// its handler, and dispatch of incoming messages. The session drives the states; the client and Feeds use
+// the handles (`Subscription`) it returns.
+import { ErrorCode, MQTTError } from "./errors";
+import { filterLength, topicMatches } from "./topic";
+import { writeUtf8 } from "./utf8";
+import type { Message } from "./message";
+
+export type MessageHandler = (message: Message) => void;
+
+/** Where a subscription stands with the broker. */
+export const SubscriptionState = {
+  /** SUBSCRIBE to send (new, changed, or after a reconnect to a broker that lost the session). */
+  ToSubscribe: 0,
+  AwaitSuback: 1,
+  Active: 2,
+  /** UNSUBSCRIBE to send; messages are no longer dispatched. */
+  ToUnsubscribe: 3,
+  AwaitUnsuback: 4,
+} as const;
+
+export class Subscription {
+  readonly filter: string;
+  /** The filter's UTF-8 bytes, matched against topics without allocating. */
+  readonly bytes: Uint8Array;
+  qos: number;
+  state: number = SubscriptionState.ToSubscribe;
+  /** Packet id of the SUBSCRIBE/UNSUBSCRIBE awaiting its ack. */
+  packetId = 0;
+  /** QoS the broker granted in its last SUBACK (-1 before the first). */
+  granted = -1;
+  handler: MessageHandler | undefined;
+  /** Called after each SUBACK with the QoS granted (0x80: refused), e.g. to request the last value. */
+  onGranted: ((granted: number, subscription: Subscription) => void) | undefined = undefined;
+
+  constructor(filter: string, length: number, qos: number, handler: MessageHandler | undefined) {
+    this.filter = filter;
+    this.bytes = new Uint8Array(length);
+    writeUtf8(this.bytes, 0, filter);
+    this.qos = qos;
+    this.handler = handler;
+  }
+
+  /** True if messages on `m`'s topic are for this subscription (it is not being removed and the filter matches). */
+  matches(m: Message): boolean {
+    if (this.state >= SubscriptionState.ToUnsubscribe) return false;
+    const f = this.bytes;
+    return topicMatches(f, 0, f.length, m.buf, m.topicStart, m.topicEnd);
+  }
+}
+
+export class Subscriptions {
+  readonly list: Subscription[] = [];
+  /** Some subscription may have a SUBSCRIBE or UNSUBSCRIBE to send. */
+  pending = false;
+
+  /** The subscription for exactly `filter`, if any. */
+  find(filter: string): Subscription | undefined {
+    const list = this.list;
+    for (let i = 0; i < list.length; i++) if (list[i].filter === filter) return list[i];
+    return undefined;
+  }
+
+  /**
+   * Adds `filter`, or updates its QoS and handler (and subscribes again); throws MQTTError for a bad filter,
+   * QoS, or a filter that cannot fit a SUBSCRIBE in `txBuffer` bytes.
+   */
+  add(filter: string, qos: number, handler: MessageHandler | undefined, txBuffer: number): Subscription {
+    if (qos !== 0 && qos !== 1 && qos !== 2) throw new MQTTError(ErrorCode.BadArgument, `qos must be 0, 1 or 2, not ${qos}`);
+    let s = this.find(filter);
+    if (!s) {
+      const n = typeof filter === "string" ? filterLength(filter) : -1;
+      if (n < 0) throw new MQTTError(ErrorCode.BadTopic, `"${filter}" is not a valid topic filter`);
+      if (n + 7 > txBuffer) throw new MQTTError(ErrorCode.BufferTooShort, `filter "${filter}" does not fit txBuffer ${txBuffer}; raise txBuffer`);
+      s = new Subscription(filter, n, qos, handler);
+      this.list.push(s);
+    } else {
+      s.qos = qos;
+      s.handler = handler;
+      s.state = SubscriptionState.ToSubscribe;
+    }
+    this.pending = true;
+    return s;
+  }
+
+  remove(s: Subscription): void {
+    const i = this.list.indexOf(s);
+    if (i >= 0) this.list.splice(i, 1);
+  }
+
+  /** The subscription waiting for an ack in `state` with `packetId`. */
+  awaiting(state: number, packetId: number): Subscription | undefined {
+    const list = this.list;
+    for (let i = 0; i < list.length; i++) if (list[i].state === state && list[i].packetId === packetId) return list[i];
+    return undefined;
+  }
+
+  /** True if a pending SUBSCRIBE/UNSUBSCRIBE uses `packetId`. */
+  usesId(packetId: number): boolean {
+    const list = this.list;
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i].state;
+      if ((s === SubscriptionState.AwaitSuback || s === SubscriptionState.AwaitUnsuback) && list[i].packetId === packetId) return true;
+    }
+    return false;
+  }
+
+  /** The connection ended: requests not acknowledged are sent again on the next one. */
+  connectionEnded(): void {
+    const list = this.list;
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i];
+      if (s.state === SubscriptionState.AwaitSuback) s.state = SubscriptionState.ToSubscribe;
+      else if (s.state === SubscriptionState.AwaitUnsuback) s.state = SubscriptionState.ToUnsubscribe;
+    }
+    this.pending = true;
+  }
+
+  /** The broker kept no session for us: every active subscription is made again. */
+  sessionLost(): void {
+    const list = this.list;
+    for (let i = 0; i < list.length; i++) if (list[i].state === SubscriptionState.Active) list[i].state = SubscriptionState.ToSubscribe;
+    this.pending = true;
+  }
+
+  /** Calls the handler of every subscription whose filter matches the message's topic. */
+  dispatch(m: Message): void {
+    const list = this.list;
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i];
+      if (s.handler && s.matches(m)) s.handler(m);
+    }
+  }
+}
