@@ -36,6 +36,18 @@ function spawnInherit(command: string, args: string[], cwd: string, env = proces
   });
 }
 
+/** Runs a command with its output kept, not shown: for builds whose output matters only when they fail. */
+function spawnQuiet(command: string, args: string[], cwd: string, env = process.env): Promise<{ code: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, stdio: ["ignore", "pipe", "pipe"], env });
+    let output = "";
+    child.stdout!.on("data", (d) => { output += d; });
+    child.stderr!.on("data", (d) => { output += d; });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? 1, output }));
+  });
+}
+
 async function typecheck(): Promise<void> {
   const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
   console.log("Type-checking src/ (tsc -p tsconfig.src.json)...");
@@ -119,8 +131,11 @@ export async function run(argv: string[]): Promise<number> {
 
 export interface Built { binDir: string; images: RecordedImage[] }
 
-/** Runs mcconfig for a platform with Moddable config settings; records the images for `xsmq flash`. */
-export async function buildFirmware(target: Platform, release: boolean, config: Record<string, string>): Promise<Built> {
+/**
+ * Runs mcconfig for a platform with Moddable config settings; records the images for `xsmq flash`.
+ * `quiet` shows mcconfig's output only if it fails, and else just its summary (XS instances and keys).
+ */
+export async function buildFirmware(target: Platform, release: boolean, config: Record<string, string>, quiet = false): Promise<Built> {
   const sdk = findSdk();
   if (!sdk.ok) throw new CliError(`cannot build firmware: missing ${sdk.what}`, sdk.fix);
   const mcconfig = findMcconfig(sdk.path);
@@ -135,7 +150,14 @@ export async function buildFirmware(target: Platform, release: boolean, config: 
   const args = mcconfigArgs(target, release, outDir, config);
   const shown = args.map((a) => (/^(password|key)=/.test(a) ? a.replace(/=.*/, "=***") : a));
   console.log(`Building for ${target}: mcconfig ${shown.join(" ")}`);
-  const code = await spawnInherit(mcconfig.path, args, repoRoot, { ...process.env, MODDABLE: sdk.path, PATH: path });
+  const env = { ...process.env, MODDABLE: sdk.path, PATH: path };
+  let code: number;
+  if (quiet) {
+    const r = await spawnQuiet(mcconfig.path, args, repoRoot, env);
+    code = r.code;
+    if (code !== 0) process.stderr.write(r.output);
+    else for (const line of r.output.split("\n")) if (/^### \d+ instances/.test(line)) console.log(line);
+  } else code = await spawnInherit(mcconfig.path, args, repoRoot, env);
   if (code !== 0) throw new CliError(`mcconfig failed (exit code ${code}); its output is above`);
 
   const binDir = mcconfigBinDir(target, release, outDir);

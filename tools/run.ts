@@ -106,7 +106,7 @@ export async function run(argv: string[]): Promise<number> {
     const built = await buildFirmware("lin", values.release, {
       ssid: "xsmq-lin", password: "simulated", broker: brokerHost, port: String(brokerPort), username, key,
       interval: String(Math.round(interval * 1000)), rateLimit: String(Math.max(30, Math.ceil(120 / interval))),
-    });
+    }, true);
     console.log(`xsmq run: ${join(built.binDir, "mc.so")} on Moddable's lin runtime, broker mqtt://${brokerHost}:${brokerPort}` +
       `${broker ? " (local Adafruit IO emulator)" : ""}, user ${username}`);
     broker?.on("publish", (e) => console.log(`broker: ${e.key} = ${e.point.value}`));
