@@ -1,0 +1,106 @@
+// Per-message figures of an MQTT client inside XS with no network: src/ over the in-memory transport
+// (hosts/xs/entries/memory.ts) or Moddable's own client over fakes (hosts/xs/entries/moddable-peer.ts, see
+// xs-moddable.ts). The broker's packets are encoded here by mqtt-packet, an independent encoder.
+import mqttPacket from "mqtt-packet";
+import { XSHost } from "../../hosts/xs/runner.ts";
+import { XSMeter, type PerMessage } from "./xs-meter.ts";
+import type { Packets, SetupOptions } from "../../hosts/xs/entries/memory.ts";
+import { Run } from "../../hosts/xs/entries/meter-ops.ts";
+
+/** An 11-character topic, as in issue 18's table. */
+export const benchTopic = "xsmq/bench1";
+export const benchSizes = [16, 256];
+
+export function packetBytes(packet: mqttPacket.Packet): number[] {
+  return Array.from(mqttPacket.generate(packet));
+}
+
+export function publishBytes(topic: string, size: number, qos: 0 | 1 | 2): number[] {
+  return packetBytes({ cmd: "publish", topic, payload: Buffer.alloc(size, 0x78), qos, retain: false, dup: false, ...(qos > 0 ? { messageId: 1 } : {}) });
+}
+
+export function brokerPackets(topic: string, sizes: number[]): Packets {
+  const ack = (cmd: "puback" | "pubrec" | "pubrel" | "pubcomp") => packetBytes({ cmd, messageId: 1 } as mqttPacket.Packet);
+  return {
+    connack: packetBytes({ cmd: "connack", returnCode: 0, sessionPresent: false }),
+    suback: packetBytes({ cmd: "suback", messageId: 1, granted: [2] }),
+    puback: ack("puback"), pubrec: ack("pubrec"), pubrel: ack("pubrel"), pubcomp: ack("pubcomp"),
+    publishes: ([0, 1, 2] as const).map((qos) => sizes.map((n) => publishBytes(topic, n, qos))),
+  };
+}
+
+/** Buffers big enough for the 256-byte cases (the defaults, 128 out and 256 in, are not). */
+export function memorySetup(topic = benchTopic, sizes = benchSizes): SetupOptions {
+  return { packets: brokerPackets(topic, sizes), topic, sizes, txBuffer: 512, rxBuffer: 512 };
+}
+
+export interface MessageCase { kind: "publish" | "receive"; qos: 0 | 1 | 2; size: number }
+
+export interface MessageFigures extends PerMessage {
+  /** Instructions per message of the client alone: the transport (or fakes) and the harness loop taken out. */
+  compute: number;
+  /** Instructions per message of the transport or fakes alone (replayed without the client). */
+  transport: number;
+  /** Slots and chunk bytes per message of the transport or fakes alone (part of `slots`/`chunkBytes`). */
+  transportSlots: number;
+  transportChunkBytes: number;
+  /** Instructions per message with everything. */
+  total: number;
+  /** Transport (or fake) calls per message. */
+  calls: Record<string, number>;
+}
+
+/** A client entry inside XS whose cranks run n messages (the entry registers the `Run` actions). */
+export class MessageBench {
+  constructor(readonly xs: XSHost, readonly meter: XSMeter, readonly setup: unknown) {}
+
+  /** Starts `entry`, runs `before` (e.g. loading code), calls its setup(setup), grows the heap to `heapSlots`. */
+  static async start(entry: string, setup: unknown, heapSlots: number, before?: (xs: XSHost) => Promise<void>): Promise<MessageBench> {
+    const xs = await XSHost.start({ entry });
+    try {
+      await before?.(xs);
+      await xs.call("setup", setup);
+      const meter = new XSMeter(xs);
+      await meter.prepare(heapSlots);
+      return new MessageBench(xs, meter, setup);
+    } catch (e) {
+      await xs.close();
+      throw e;
+    }
+  }
+
+  counts<T = Record<string, number | string>>(): Promise<T> {
+    return this.xs.call("counts");
+  }
+
+  /** Per-message figures of one case over n messages, after `warm` unmeasured ones. */
+  async measure(c: MessageCase, n: number, warm = 50): Promise<MessageFigures> {
+    const sizeIndex = benchSizes.indexOf(c.size);
+    if (sizeIndex < 0) throw new Error(`no payload of ${c.size} B prepared`);
+    const code = c.kind === "publish" ? Run.Publish : Run.Receive;
+    await this.meter.crank(code, c.qos, sizeIndex, warm);
+    const r = await this.meter.perMessage(code, c.qos, sizeIndex, n);
+    const loop = await this.meter.perMessage(Run.Loop, 0, 0, n);
+    const calls = await this.xs.call<Record<string, number>>("record", this.setup, c.kind, c.qos, sizeIndex, warm);
+    const wet = await this.meter.perMessage(Run.Replay, 0, 0, n);
+    const dry = await this.meter.perMessage(Run.ReplayDry, 0, 0, n);
+    const transport = wet.compute - dry.compute;
+    return {
+      ...r,
+      gcs: r.gcs + wet.gcs + dry.gcs,
+      total: r.compute,
+      compute: r.compute - transport - loop.compute,
+      transport,
+      transportSlots: wet.slots - dry.slots,
+      transportChunkBytes: wet.chunkBytes - dry.chunkBytes,
+      calls,
+    };
+  }
+
+  close(): Promise<void> { return this.xs.close(); }
+}
+
+/** src/ alone: the client over the in-memory transport, connected and subscribed to `benchTopic` at QoS 2. */
+export function startMemoryBench(heapSlots: number): Promise<MessageBench> {
+  return MessageBench.start("hosts/xs/entries/memory.ts", memorySetup(), heapSlots);
+}
