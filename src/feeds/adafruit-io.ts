@@ -2,7 +2,7 @@
 // 30 points a minute), its `{user}/throttle` and `{user}/errors` reports, time topics, and care with logins.
 import { MQTTClient, type MQTTClientOptions, type Message } from "../mqtt/client";
 import { ErrorCode, MQTTError, connackMessages } from "../mqtt/errors";
-import { Backoff, type BackoffOptions, seedFrom } from "../mqtt/backoff";
+import { Backoff, type BackoffOptions, seedFrom } from "../net/backoff";
 import { FeedError, FeedErrorCode } from "./errors";
 import { Feeds } from "./feeds";
 import type { RateLimitOptions } from "./rate-limiter";

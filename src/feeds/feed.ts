@@ -5,7 +5,7 @@ import { FeedError, FeedErrorCode } from "./errors";
 import {
   type BooleanTexts, type Location, booleanOf, checkLocation, checkNumber, checkText, csvForm, jsonForm, valueText,
 } from "./values";
-import type { FeedSpace } from "./feeds";
+import type { FeedSpace } from "./space";
 
 export interface FeedOptions {
   /** QoS of publishes and of the subscription (default: the space's qos). Adafruit IO: 0 or 1. */

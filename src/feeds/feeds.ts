@@ -6,6 +6,9 @@ import type { MQTTError } from "../mqtt/errors";
 import { FeedError, FeedErrorCode } from "./errors";
 import { type BooleanTexts, type KeyRule, checkKey } from "./values";
 import { Feed, type FeedOptions } from "./feed";
+import type { FeedSpace } from "./space";
+
+export type { FeedSpace };
 import { Group, type GroupOptions } from "./group";
 import { type Payload, RateLimiter, type RateLimitOptions } from "./rate-limiter";
 
@@ -34,19 +37,6 @@ export interface FeedsOptions {
   /** Boolean texts (default "ON"/"OFF"). */
   on?: string;
   off?: string;
-}
-
-/** What feeds and groups need from their space. */
-export interface FeedSpace {
-  readonly keyRule: KeyRule;
-  readonly maxValueBytes: number;
-  readonly texts: BooleanTexts;
-  checkQos(qos: number | undefined, what: string): number;
-  send(topic: string, payload: Payload, qos: number, cost: number): number;
-  requestLast(topic: string): number;
-  subscribe(topic: string, qos: number, handler: MessageHandler, requestLast: boolean): void;
-  unsubscribe(topic: string): boolean;
-  report(error: FeedError | MQTTError): void;
 }
 
 const NEVER = 0x7fffffff;

@@ -3,7 +3,7 @@
 import type { Message } from "../mqtt/message";
 import { FeedError, FeedErrorCode } from "./errors";
 import { type Location, checkKey, checkLocation, checkNumber, checkText, csvField, valueText } from "./values";
-import type { FeedSpace } from "./feeds";
+import type { FeedSpace } from "./space";
 
 export interface GroupOptions {
   qos?: 0 | 1 | 2;

@@ -5,7 +5,7 @@ import Time from "time";
 import { ErrorCode, type ErrorCodeValue, MQTTError } from "./errors";
 import { PacketReader, type WillOptions } from "./codec";
 import { Session, type SessionListener, type SessionOptions, SessionState } from "./session";
-import { Backoff, type BackoffOptions, seedFrom } from "./backoff";
+import { Backoff, type BackoffOptions, seedFrom } from "../net/backoff";
 import { Message } from "./message";
 import { Topic } from "./topic-bytes";
 import type { MessageHandler, Subscription } from "./subscriptions";
@@ -71,7 +71,7 @@ export class MQTTClient implements SessionListener, TransportListener {
     if (!(this.port > 0 && this.port < 65536)) throw new MQTTError(ErrorCode.BadArgument, `port ${options.port} is not 1..65535`);
     const rx = options.rxBuffer ?? 256;
     if (!(rx >= 16)) throw new MQTTError(ErrorCode.BadArgument, `rxBuffer ${rx} must be at least 16 bytes`);
-    this.session = new Session({ ...options, txBuffer: options.txBuffer ?? 128, inflight: options.inflight ?? 2, queue: options.queue ?? 512, inflightIn: options.inflightIn ?? 20 }, this);
+    this.session = new Session(options, this);
     this.reader = new PacketReader(rx);
     this.transport = options.transport ?? new TcpTransport(rx);
     this.backoff = options.reconnect === false ? undefined : new Backoff({ ...options.reconnect, seed: options.reconnect?.seed ?? seedFrom(options.clientId) });

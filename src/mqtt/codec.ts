@@ -4,6 +4,9 @@
 import { ErrorCode } from "./errors";
 import { utf8ByteLength, utf8Length, validUtf8, writeUtf8 } from "./utf8";
 import { filterLength, topicNameLength } from "./topic";
+import type { ByteSource } from "../net/transport";
+
+export type { ByteSource };
 
 export const PacketType = {
   CONNECT: 1, CONNACK: 2, PUBLISH: 3, PUBACK: 4, PUBREC: 5, PUBREL: 6, PUBCOMP: 7,
@@ -326,18 +329,6 @@ export function encodeEmpty(buf: Uint8Array, o: number, type: number): number {
 
 // ---------------------------------------------------------------------------------------------
 // Decoding
-
-/** Where the reader takes bytes from: the transports implement it. */
-export interface ByteSource {
-  /** Bytes that can be read now. */
-  available(): number;
-  /** One byte (only when available() > 0): the packet header. */
-  readByte(): number;
-  /** Up to `max` bytes into dst[offset..], copied natively where the transport can; returns the count. */
-  readInto(dst: Uint8Array, offset: number, max: number): number;
-  /** Discards up to `max` bytes (the part of an oversize packet that does not fit); returns the count. */
-  skip(max: number): number;
-}
 
 export const ReadStatus = { NeedMore: 0, Complete: 1 } as const;
 

@@ -32,8 +32,7 @@ export const ErrorCode = {
   ConnectionLost: 14,
   /** The CONNACK did not arrive in time. */
   ConnectTimeout: 15,
-  /** The operation needs a connection and there is none. */
-  NotConnected: 16,
+  // 16 is retired (NotConnected: nothing needs it; publishes queue while offline).
   /** Application code called by the client (a message handler, a callback) threw; the client carried on. */
   CallbackFailed: 17,
 } as const;
@@ -56,7 +55,6 @@ const messages: Record<number, string> = {
   13: "invalid argument",
   14: "connection lost",
   15: "no CONNACK in time",
-  16: "not connected",
   17: "an application callback threw",
 };
 

@@ -41,15 +41,15 @@ export type OverflowPolicy = "drop-oldest" | "drop-newest";
 export interface SessionOptions extends Omit<ConnectOptions, "keepalive" | "cleanSession"> {
   keepalive?: number;
   cleanSession?: boolean;
-  /** Largest outgoing packet, bytes (default 256). */
+  /** Largest outgoing packet, bytes (default 128). */
   txBuffer?: number;
-  /** Outgoing QoS 1/2 messages awaiting acknowledgement (default 4). */
+  /** Outgoing QoS 1/2 messages awaiting acknowledgement (default 2). */
   inflight?: number;
-  /** Bytes for packets waiting for the connection or window space (default 1024). */
+  /** Bytes for packets waiting for the connection or window space (default 512). */
   queue?: number;
   /** What a full queue drops (default "drop-oldest"). */
   overflow?: OverflowPolicy;
-  /** Incoming QoS 2 packet ids remembered for exactly-once delivery (default 8). */
+  /** Incoming QoS 2 packet ids remembered for exactly-once delivery (default 20: mosquitto sends up to 20). */
   inflightIn?: number;
   /** Queue QoS 0 publishes while offline (default true); false drops them. */
   queueQos0?: boolean;
@@ -89,8 +89,8 @@ export class Session {
   private readonly control = new Uint32Array(CONTROL_CAPACITY);
   private controlCount = 0;
   /** Incoming QoS 2 ids between PUBREC and PUBREL (MQTT-4.3.3-2). */
-  private readonly received2: Uint16Array;
-  private received2Count = 0;
+  private readonly pubrelPending: Uint16Array;
+  private pubrelPendingCount = 0;
   /** Subscriptions, kept across reconnects. */
   readonly subscriptions = new Subscriptions();
   /** Counters for the application and the simulator's view. */
@@ -112,9 +112,9 @@ export class Session {
     };
     if (!this.connect.cleanSession && !options.clientId)
       throw new MQTTError(ErrorCode.BadArgument, "a persistent session (cleanSession: false) needs a clientId");
-    const txSize = options.txBuffer ?? 256;
-    const inflight = options.inflight ?? 4;
-    const queue = options.queue ?? 1024;
+    const txSize = options.txBuffer ?? 128;
+    const inflight = options.inflight ?? 2;
+    const queue = options.queue ?? 512;
     if (!(txSize >= 16 && txSize <= 65535)) throw new MQTTError(ErrorCode.BadArgument, `txBuffer ${txSize} must be 16..65535 bytes`);
     if (!(inflight >= 1 && inflight <= 1024)) throw new MQTTError(ErrorCode.BadArgument, `inflight ${inflight} must be 1..1024`);
     if (!(queue >= 0)) throw new MQTTError(ErrorCode.BadArgument, `queue ${queue} must be >= 0 bytes`);
@@ -128,7 +128,7 @@ export class Session {
       throw new MQTTError(ErrorCode.BadArgument, `overflow must be "drop-oldest" or "drop-newest", not "${this.overflow}"`);
     this.queueQos0 = options.queueQos0 ?? true;
     this.connectTimeout = options.connectTimeout ?? 10000;
-    this.received2 = new Uint16Array(options.inflightIn ?? 8);
+    this.pubrelPending = new Uint16Array(options.inflightIn ?? 20);
     // Checked now so a bad will or password fails at construction, not at every reconnect.
     const n = encodeConnect(this.tx, 0, this.connect);
     if (n < 0) throw new MQTTError(-n as ErrorCodeValue, "CONNECT options (clientId, will, username, password) do not encode; check them and txBuffer");
@@ -163,7 +163,7 @@ export class Session {
     this.subscriptions.connectionEnded();
   }
 
-  /** Checks time-outs; call at `nextDeadline`. Reports a dead link through listener.fatal. */
+  /** Checks time-outs; call at `nextDeadline`. Reports a dead link through listener.onSessionFatal. */
   tick(now: number): void {
     if (this.state === SessionState.Connecting) {
       if (now - this.connectStartedAt >= this.connectTimeout)
@@ -252,7 +252,7 @@ export class Session {
     this.state = SessionState.Connected;
     if (!p.sessionPresent) {
       // The broker has no state for us: its QoS 2 ids are gone and subscriptions must be made again.
-      this.received2Count = 0;
+      this.pubrelPendingCount = 0;
       this.subscriptions.sessionLost();
     }
     this.inflight.rewind();
@@ -263,9 +263,9 @@ export class Session {
   private publishIn(p: Message, now: number): void {
     const id = p.packetId;
     if (p.qos === 2) {
-      if (this.has2(id)) { this.sendControl(PacketType.PUBREC, id, now); return; }
+      if (this.awaitsPubrel(id)) { this.sendControl(PacketType.PUBREC, id, now); return; }
       this.listener.onSessionMessage(p);
-      this.add2(id);
+      this.expectPubrel(id);
       this.sendControl(PacketType.PUBREC, id, now);
       return;
     }
@@ -281,7 +281,7 @@ export class Session {
     // Acknowledge it anyway, or the broker would send it again forever.
     if (p.qos === 1) this.sendControl(PacketType.PUBACK, p.packetId, now);
     else if (p.qos === 2) {
-      if (!this.has2(p.packetId)) this.add2(p.packetId);
+      if (!this.awaitsPubrel(p.packetId)) this.expectPubrel(p.packetId);
       this.sendControl(PacketType.PUBREC, p.packetId, now);
     }
     this.pump(now);
@@ -305,7 +305,7 @@ export class Session {
   }
 
   private pubrel(id: number, now: number): void {
-    this.remove2(id);
+    this.pubrelArrived(id);
     this.sendControl(PacketType.PUBCOMP, id, now);
   }
 
@@ -329,26 +329,26 @@ export class Session {
     if (sub) this.subscriptions.remove(sub);
   }
 
-  private has2(id: number): boolean {
-    for (let i = 0; i < this.received2Count; i++) if (this.received2[i] === id) return true;
+  private awaitsPubrel(id: number): boolean {
+    for (let i = 0; i < this.pubrelPendingCount; i++) if (this.pubrelPending[i] === id) return true;
     return false;
   }
 
-  private add2(id: number): void {
-    if (this.received2Count === this.received2.length) {
+  private expectPubrel(id: number): void {
+    if (this.pubrelPendingCount === this.pubrelPending.length) {
       // Full: forget the oldest; only a duplicate of that one could now slip through.
-      this.received2.copyWithin(0, 1);
-      this.received2Count--;
+      this.pubrelPending.copyWithin(0, 1);
+      this.pubrelPendingCount--;
       this.listener.onSessionError(new MQTTError(ErrorCode.InflightFull, "more incoming QoS 2 messages pending than inflightIn; raise inflightIn"));
     }
-    this.received2[this.received2Count++] = id;
+    this.pubrelPending[this.pubrelPendingCount++] = id;
   }
 
-  private remove2(id: number): void {
-    for (let i = 0; i < this.received2Count; i++) {
-      if (this.received2[i] === id) {
-        this.received2.copyWithin(i, i + 1, this.received2Count);
-        this.received2Count--;
+  private pubrelArrived(id: number): void {
+    for (let i = 0; i < this.pubrelPendingCount; i++) {
+      if (this.pubrelPending[i] === id) {
+        this.pubrelPending.copyWithin(i, i + 1, this.pubrelPendingCount);
+        this.pubrelPendingCount--;
         return;
       }
     }
@@ -456,7 +456,7 @@ export class Session {
   reset(): void {
     this.inflight.clear();
     this.outbox.clear();
-    this.received2Count = 0;
+    this.pubrelPendingCount = 0;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -578,7 +578,7 @@ export class Session {
     }
   }
 
-  /** Bytes waiting to go out: queued packets and unsent in-flight ones (for the app's view). */
+  /** Packets waiting to go out: queued ones and unsent in-flight ones (for the app's view). */
   get queued(): number {
     return this.outbox.count + (this.inflight.oldest(SlotState.PublishToSend) >= 0 ? 1 : 0);
   }

@@ -1,6 +1,17 @@
 // What the MQTT client needs from a connection: connect, read bytes, write whole packets, close.
 // Implementations wrap ECMA-419 `embedded:io/socket/tcp` (tcp-transport, the default) and Moddable's `socket`.
-import type { ByteSource } from "../mqtt/codec";
+
+/** Where the reader takes bytes from: the transports implement it. */
+export interface ByteSource {
+  /** Bytes that can be read now. */
+  available(): number;
+  /** One byte (only when available() > 0): the packet header. */
+  readByte(): number;
+  /** Up to `max` bytes into dst[offset..], copied natively where the transport can; returns the count. */
+  readInto(dst: Uint8Array, offset: number, max: number): number;
+  /** Discards up to `max` bytes (the part of an oversize packet that does not fit); returns the count. */
+  skip(max: number): number;
+}
 
 export interface TransportListener {
   /** TCP connected: the client sends CONNECT. */

@@ -3,7 +3,7 @@
 import WiFi from "wifi";
 import Net from "net";
 import Timer from "timer";
-import { Backoff, seedFrom } from "../mqtt/backoff";
+import { Backoff, seedFrom } from "../net/backoff";
 import { type AccessPoint, loadAccessPoints } from "./credentials";
 import type { Link, LinkListener } from "./link";
 
