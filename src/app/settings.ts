@@ -2,7 +2,6 @@
 // strings): broker, Adafruit IO user/key, reading interval, LED pin, QoS, client id. Checked once at start.
 import config from "mc/config";
 import Net from "net";
-import Time from "time";
 
 export interface AppSettings {
   broker: string;
@@ -44,7 +43,8 @@ function number(key: string, fallback: number, min: number, max: number): number
 export function clientIdFromMac(): string {
   const mac = Net.get("MAC");
   if (mac) return "xsmq-" + mac.split(":").join("").toLowerCase();
-  return "xsmq-sim-" + ((Date.now() ^ Time.ticks) >>> 0).toString(16).padStart(8, "0");
+  // The low 32 bits of the ms clock (on lin Time.ticks is that same clock, so it adds nothing).
+  return "xsmq-sim-" + (Date.now() % 0x100000000).toString(16).padStart(8, "0");
 }
 
 export function loadSettings(): AppSettings {

@@ -1,7 +1,7 @@
 // Errors of the feed helpers: refused values and keys, rate limiting, and what Adafruit IO reports.
 // Codes start at 100 so they never collide with MQTTError's: one `error.code` switch handles both.
 
-export const FeedErrorCode = {
+export const FeedErrorCode = Object.freeze({
   /** A feed or group key the service cannot take (Adafruit IO: lowercase letters, digits, dashes). */
   BadKey: 101,
   /** A value longer than the service allows (1 KB on Adafruit IO); nothing was sent. */
@@ -24,7 +24,7 @@ export const FeedErrorCode = {
   Banned: 110,
   /** CONNACK 4/5: the service refused the user name or key. */
   KeyRefused: 111,
-} as const;
+} as const);
 
 export type FeedErrorCodeValue = (typeof FeedErrorCode)[keyof typeof FeedErrorCode];
 

@@ -8,10 +8,10 @@ import type { ByteSource } from "../net/transport";
 
 export type { ByteSource };
 
-export const PacketType = {
+export const PacketType = Object.freeze({
   CONNECT: 1, CONNACK: 2, PUBLISH: 3, PUBACK: 4, PUBREC: 5, PUBREL: 6, PUBCOMP: 7,
   SUBSCRIBE: 8, SUBACK: 9, UNSUBSCRIBE: 10, UNSUBACK: 11, PINGREQ: 12, PINGRESP: 13, DISCONNECT: 14,
-} as const;
+} as const);
 
 /** Largest remaining length MQTT can express (4 length bytes). */
 export const MAX_REMAINING_LENGTH = 268435455;
@@ -330,7 +330,7 @@ export function encodeEmpty(buf: Uint8Array, o: number, type: number): number {
 // ---------------------------------------------------------------------------------------------
 // Decoding
 
-export const ReadStatus = { NeedMore: 0, Complete: 1 } as const;
+export const ReadStatus = Object.freeze({ NeedMore: 0, Complete: 1 } as const);
 
 const PHASE_TYPE = 0, PHASE_LENGTH = 1, PHASE_BODY = 2, PHASE_DONE = 3;
 

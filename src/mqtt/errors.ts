@@ -1,7 +1,7 @@
 // One error vocabulary for the whole client (after lwmqtt): callers switch on `code`,
 // the sentence is derived from it, and `reasonCode` carries what the broker said, if anything.
 
-export const ErrorCode = {
+export const ErrorCode = Object.freeze({
   /** A packet does not fit the buffer it must be written to or read into. */
   BufferTooShort: 1,
   /** The remaining-length field is longer than 4 bytes or disagrees with the packet's content. */
@@ -35,11 +35,12 @@ export const ErrorCode = {
   // 16 is retired (NotConnected: nothing needs it; publishes queue while offline).
   /** Application code called by the client (a message handler, a callback) threw; the client carried on. */
   CallbackFailed: 17,
-} as const;
+} as const);
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-const messages: Record<number, string> = {
+// Frozen: a preloaded module's tables then stay in flash (xsl warns about unfrozen ones, which are copied to RAM).
+const messages: Readonly<Record<number, string>> = Object.freeze({
   1: "packet does not fit the buffer",
   2: "malformed remaining length",
   3: "malformed packet",
@@ -56,17 +57,17 @@ const messages: Record<number, string> = {
   14: "connection lost",
   15: "no CONNACK in time",
   17: "an application callback threw",
-};
+});
 
 /** Meaning of each MQTT 3.1.1 CONNACK return code (section 3.2.2.3). */
-export const connackMessages: readonly string[] = [
+export const connackMessages: readonly string[] = Object.freeze([
   "connection accepted",
   "unacceptable protocol version",
   "client identifier rejected",
   "server unavailable",
   "bad user name or password",
   "not authorized",
-];
+]);
 
 export class MQTTError extends Error {
   // A field, not `this.name = ...`: Moddable freezes Error.prototype, so assigning the inherited name throws.

@@ -3,7 +3,7 @@
 // Bookkeeping lives in one Uint32Array: every object costs heap slots on a 32 KB ESP8266.
 import { packetBytes } from "./packet-buffer";
 
-export const SlotState = {
+export const SlotState = Object.freeze({
   Free: 0,
   /** PUBLISH to send (new, or to resend after a reconnect). */
   PublishToSend: 1,
@@ -15,7 +15,7 @@ export const SlotState = {
   PubrelToSend: 4,
   /** PUBREL sent, waiting for PUBCOMP. */
   AwaitPubcomp: 5,
-} as const;
+} as const);
 
 // meta[4 * i + field]
 const STATE = 0, ID = 1, LENGTH = 2, ORDER = 3;

@@ -2,12 +2,12 @@
 // Packets come in with a native copy from a packet buffer; they leave by copying into one (queued traffic only).
 // Entry layout: [length hi][length lo][kind][packet bytes]. Bounded: the owner decides what to drop.
 
-export const EntryKind = {
+export const EntryKind = Object.freeze({
   /** A packet that can go as soon as there is window space (QoS 0 PUBLISH, SUBSCRIBE, ...). */
   Plain: 0,
   /** A QoS 1/2 PUBLISH that still needs an in-flight slot and packet id. */
   NeedsSlot: 1,
-} as const;
+} as const);
 
 export class Outbox {
   readonly bytes: Uint8Array;

@@ -57,7 +57,7 @@ export interface SessionOptions extends Omit<ConnectOptions, "keepalive" | "clea
   connectTimeout?: number;
 }
 
-export const SessionState = { Offline: 0, Connecting: 1, Connected: 2 } as const;
+export const SessionState = Object.freeze({ Offline: 0, Connecting: 1, Connected: 2 } as const);
 
 const CONTROL_CAPACITY = 16;
 
@@ -593,8 +593,8 @@ function publishIdOffset(b: Uint8Array): number {
 }
 
 
-const names = ["reserved", "CONNECT", "CONNACK", "PUBLISH", "PUBACK", "PUBREC", "PUBREL", "PUBCOMP", "SUBSCRIBE",
-  "SUBACK", "UNSUBSCRIBE", "UNSUBACK", "PINGREQ", "PINGRESP", "DISCONNECT", "reserved"];
+const names: readonly string[] = Object.freeze(["reserved", "CONNECT", "CONNACK", "PUBLISH", "PUBACK", "PUBREC", "PUBREL", "PUBCOMP", "SUBSCRIBE",
+  "SUBACK", "UNSUBSCRIBE", "UNSUBACK", "PINGREQ", "PINGRESP", "DISCONNECT", "reserved"]);
 
 export function packetName(type: number): string {
   return names[type & 15];

@@ -9,7 +9,7 @@ import type { Message } from "./message";
 export type MessageHandler = (message: Message) => void;
 
 /** Where a subscription stands with the broker. */
-export const SubscriptionState = {
+export const SubscriptionState = Object.freeze({
   /** SUBSCRIBE to send (new, changed, or after a reconnect to a broker that lost the session). */
   ToSubscribe: 0,
   AwaitSuback: 1,
@@ -17,7 +17,7 @@ export const SubscriptionState = {
   /** UNSUBSCRIBE to send; messages are no longer dispatched. */
   ToUnsubscribe: 3,
   AwaitUnsuback: 4,
-} as const;
+} as const);
 
 export class Subscription {
   readonly filter: string;
