@@ -1,0 +1,89 @@
+// src/ alone inside the real XS engine, over the in-memory transport: no allocation per message (publish and
+// receive, QoS 0/1/2), counted as allocation (heap slots and chunk bytes allocated in a window with no
+// collection), and instructions per message under Moddable's own client's (issue 18), deterministic counts.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import mqttPacket from "mqtt-packet";
+import { type MessageBench, type MessageCase, type MessageFigures, benchTopic, startMemoryBench } from "./support/xs-memory.ts";
+import { Builtin, Run } from "../hosts/xs/entries/meter-ops.ts";
+
+/** Messages per window: enough to see one slot per message, few enough for seconds. */
+const N = 300;
+
+/** Moddable's mqtt.js in the same engine (issue 18): per message, QoS 0, 11-character topic. */
+const moddable = { publish: { 16: 571, 256: 1083 }, receive: { 16: 2613, 256: 3153 } } as const;
+
+const cases: MessageCase[] = [];
+for (const kind of ["publish", "receive"] as const)
+  for (const qos of [0, 1, 2] as const)
+    for (const size of [16, 256]) cases.push({ kind, qos, size });
+
+type Counts = { received: number; delivered: number; errors: number; dropped: number; lastError: string; writes: number };
+
+describe("src/ inside XS over the in-memory transport", () => {
+  let bench: MessageBench;
+  const measured = new Map<MessageCase, Promise<MessageFigures>>();
+  /** Each case is measured once; the allocation and instruction tests read the same run. */
+  const figures = (c: MessageCase): Promise<MessageFigures> => {
+    if (!measured.has(c)) measured.set(c, bench.measure(c, N));
+    return measured.get(c)!;
+  };
+
+  beforeAll(async () => {
+    bench = await startMemoryBench(1 << 19);
+  });
+
+  afterAll(async () => {
+    await bench?.close();
+  });
+
+  it("the meter sees a known allocation and a collection", async () => {
+    const m = bench.meter;
+    // 100-byte ArrayBuffers: slots for the object, and a chunk of 100 bytes + header.
+    const known = await m.perMessage(Builtin.Allocate, 100, 0, N);
+    expect(known.gcs).toBe(0);
+    expect(known.slots).toBeGreaterThanOrEqual(1);
+    expect(known.chunkBytes).toBeGreaterThanOrEqual(100);
+    expect(known.chunkBytes).toBeLessThanOrEqual(140);
+    const armed = await m.crank(Builtin.Arm);
+    expect(Number.isFinite(armed.chunkTop)).toBe(true);
+    await bench.xs.liveSlots(); // a forced collection
+    await m.crank(Builtin.Probe);
+    expect(await bench.xs.call("probed")).toBe(true);
+    const quiet = await m.window(Builtin.Nothing, 0, 0, 0);
+    expect(quiet.gc).toBe(false);
+  });
+
+  for (const c of cases) {
+    it(`${c.kind} QoS ${c.qos}, ${c.size} B: 0 slots and 0 chunk bytes per message`, async () => {
+      const before = await bench.counts<Counts>();
+      const r = await figures(c);
+      const after = await bench.counts<Counts>();
+      expect(after.errors, after.lastError).toBe(0);
+      expect(after.dropped).toBe(0);
+      if (c.kind === "receive") expect(after.received - before.received).toBeGreaterThanOrEqual(N);
+      else expect(after.writes - before.writes).toBeGreaterThanOrEqual(N);
+      if (c.kind === "publish" && c.qos > 0) expect(after.delivered - before.delivered).toBeGreaterThanOrEqual(N);
+      expect(r.gcs, "a collection ran in the window: the count means nothing").toBe(0);
+      expect({ slots: r.slots, chunkBytes: r.chunkBytes }).toEqual({ slots: 0, chunkBytes: 0 });
+    });
+  }
+
+  it("what the client writes over the in-memory transport is the PUBLISH asked for", async () => {
+    await bench.meter.crank(Run.Publish, 1, 0, 1); // QoS 1, 16 B (payload index 0)
+    const bytes = Buffer.from(await bench.xs.call<number[]>("lastWritten"));
+    const parser = mqttPacket.parser();
+    const packets: mqttPacket.Packet[] = [];
+    parser.on("packet", (p) => packets.push(p));
+    parser.parse(bytes);
+    expect(packets).toHaveLength(1);
+    expect(packets[0]).toMatchObject({ cmd: "publish", topic: benchTopic, qos: 1, payload: Buffer.alloc(16, 0x78) });
+  });
+
+  for (const c of cases) {
+    const ceiling = moddable[c.kind][c.size as 16 | 256];
+    it(`${c.kind} QoS ${c.qos}, ${c.size} B: at most ${ceiling} XS instructions per message (Moddable's client)`, async () => {
+      const r = await figures(c);
+      expect(r.compute).toBeLessThanOrEqual(ceiling);
+    });
+  }
+});
