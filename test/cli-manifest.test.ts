@@ -115,6 +115,27 @@ describe("one manifest per src/ folder", () => {
     });
   }
 
+  it("each folder's manifest includes, directly or not, the folders it imports from (so it builds alone)", () => {
+    const reach = (folder: string, seen = new Set<string>()): Set<string> => {
+      seen.add(folder);
+      for (const inc of list(read(join(root, "src", folder, "manifest.json")).include)) {
+        const m = /^\.\.\/([a-z0-9-]+)\/manifest\.json$/.exec(inc);
+        if (m && !seen.has(m[1])) reach(m[1], seen);
+      }
+      return seen;
+    };
+    const missing: string[] = [];
+    for (const folder of srcFolders()) {
+      const reached = reach(folder);
+      for (const name of folderModules(folder))
+        for (const spec of importsOf(readFileSync(join(root, "src", name + ".ts"), "utf8"))) {
+          const target = /^\.\.\/([a-z0-9-]+)\//.exec(spec)?.[1];
+          if (target && !reached.has(target)) missing.push(`${name} imports ${spec}: src/${folder}/manifest.json does not bring src/${target}`);
+        }
+    }
+    expect(missing).toEqual([]);
+  });
+
   it("src/net brings the legacy socket, the net module and embedded:io/socket/tcp on every platform", () => {
     const net = read(join(root, "src/net/manifest.json"));
     expect(net.include).toEqual(expect.arrayContaining(["$(MODULES)/network/socket/manifest.json", "$(MODULES)/network/net/manifest.json"]));
