@@ -1,6 +1,8 @@
 // One feed: publish a value in the plain, JSON (with location) or CSV form, ask for its last value, and
 // receive typed values. The plain publish of a number or string allocates nothing: the topic is built once.
 import type { Message } from "../mqtt/message";
+import { Topic } from "../mqtt/topic-bytes";
+import { NUMBER, STRING } from "../mqtt/kinds";
 import { FeedError, FeedErrorCode } from "./errors";
 import {
   type BooleanTexts, type Location, booleanOf, checkLocation, checkNumber, checkText, csvForm, jsonForm, valueText,
@@ -25,6 +27,8 @@ export class Feed {
   readonly qos: number;
   readonly texts: BooleanTexts;
   private readonly space: FeedSpace;
+  /** The plain topic encoded once: publishing a value walks no string. */
+  private readonly handle: Topic;
   // Built on first use: a device that only publishes plain values never pays for them.
   private jsonTopic: string | undefined;
   private csvTopic: string | undefined;
@@ -33,6 +37,7 @@ export class Feed {
     this.space = space;
     this.key = key;
     this.topic = topic;
+    this.handle = new Topic(topic);
     this.qos = space.checkQos(options.qos, `feed "${key}"`);
     this.texts = { on: options.on ?? space.texts.on, off: options.off ?? space.texts.off };
   }
@@ -45,15 +50,16 @@ export class Feed {
    */
   publish(value: number | string | boolean, location?: Location): number {
     if (location !== undefined) return this.publishForm(value, undefined, location);
-    if (typeof value === "number") {
-      checkNumber(value, `feed "${this.key}"`);
-      return this.space.send(this.topic, value, this.qos, 1);
+    // Module constants, not literals, in the per-reading path (see mqtt/kinds); the what-text only on failure.
+    if (typeof value === NUMBER) {
+      if (!isFinite(value as number)) checkNumber(value as number, `feed "${this.key}"`);
+      return this.space.send(this.handle, value as number, this.qos, 1);
     }
-    if (typeof value === "string") {
-      checkText(value, this.space.maxValueBytes, `feed "${this.key}"`);
-      return this.space.send(this.topic, value, this.qos, 1);
+    if (typeof value === STRING) {
+      checkText(value as string, this.space.maxValueBytes, `feed "${this.key}"`);
+      return this.space.send(this.handle, value as string, this.qos, 1);
     }
-    if (typeof value === "boolean") return this.space.send(this.topic, value ? this.texts.on : this.texts.off, this.qos, 1);
+    if (typeof value === "boolean") return this.space.send(this.handle, value ? this.texts.on : this.texts.off, this.qos, 1);
     throw new FeedError(FeedErrorCode.BadValue, `feed "${this.key}": cannot publish a ${typeof value}; use publishJSON for objects`);
   }
 

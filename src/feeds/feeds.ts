@@ -1,7 +1,7 @@
 // A feed space on any MQTT broker: feed and group topics under a prefix, value checks, an optional rate
 // limiter, last-value requests after each SUBACK. AdafruitIO (adafruit-io.ts) is this with IO's rules.
 import Timer from "timer";
-import type { MQTTClient, MessageHandler, Subscription } from "../mqtt/client";
+import type { MQTTClient, MessageHandler, Subscription, Topic } from "../mqtt/client";
 import type { MQTTError } from "../mqtt/errors";
 import { FeedError, FeedErrorCode } from "./errors";
 import { type BooleanTexts, type KeyRule, checkKey } from "./values";
@@ -91,7 +91,7 @@ export class Feeds implements FeedSpace {
     if (!(this.maxValueBytes > 0)) throw new RangeError("maxValueBytes must be > 0");
     this.qos = 0;
     this.qos = this.checkQos(options.qos, "default");
-    const send = (topic: string, payload: Payload, qos: number) => this.client.publish(topic, payload, qos);
+    const send = (topic: string | Topic, payload: Payload, qos: number) => this.client.publish(topic, payload, qos);
     this.limiter = options.rate ? new RateLimiter(options.rate, send) : undefined;
     if (this.limiter) this.limiter.onError = (e) => this.report(e);
     client.onConnect = (sessionPresent) => this.connected(sessionPresent);
@@ -147,7 +147,7 @@ export class Feeds implements FeedSpace {
     return q;
   }
 
-  send(topic: string, payload: Payload, qos: number, cost: number): number {
+  send(topic: string | Topic, payload: Payload, qos: number, cost: number): number {
     if (this.limiter) return this.limiter.submit(topic, payload, qos, cost);
     return this.client.publish(topic, payload, qos);
   }

@@ -3,10 +3,11 @@
 import Timer from "timer";
 import Time from "time";
 import { FeedError, FeedErrorCode } from "./errors";
+import type { Topic } from "../mqtt/topic-bytes";
 
 export type Payload = string | number | Uint8Array;
 /** Hands one publish to the client; returns what MQTTClient.publish returns. */
-export type Sender = (topic: string, payload: Payload, qos: number) => number;
+export type Sender = (topic: string | Topic, payload: Payload, qos: number) => number;
 
 export type RateOverflow = "drop-oldest" | "drop-newest";
 
@@ -50,7 +51,7 @@ export class RateLimiter {
   private readonly stamps: Float64Array;
   private head = 0;
   private count = 0;
-  private readonly topics: string[];
+  private readonly topics: (string | Topic)[];
   private readonly payloads: Payload[];
   private readonly qos: Uint8Array;
   private readonly costs: Uint16Array;
@@ -88,7 +89,7 @@ export class RateLimiter {
    * Sends now if the window has room for `cost` points and nobody is waiting, else holds or drops.
    * Returns the client's result (packet id, 0, or -1), HELD, or DROPPED.
    */
-  submit(topic: string, payload: Payload, qos: number, cost = 1): number {
+  submit(topic: string | Topic, payload: Payload, qos: number, cost = 1): number {
     if (cost > this.limit) throw new FeedError(FeedErrorCode.BadValue, `${cost} points at once can never fit a rate limit of ${this.limit} per ${this.window} ms`);
     const now = Time.ticks;
     if (this.qCount === 0 && this.wait(now, cost) === 0) {
@@ -156,10 +157,10 @@ export class RateLimiter {
     this.qCount--;
   }
 
-  private drop(topic: string, what: string): void {
+  private drop(topic: string | Topic, what: string): void {
     this.dropped++;
     this.onError?.(new FeedError(FeedErrorCode.RateLimited,
-      `"${topic}": over the rate limit of ${this.limit} points per ${this.window / 1000} s with ${this.capacity} held; ${what} (${this.overflow})`));
+      `"${typeof topic === "string" ? topic : topic.name}": over the rate limit of ${this.limit} points per ${this.window / 1000} s with ${this.capacity} held; ${what} (${this.overflow})`));
   }
 
   private arm(now: number): void {

@@ -11,6 +11,7 @@ import { Topic } from "./topic-bytes";
 import type { MessageHandler, Subscription } from "./subscriptions";
 import type { Transport, TransportListener } from "../net/transport";
 import { TcpTransport } from "../net/tcp-transport";
+import { NUMBER } from "./kinds";
 
 export type { WillOptions };
 export { Message, MQTTError, ErrorCode, Topic };
@@ -100,8 +101,8 @@ export class MQTTClient implements SessionListener, TransportListener {
    */
   publish(topic: string | Topic, payload: Uint8Array | string | number | null, options?: PublishOptions | number, retain?: boolean): number {
     let qos = 0, r = retain === true;
-    if (typeof options === "number") qos = options;
-    else if (options) { qos = options.qos ?? 0; r = options.retain === true; }
+    if (typeof options === NUMBER) qos = options as number;
+    else if (options) { qos = (options as PublishOptions).qos ?? 0; r = (options as PublishOptions).retain === true; }
     return this.session.publish(topic, payload, qos, r, Time.ticks);
   }
 

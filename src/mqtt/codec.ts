@@ -5,6 +5,7 @@ import { ErrorCode } from "./errors";
 import { utf8ByteLength, utf8Length, validUtf8, writeUtf8 } from "./utf8";
 import { filterLength, topicNameLength } from "./topic";
 import type { ByteSource } from "../net/transport";
+import { NUMBER } from "./kinds";
 
 export type { ByteSource };
 
@@ -31,10 +32,10 @@ export function packetSize(n: number): number {
 
 /** Bytes a payload takes on the wire (strings as UTF-8, numbers as decimal text); -1 for a non-finite number. */
 export function payloadLength(payload: Uint8Array | string | number | null | undefined): number {
+  if (payload instanceof Uint8Array) return payload.length;
+  if (typeof payload === NUMBER) return decimalLength(payload as number);
   if (payload === null || payload === undefined) return 0;
-  if (typeof payload === "string") return utf8ByteLength(payload);
-  if (typeof payload === "number") return decimalLength(payload);
-  return payload.length;
+  return utf8ByteLength(payload as string);
 }
 
 // Numbers are written as decimal text without building a string: integers exactly, other finite
@@ -119,11 +120,13 @@ export function readDecimal(buf: Uint8Array, start: number, end: number): number
 }
 
 function writePayload(buf: Uint8Array, o: number, payload: Uint8Array | string | number | null | undefined): number {
+  if (payload instanceof Uint8Array) {
+    buf.set(payload, o); // one native copy; allocates nothing
+    return o + payload.length;
+  }
+  if (typeof payload === NUMBER) return writeDecimal(buf, o, payload as number);
   if (payload === null || payload === undefined) return o;
-  if (typeof payload === "string") return writeUtf8(buf, o, payload);
-  if (typeof payload === "number") return writeDecimal(buf, o, payload);
-  buf.set(payload, o); // one native copy; allocates nothing
-  return o + payload.length;
+  return writeUtf8(buf, o, payload as string);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -240,7 +243,7 @@ export function encodePublish(
   buf: Uint8Array, o: number, topic: string | Uint8Array, payload: Uint8Array | string | number | null | undefined,
   qos: number, retain: boolean, dup: boolean, packetId: number,
 ): number {
-  const topicLen = typeof topic === "string" ? topicNameLength(topic) : topic.length;
+  const topicLen = topic instanceof Uint8Array ? topic.length : topicNameLength(topic);
   if (topicLen < 1) return -ErrorCode.BadTopic;
   const plen = payloadLength(payload);
   if (plen < 0) return -ErrorCode.BadArgument;
@@ -249,13 +252,12 @@ export function encodePublish(
   const remaining = 2 + topicLen + (qos > 0 ? 2 : 0) + plen;
   if (!fits(buf, o, remaining)) return -ErrorCode.BufferTooShort;
   o = writeHeader(buf, o, (PacketType.PUBLISH << 4) | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0), remaining);
-  if (typeof topic === "string") o = writeString(buf, o, topic, topicLen);
-  else {
+  if (topic instanceof Uint8Array) {
     buf[o++] = topicLen >> 8;
     buf[o++] = topicLen & 255;
     buf.set(topic, o);
     o += topicLen;
-  }
+  } else o = writeString(buf, o, topic, topicLen);
   if (qos > 0) { buf[o++] = packetId >> 8; buf[o++] = packetId & 255; }
   return writePayload(buf, o, payload);
 }

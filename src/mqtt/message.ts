@@ -3,7 +3,7 @@
 // `payload` allocate when read, so read them only when needed (copy what you keep: the buffer is reused).
 import { Packet, readDecimal } from "./codec";
 import { readUtf8 } from "./utf8";
-import { StringCache, type Topic, sameBytes } from "./topic-bytes";
+import { StringCache, Topic, sameBytes } from "./topic-bytes";
 
 export class Message extends Packet {
   /** Bytes of the strings compared lately (and of payload strings the session publishes): found by identity. */
@@ -26,7 +26,7 @@ export class Message extends Packet {
    * compared (the first comparison with a new string encodes it once).
    */
   topicIs(topic: string | Topic): boolean {
-    const b = typeof topic === "string" ? this.texts.text(topic) : topic.bytes;
+    const b = topic instanceof Topic ? topic.bytes : this.texts.text(topic);
     return sameBytes(b, 0, b.length, this.buf, this.topicStart, this.topicEnd);
   }
   /** True if the payload is exactly the UTF-8 of `text`, e.g. msg.textIs("ON") (allocation as for topicIs). */

@@ -11,7 +11,8 @@ import { Inflight, SlotState } from "./inflight";
 import { type MessageHandler, type Subscription, SubscriptionState, Subscriptions } from "./subscriptions";
 import { Message } from "./message";
 import { packetBytes } from "./packet-buffer";
-import { StringCache, type Topic } from "./topic-bytes";
+import { StringCache, Topic } from "./topic-bytes";
+import { STRING } from "./kinds";
 
 /** Where the session's bytes go: the transport of the current connection. */
 export interface Output {
@@ -365,8 +366,8 @@ export class Session {
     if (qos !== 0 && qos !== 1 && qos !== 2) throw new MQTTError(ErrorCode.BadArgument, `qos must be 0, 1 or 2, not ${qos}`);
     if (qos === 0 && !this.connected && !this.queueQos0) { this.dropped++; return -1; }
     // Bytes from here on: a string topic or payload is encoded once and then found by identity.
-    const t = typeof topic === "string" ? this.topics.topic(topic) : topic.bytes;
-    const body = typeof payload === "string" ? this.packet.texts.text(payload) : payload;
+    const t = topic instanceof Topic ? topic.bytes : this.topics.topic(topic);
+    const body = typeof payload === STRING ? this.packet.texts.text(payload as string) : payload;
     const fl = this.inflight;
     if (qos > 0 && this.outbox.count === 0) {
       const slot = fl.free();

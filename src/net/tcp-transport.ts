@@ -140,9 +140,9 @@ export class TcpTransport implements Transport {
   write(packet: Uint8Array): void {
     const s = this.socket;
     if (!s) return;
-    // Moddable returns the space left; the SDK's typings declare void, hence the cast.
-    const left = s.write(packet) as unknown;
-    this.free = typeof left === "number" ? left : this.free - packet.length;
+    // Moddable returns the space left; the SDK's typings declare void, hence the cast (no typeof: see mqtt/kinds).
+    const left = s.write(packet) as unknown as number;
+    this.free = left >= 0 ? left : this.free - packet.length;
   }
 
   close(): void {
