@@ -1,7 +1,8 @@
-// The XS host itself: the real xsnap-worker starts and evaluates, bundles see a board's globals, timers and
-// the socket bridge behave like Moddable's, and what a board lacks or cannot afford fails loudly.
+// The XS host itself: the real xsnap-worker starts and evaluates, bundles see a board's globals, timers, the
+// socket bridge and the board's modules behave like Moddable's (lwIP and lin rules from the SDK's C sources),
+// and what a board lacks or cannot afford fails loudly. Guards (frozen built-ins, aborts): test/xs-guards.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createServer, type Server } from "node:net";
+import { createServer, type Server, type Socket as NetSocket } from "node:net";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -108,10 +109,9 @@ describe("XS host", () => {
     expect(await xs.call("refused", port)).toBe(-2);
   });
 
-  it("an exception in a device callback is reported as a fault; a throwing call rejects", async () => {
-    await xs.call("callbackThrows");
-    expect(xs.faults.some((f) => f.includes("thrown in a timer callback"))).toBe(true);
+  it("a throwing call rejects; the machine goes on", async () => {
     await expect(xs.call("fail")).rejects.toThrow(/failing on purpose/);
+    expect(await xs.call("configValue", "port")).toBe("1883");
   });
 });
 
@@ -164,5 +164,172 @@ describe("what a board lacks or cannot afford fails loudly", () => {
     } finally {
       await xs.close();
     }
+  });
+});
+
+const modules = "test/support/xs/modules.ts";
+
+/** A loopback server that greets each connection with `greeting` and echoes what it receives. */
+async function greeter(greeting: string): Promise<{ server: Server; port: number; conns: NetSocket[] }> {
+  const conns: NetSocket[] = [];
+  const server = createServer((c) => { conns.push(c); c.on("error", () => {}); c.write(greeting); c.pipe(c); });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return { server, port: (server.address() as { port: number }).port, conns };
+}
+
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+describe("`socket` follows the SDK's C code (lwIP on ESP8266, lin)", () => {
+  let esp: XSHost, lin: XSHost;
+  let g: Awaited<ReturnType<typeof greeter>>;
+  beforeAll(async () => {
+    g = await greeter("hello,world\n12345");
+    [esp, lin] = await Promise.all([XSHost.start({ entry: modules }), XSHost.start({ entry: modules, platform: "lin" })]);
+  });
+  afterAll(async () => {
+    await Promise.all([esp?.close(), lin?.close()]);
+    for (const c of g?.conns ?? []) c.destroy();
+    g?.server.close();
+  });
+
+  it("dictionary: lin takes only `host`; lwIP takes `host` or an IP `address`", async () => {
+    expect(await lin.call("socketDictionary", { address: "127.0.0.1", port: g.port })).toBe("host required in dictionary");
+    expect(await lin.call("socketDictionary", { host: "127.0.0.1", port: g.port })).toBe("ok");
+    expect(await esp.call("socketDictionary", { address: "127.0.0.1", port: g.port })).toBe("ok");
+    expect(await esp.call("socketDictionary", { host: "localhost", port: g.port })).toBe("ok");
+    expect(await esp.call("socketDictionary", { address: "localhost", port: g.port })).toBe("invalid IP address");
+    expect(await esp.call("socketDictionary", { port: g.port })).toBe("invalid dictionary");
+    expect(await esp.call("socketDictionary", { host: "127.0.0.1", port: g.port, kind: "UDP" })).toMatch(/UDP is not supported/);
+  });
+
+  it("read forms: count, byte, skip, terminator, limit, ArrayBuffer; nothing left throws on lwIP, is undefined on lin", async () => {
+    const common = [17, 17, 0x68, 2, "lo,", "wor", [0x6c, 0x64], "\n12345", 0];
+    expect(await esp.call("socketReads", g.port, "127.0.0.1")).toEqual([...common, "nothing to read", "nothing to read"]);
+    // lin: read(Number) gives undefined (null through JSON) and an unknown type is not an error when empty
+    expect(await lin.call("socketReads", g.port, "127.0.0.1")).toEqual([...common, null, "ok", "ok"]);
+  });
+
+  it("write: space, several items at once, all or nothing, unsupported types", async () => {
+    expect(await esp.call("socketWrites", g.port, "127.0.0.1")).toEqual([2920, "can't write all data", "unsupported type for write", "127.0.0.1"]);
+    expect(await lin.call("socketWrites", g.port, "localhost")).toEqual([1024, "can't write all data", "unsupported type for write", "127.0.0.1"]);
+    // What the server got: "hello,world..." echoed back aside, the items in order.
+    await expect.poll(() => g.conns.some((c) => c.bytesRead >= 7)).toBe(true);
+  });
+
+  it("a refused connection: lwIP reports an error; lin reports connected, write() throws \"write failed\", then a disconnect", async () => {
+    const port = await closedPort();
+    // lwIP: -2; a write after it only traces "write on closed socket"; close() is quiet
+    expect(await esp.call("socketLife", port, "127.0.0.1", true, 500)).toEqual([-2, "ok", "ok"]);
+    expect(esp.output).toContain("write on closed socket\n");
+    expect(await lin.call("socketLife", port, "127.0.0.1", true, 500)).toEqual([1, "write failed", -1, "write on closed socket", "close on closed socket"]);
+  });
+
+  it("the peer closing after data: lin reports -1 and the socket is gone (close throws); lwIP's close is quiet", async () => {
+    const bye = createServer((c) => c.end("bye"));
+    await new Promise<void>((r) => bye.listen(0, "127.0.0.1", r));
+    const port = (bye.address() as { port: number }).port;
+    try {
+      expect(await esp.call("socketLife", port, "127.0.0.1", false, 2000)).toEqual([1, 2, "bye", -1, "ok", "ok"]);
+      expect(await lin.call("socketLife", port, "127.0.0.1", false, 2000)).toEqual([1, 2, "bye", -1, "write on closed socket", "close on closed socket"]);
+    } finally {
+      bye.close();
+    }
+  });
+});
+
+describe("`embedded:io/socket/tcp` as lwIP builds it", () => {
+  let xs: XSHost;
+  let g: Awaited<ReturnType<typeof greeter>>;
+  beforeAll(async () => {
+    g = await greeter("");
+    xs = await XSHost.start({ entry: modules });
+  });
+  afterAll(async () => {
+    await xs?.close();
+    for (const c of g?.conns ?? []) c.destroy();
+    g?.server.close();
+  });
+
+  it("connects by address; onWritable(space), write() returns space left, read() into the caller's buffer and by count", async () => {
+    expect(await xs.call("tcpEcho", g.port, "abcdefghij")).toEqual([
+      ["writable", 2920, "127.0.0.1", true],
+      ["write", 2910],
+      ["too much", "invalid", "invalid"],
+      ["into", 4, "abcd"],
+      ["received", "abcdefghij", null],
+      ["number", "number", "unimplemented"],
+    ]);
+  });
+
+  it("options: a name in `host` is not resolved (invalid address), bad port, bad format, callbacks must be functions", async () => {
+    expect(await xs.call("tcpOptions", { host: "localhost", port: g.port })).toBe("invalid address");
+    expect(await xs.call("tcpOptions", { address: "127.0.0.1", port: 70000 })).toBe("invalid port");
+    expect(await xs.call("tcpOptions", { address: "127.0.0.1" })).toBe("invalid");
+    expect(await xs.call("tcpOptions", { address: "127.0.0.1", port: g.port, format: "string" })).toBe("unimplemented");
+    expect(await xs.call("tcpOptions", { address: "127.0.0.1", port: g.port, onReadable: 5 })).toBe("not a function");
+    expect(await xs.call("tcpOptions", { address: "127.0.0.1", port: g.port })).toBe("ok");
+  });
+
+  it("the peer's close comes as onError, after what arrived was read; write() then throws \"not ready\"", async () => {
+    const bye = createServer((c) => c.end("last words"));
+    await new Promise<void>((r) => bye.listen(0, "127.0.0.1", r));
+    try {
+      const port = (bye.address() as { port: number }).port;
+      expect(await xs.call("tcpPeerClose", port)).toEqual([["readable", 10, "last words"], "error", "not ready"]);
+    } finally {
+      bye.close();
+    }
+  });
+});
+
+describe("the board's wifi, net, preference and pins (the simulator's modules, reached from XS)", () => {
+  let xs: XSHost, lin: XSHost;
+  beforeAll(async () => {
+    const accessPoints = [{ ssid: "home", password: "home-pass-1", associateMs: 50, dhcpMs: 50 }];
+    [xs, lin] = await Promise.all([
+      XSHost.start({ entry: modules, accessPoints, airwaves: { scanMs: 50 } }),
+      XSHost.start({ entry: modules, accessPoints, platform: "lin" }),
+    ]);
+  });
+  afterAll(async () => { await Promise.all([xs?.close(), lin?.close()]); });
+
+  it("Wi-Fi: a rejected password is \"disconnect\" -1; then connect, gotIP, and net sees the lease", async () => {
+    expect(await xs.call("netGet", ["IP"])).toEqual([null]);
+    expect(await xs.call("wifiConnect", { ssid: "home", password: "wrong-pass" })).toEqual([["disconnect", -1], true, null, null]);
+    expect(await xs.call("wifiConnect", { ssid: "home", password: "home-pass-1" })).toEqual(["connect", true, "gotIP", true, "192.168.10.100", "home"]);
+    expect(await xs.call("netGet", ["IP", "SSID", "RSSI", "MAC"])).toEqual(["192.168.10.100", "home", -50, xs.device.mac]);
+  });
+
+  it("Wi-Fi scan items then null; argument errors as the ESP8266 port words them", async () => {
+    expect(await xs.call("wifiScan")).toEqual([["home", -50, 6, "wpa2_psk"]]);
+    expect(await xs.call("wifiErrors")).toEqual(["ssid required", "ssid too long - 32 bytes max", "use WiFi.disconnect()"]);
+  });
+
+  it("lin: MAC is undefined, the handler gets the message alone as a plain function, scanning needs a mode first", async () => {
+    expect((await lin.call<unknown[]>("netGet", ["MAC", "SSID"]))).toEqual([null, null]);
+    expect(await lin.call("wifiScan").catch((e: Error) => e.message)).toMatch(/Wi-Fi is disabled/);
+    expect(await lin.call("wifiConnect", { ssid: "home", password: "home-pass-1" })).toEqual(["connect", false, "gotIP", false, expect.any(String), null]);
+  });
+
+  it("net resolves names with the host's resolver", async () => {
+    expect(await xs.call("netResolve", "localhost")).toEqual(["localhost", "127.0.0.1"]);
+    expect(await xs.call("netResolve", "no-such-host.invalid")).toEqual(["no-such-host.invalid", null]);
+  });
+
+  it("preference: values of every type, keys, delete, the ESP8266's name and value limits", async () => {
+    expect(await xs.call("preferences")).toEqual([[42, "text", true, [1, 2, 3]], ["n", "s", "b", "buf"], null, "too long", "can't save prefs"]);
+  });
+
+  it("pins: Analog.read and Digital.write reach the board's pins", async () => {
+    xs.device.pins.setAnalog(0, 777);
+    expect(await xs.call("pins")).toEqual([777, 777, 10]);
+    expect(xs.device.pins.level(2)).toBe(0);
+    expect(xs.device.pins.level(5)).toBe(1);
   });
 });

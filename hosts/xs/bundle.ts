@@ -3,6 +3,7 @@
 import { build, type Plugin } from "esbuild";
 import { fileURLToPath } from "node:url";
 import { resolve } from "node:path";
+import type { HostConfig } from "./modules/host-config.ts";
 
 const modulesDir = fileURLToPath(new URL("./modules/", import.meta.url));
 
@@ -11,10 +12,15 @@ export const xsHostModules: Record<string, string> = {
   socket: "socket.ts",
   timer: "timer.ts",
   time: "time.ts",
+  "embedded:io/socket/tcp": "tcp.ts",
+  wifi: "wifi.ts",
+  net: "net.ts",
+  preference: "preference.ts",
+  "pins/analog": "analog.ts",
+  "pins/digital": "digital.ts",
 };
 
-/** Specifiers a board provides but this host does not (yet): the build names them instead of guessing. */
-const knownButMissing = ["wifi", "net", "preference", "pins/analog", "pins/digital", "embedded:io/socket/tcp"];
+const hostConfigPath = resolve(modulesDir, "host-config.ts");
 
 export interface BundleOptions {
   /** Values seen by `import config from "mc/config"`. */
@@ -22,6 +28,8 @@ export interface BundleOptions {
   minify?: boolean;
   /** Include the runner's bridge and call server (default). false: the entry alone, XS specifiers external. */
   host?: boolean;
+  /** What hosts/xs/modules/host-config.ts exports in this bundle (XSHost.start sets it). */
+  hostConfig?: HostConfig;
 }
 
 export interface Bundle {
@@ -48,14 +56,12 @@ function xsModulesPlugin(options: BundleOptions): Plugin {
         if (spec in xsHostModules) {
           return host ? { path: resolve(modulesDir, xsHostModules[spec]) } : { path: spec, external: true };
         }
-        if (knownButMissing.includes(spec)) {
-          return host ? { errors: [{ text: `XS module "${spec}" has no implementation in hosts/xs/modules yet` }] } : { path: spec, external: true };
-        }
-        {
-          return { errors: [{ text: `"${spec}" is not available on XS (only relative imports and XS modules can load on a board)` }] };
-        }
-        return undefined;
+        return { errors: [{ text: `"${spec}" is not available on XS (only relative imports and XS modules can load on a board)` }] };
       });
+      if (options.hostConfig) {
+        const contents = `export default ${JSON.stringify(options.hostConfig)};`;
+        b.onLoad({ filter: /host-config\.ts$/ }, (args) => (args.path === hostConfigPath ? { contents, loader: "js" } : undefined));
+      }
       b.onLoad({ filter: /.*/, namespace: "xs-config" }, () => ({
         contents: `export default Object.freeze(${JSON.stringify(options.config ?? {})});`,
         loader: "js",
@@ -77,6 +83,8 @@ async function run(contents: string, resolveDir: string, options: BundleOptions)
       target: "es2022",
       minify: options.minify ?? false,
       legalComments: "none",
+      // Modules are strict on a board: a write to a frozen property must throw here too, not fail silently.
+      banner: { js: '"use strict";' },
       metafile: true,
       logLevel: "silent",
       plugins: [xsModulesPlugin(options)],

@@ -1,12 +1,18 @@
-// Runs a bundled entry inside the real XS engine and serves its host modules from Node: timers on Node
-// timers, sockets on real net.Sockets, `trace` collected; plus heap measurements and an ESP8266 slot budget.
-import { connect, type Socket as NetSocket } from "node:net";
+// Runs a bundled entry inside the real XS engine the way the Moddable runtime runs firmware: built-ins frozen,
+// an exception escaping any host callback aborts the machine, host modules with the SDK's argument rules.
+// Node serves them: timers on Node timers, sockets on real net.Sockets, Wi-Fi/net/preference/pins on a
+// simulated board (hosts/node), `trace` collected; plus heap measurements and an ESP8266 slot budget.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Device } from "../node/device.ts";
+import { Airwaves, type AccessPointOptions, type AirwavesOptions } from "../node/airwaves.ts";
 import { bundleForXS, type BundleOptions } from "./bundle.ts";
-import { Delivery, Request, frame, headerSize, idOf, opOf, readU32, u32 } from "./protocol.ts";
+import { Board, encodeArgs } from "./board.ts";
+import { Connections } from "./connections.ts";
+import { Delivery, Request, forEachRecord, frame, readU32, u32, type ConnectRequest } from "./protocol.ts";
 import { XSError, XSWorker, type Meter } from "./worker.ts";
+import type { HostConfig } from "./modules/host-config.ts";
 
 /** ESP8266 defaults from Moddable's build/devices/esp/manifest.json: one static 32 KB block for chunks and slots. */
 export const esp8266 = {
@@ -20,9 +26,15 @@ export const esp8266 = {
   appSlotBudget: 1024,
 } as const;
 
-export interface XSHostOptions extends BundleOptions {
+export interface XSHostOptions extends Omit<BundleOptions, "hostConfig"> {
   /** TypeScript entry to bundle; its exported functions can be called with `call`. */
   entry: string;
+  /** Whose native modules to model: lwIP on an ESP8266 (default) or Moddable's Linux port. */
+  platform?: "esp8266" | "lin";
+  /** Freeze the built-ins before loading the bundle, as Moddable does (default true). */
+  freeze?: boolean;
+  /** A refused connection reports "connected", then write() throws "write failed" (default: on lin). */
+  refusedConnects?: boolean;
   /**
    * Most XS heap slots the entry may keep alive (measured after a forced GC, above the count once the bundle
    * has loaded). Checked after every crank; exceeding it fails the host loudly. Default: no budget.
@@ -32,8 +44,17 @@ export interface XSHostOptions extends BundleOptions {
   meteringLimit?: number;
   /** Receives each `trace` as it happens (also kept in `traces`). */
   onTrace?: (text: string) => void;
-  /** Largest chunk delivered per socket callback (an ESP8266 pbuf holds one 1460-byte segment). */
+  /** Called once if the machine aborts (also in `failure`, and every pending or later call rejects with it). */
+  onAbort?: (error: XSAbortError) => void;
+  /** Largest chunk delivered per socket callback (default: an lwIP pbuf of 1460 bytes; lin reads 1024). */
   segmentSize?: number;
+  /** Access points the board's radio hears; with them an ESP8266 has no route until Wi-Fi gives it an IP. */
+  accessPoints?: AccessPointOptions[];
+  airwaves?: AirwavesOptions;
+  /** The board's MAC (default derived from "xs"); `Net.get("MAC")` is undefined on lin regardless. */
+  mac?: string;
+  /** Directory of the board's preference store (default: in memory). */
+  preferenceDir?: string;
 }
 
 export class XSBudgetError extends Error {
@@ -47,37 +68,71 @@ export class XSBudgetError extends Error {
   }
 }
 
+/** An exception escaped a host callback: on a device XS aborts (`XS abort: unhandled exception`) and resets. */
+export class XSAbortError extends Error {
+  /** `kind`: "timer", "socket", "tcp", "wifi", "net"; `xsStack`: the exception and its XS stack. */
+  constructor(readonly kind: string, readonly xsStack: string) {
+    super(`XS abort: unhandled exception in a ${kind} callback (a device stops here): ${xsStack}`);
+    this.name = "XSAbortError";
+  }
+}
+
 interface PendingCall { resolve: (v: unknown) => void; reject: (e: Error) => void }
+
+const empty: Uint8Array = new Uint8Array(0);
 
 export class XSHost {
   readonly traces: string[] = [];
-  /** Exceptions that escaped device callbacks (Moddable would report them to xsbug and carry on). */
+  /** Exceptions that escaped device callbacks (the first one aborted the machine). */
   readonly faults: string[] = [];
   /** Slots in use after the bundle loaded and a GC: the zero line for budgets and footprints. */
   baselineSlots = 0;
   /** Highest slot count reported after any crank (includes garbage not yet collected). */
   peakSlots = 0;
+  /** The simulated board behind `wifi`, `net`, `preference`, `pins/*`: tests drive its radio and pins. */
+  readonly device: Device;
+  readonly platform: "esp8266" | "lin";
+  readonly refusedConnects: boolean;
+  readonly segmentSize: number | undefined;
+  private readonly board: Board;
+  private readonly connections: Connections;
   private readonly timers = new Map<number, NodeJS.Timeout>();
-  private readonly sockets = new Map<number, NetSocket>();
   private readonly calls = new Map<number, PendingCall>();
   /** Call results reported during a crank, settled only once that crank passed the budget check. */
   private settlements: { id: number; ok: boolean; text: string }[] = [];
   private lastCallId = 0;
-  private failure: Error | undefined;
+  private failed: Error | undefined;
   private closed = false;
   private checking = false;
 
-  private constructor(readonly worker: XSWorker, private readonly options: XSHostOptions) {
+  private constructor(readonly worker: XSWorker, private readonly options: XSHostOptions, config: HostConfig) {
+    this.platform = config.platform;
+    this.refusedConnects = config.refusedConnects;
+    this.segmentSize = options.segmentSize;
+    this.device = new Device({
+      id: "xs",
+      mac: options.mac,
+      preferenceDir: options.preferenceDir,
+      trace: (text) => this.trace(text),
+    });
+    if (options.accessPoints) this.device.radio.air = new Airwaves(options.accessPoints, options.airwaves);
+    this.board = new Board(this.device, config.platform, (listener, args) => {
+      void this.deliver(Delivery.Event, listener, Buffer.from(encodeArgs(args)));
+    });
+    this.connections = new Connections(this);
     worker.setCommandHandler((request) => this.serve(request));
   }
 
   /** Bundles `entry`, starts a fresh XS machine and loads the bundle into it. */
   static async start(options: XSHostOptions): Promise<XSHost> {
-    const bundle = await bundleForXS(options.entry, options);
+    const platform = options.platform ?? "esp8266";
+    const config: HostConfig = { platform, freeze: options.freeze ?? true, refusedConnects: options.refusedConnects ?? platform === "lin" };
+    const bundle = await bundleForXS(options.entry, { ...options, hostConfig: config });
     const worker = await XSWorker.start({ meteringLimit: options.meteringLimit, name: "xsmq-xs" });
-    const host = new XSHost(worker, options);
+    const host = new XSHost(worker, options, config);
     try {
-      await host.crank(worker.evaluate(bundle.code));
+      await host.crank(worker.evaluate(bundle.code), false, false);
+      await host.crank(worker.deliver(frame(Delivery.Flush, 0)));
       host.baselineSlots = await host.liveSlots();
     } catch (e) {
       await host.close();
@@ -89,13 +144,40 @@ export class XSHost {
   /** All trace output so far, joined. */
   get output(): string { return this.traces.join(""); }
 
+  /** Why the machine stopped (an abort, a budget overrun, a crash), or undefined while it runs. */
+  get failure(): Error | undefined { return this.failed; }
+
   /** Calls a function the entry exports (JSON arguments and result); resolves when its promise settles in XS. */
   call<T = unknown>(name: string, ...args: unknown[]): Promise<T> {
-    if (this.failure) return Promise.reject(this.failure);
+    if (this.failed) return Promise.reject(this.failed);
     const id = ++this.lastCallId;
     const result = new Promise<T>((resolve, reject) => this.calls.set(id, { resolve: resolve as (v: unknown) => void, reject }));
     void this.deliver(Delivery.Call, id, Buffer.from(JSON.stringify({ name, args })));
     return result;
+  }
+
+  /**
+   * Waits until `predicate` holds, failing at once if the machine aborts (with the abort) and after
+   * `timeoutMs` with the last trace lines.
+   */
+  async until(what: string, predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.failed) throw this.failed;
+      if (predicate()) return;
+      if (Date.now() > deadline) throw new Error(`XS host: no "${what}" within ${timeoutMs} ms; last trace:\n${this.output.split("\n").slice(-15).join("\n")}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /** Sends one delivery (any op a bundled module registered) and returns the crank's meter. */
+  async deliver(op: number, id: number, payload?: Uint8Array): Promise<Meter | undefined> {
+    if (this.closed || this.failed) return undefined;
+    try {
+      return (await this.crank(this.worker.deliver(frame(op, id, payload)))).meter;
+    } catch {
+      return undefined; // recorded by crank(); pending calls were rejected
+    }
   }
 
   /** Forces a full GC in XS and returns the heap slots still in use. */
@@ -122,19 +204,32 @@ export class XSHost {
 
   /** Evaluates a script in XS's global scope (e.g. to probe a built-in). Throws what XS throws. */
   async evaluate(code: string): Promise<Meter> {
-    return (await this.crank(this.worker.evaluate(code))).meter;
+    const { meter } = await this.crank(this.worker.evaluate(code), true, false);
+    await this.crank(this.worker.deliver(frame(Delivery.Flush, 0)));
+    return meter;
   }
 
   /** Stops timers, closes sockets and ends the worker. Safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const t of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
-    for (const s of this.sockets.values()) s.destroy();
-    this.sockets.clear();
+    this.stopDevice();
     this.rejectAll(new XSError("XS host closed"));
     await this.worker.close();
+  }
+
+  /** What the socket layer and the board report; kept with the trace. */
+  trace(text: string): void {
+    this.traces.push(text);
+    this.options.onTrace?.(text);
+  }
+
+  private stopDevice(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    this.connections.closeAll();
+    this.board.close();
+    this.device.radio.disconnect();
   }
 
   private rejectAll(error: Error): void {
@@ -155,18 +250,22 @@ export class XSHost {
   }
 
   private failWith(error: Error): void {
-    if (!this.failure) this.failure = error;
-    this.rejectAll(error);
+    if (!this.failed) this.failed = error;
+    this.rejectAll(this.failed);
   }
 
-  /** Runs one crank, then checks the slot budget (a GC first, as a board would collect before giving up). */
-  private async crank(run: Promise<{ reply: Uint8Array; meter: Meter }>, check = true): Promise<{ reply: Uint8Array; meter: Meter }> {
+  /**
+   * Runs one crank, serves the records XS handed over with it (`outbox`: a delivery's result, not an eval's
+   * value), then checks the slot budget (a GC first, as a board would collect before giving up).
+   */
+  private async crank(run: Promise<{ reply: Uint8Array; meter: Meter }>, check = true, outbox = true): Promise<{ reply: Uint8Array; meter: Meter }> {
     let result;
     try {
       result = await run;
+      if (outbox && result.reply.length > 0) this.serveRecords(result.reply);
     } catch (e) {
       this.failWith(e as Error);
-      throw e;
+      throw this.failed;
     }
     const slots = result.meter.currentHeapCount;
     if (slots > this.peakSlots) this.peakSlots = slots;
@@ -188,28 +287,26 @@ export class XSHost {
     return result;
   }
 
-  private async deliver(op: number, id: number, payload?: Uint8Array): Promise<void> {
-    if (this.closed || this.failure) return;
-    try {
-      await this.crank(this.worker.deliver(frame(op, id, payload)));
-    } catch {
-      /* recorded by crank(); pending calls were rejected */
-    }
+  /** Answers one `issueCommand` from XS: the outbox so far. XS is blocked meanwhile, so this never waits. */
+  private serve(request: Uint8Array): Uint8Array {
+    return this.serveRecords(request);
   }
 
-  /** Answers one `issueCommand` from XS. XS is blocked meanwhile, so this never waits for a crank. */
-  private serve(request: Uint8Array): Uint8Array {
-    const op = opOf(request);
-    const id = idOf(request);
-    const payload = request.subarray(headerSize);
-    const text = (): string => Buffer.from(payload).toString("utf8");
+  /** Serves an outbox's records in order; returns the answer to the last one. */
+  private serveRecords(bytes: Uint8Array): Uint8Array {
+    let reply: Uint8Array = empty;
+    forEachRecord(bytes, (op, id, start, end) => {
+      reply = this.serveRecord(op, id, bytes.subarray(start, end));
+    });
+    return reply;
+  }
+
+  private serveRecord(op: number, id: number, payload: Uint8Array): Uint8Array {
+    const text = (): string => Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("utf8");
     switch (op) {
-      case Request.Trace: {
-        const t = text();
-        this.traces.push(t);
-        this.options.onTrace?.(t);
+      case Request.Trace:
+        this.trace(text());
         break;
-      }
       case Request.TimerSet: {
         const delay = readU32(payload, 0);
         const generation = readU32(payload, 4);
@@ -224,51 +321,42 @@ export class XSHost {
         clearTimeout(this.timers.get(id));
         this.timers.delete(id);
         break;
-      case Request.SocketConnect:
-        return this.openSocket(id, JSON.parse(text()) as { host?: string; address?: string; port?: number });
-      case Request.SocketWrite: {
-        const socket = this.sockets.get(id);
-        const bytes = Buffer.from(payload);
-        if (socket && !socket.destroyed) socket.write(bytes, (err) => { if (!err) void this.deliver(Delivery.SocketSent, id, u32(bytes.length)); });
+      case Request.Connect:
+        if (!this.failed) this.connections.open(id, JSON.parse(text()) as ConnectRequest);
         break;
-      }
-      case Request.SocketClose:
-        this.sockets.get(id)?.destroy();
-        this.sockets.delete(id);
+      case Request.Write:
+        this.connections.write(id, payload);
+        break;
+      case Request.Close:
+        this.connections.close(id);
+        break;
+      case Request.Consumed:
+        this.connections.consumed(id);
         break;
       case Request.CallResult:
       case Request.CallError:
         this.settlements.push({ id, ok: op === Request.CallResult, text: text() });
         break;
-      case Request.Fault:
-        this.faults.push(text());
-        this.traces.push(`uncaught exception in a callback: ${text()}\n`);
+      case Request.Abort:
+        this.abort(text());
         break;
+      case Request.Remote:
+        return Buffer.from(this.board.handle(text()));
       default:
         throw new XSError(`unknown request ${op} from XS`);
     }
-    return new Uint8Array(0);
+    return empty;
   }
 
-  private openSocket(id: number, options: { host?: string; address?: string; port?: number }): Uint8Array {
-    const host = options.address ?? options.host ?? "127.0.0.1";
-    const socket = connect({ host, port: options.port ?? 0 });
-    socket.setNoDelay(true);
-    this.sockets.set(id, socket);
-    const segment = this.options.segmentSize ?? 1460;
-    let gone = false;
-    const end = (op: number): void => {
-      if (gone) return;
-      gone = true;
-      this.sockets.delete(id);
-      void this.deliver(op, id);
-    };
-    socket.on("connect", () => void this.deliver(Delivery.SocketConnected, id));
-    socket.on("data", (data: Buffer) => {
-      for (let at = 0; at < data.length; at += segment) void this.deliver(Delivery.SocketData, id, data.subarray(at, at + segment));
-    });
-    socket.on("error", () => end(Delivery.SocketError));
-    socket.on("close", () => end(Delivery.SocketDisconnected));
-    return /^\d+\.\d+\.\d+\.\d+$/.test(host) ? Buffer.from(host) : new Uint8Array(0);
+  /** The machine is dead: say so loudly, fail every call, stop everything a device would stop. */
+  private abort(text: string): void {
+    const newline = text.indexOf("\n");
+    const error = new XSAbortError(text.slice(0, newline), text.slice(newline + 1));
+    this.faults.push(text.slice(newline + 1));
+    this.trace(`${error.message}\n`);
+    const first = !this.failed;
+    this.failWith(error);
+    this.stopDevice();
+    if (first) this.options.onAbort?.(error);
   }
 }

@@ -1,13 +1,20 @@
 // Moddable's `socket` module (TCP client) INSIDE XS, bridged to a real Node net.Socket by the runner.
-// Follows the lwIP implementation an ESP8266 runs: data is readable only inside the callback for message 2,
-// write() sends all or throws "can't write all data", and write space is freed as the peer acknowledges.
-import { Delivery, Request, readU32 } from "../protocol.ts";
-import { fromUtf8, guarded, nextId, onDelivery, request, utf8 } from "./bridge.ts";
+// Follows modules/network/socket/lwip/modSocket.c (ESP8266) or lin/modSocket.c (hostConfig.platform):
+// dictionary rules, read forms, all-or-nothing writes, what is reported when, what throws after a close.
+// Reading, writing and callbacks allocate nothing beyond the view of each delivered segment.
+import { Request } from "../protocol.ts";
+import { abort, begin, fromUtf8, nextId, outboxBytes, send, sendText, utf8 } from "./bridge.ts";
+import { bytesOf, isIPv4 } from "./buffers.ts";
+import { peerOf, register, unregister, type Receiver } from "./connections.ts";
+import hostConfig from "./host-config.ts";
 
-/** lwIP's TCP_SND_BUF on the ESP8266 (2 x MSS): what write() can take before acknowledgements. */
-const sendBufferSize = 2 * 1460;
+const lin = hostConfig.platform === "lin";
+/** lwIP's TCP_SND_BUF on the ESP8266 (2 x MSS): what write() takes before acknowledgements. */
+const lwipSendBuffer = 2 * 1460;
+/** lin's kTxBufferSize: write() copies into it and sends at once. */
+const linWriteBuffer = 1024;
 
-const sockets = new Map<number, Socket>();
+const Connecting = 0, Open = 1, Broken = 2, Ended = 3, Closed = 4;
 
 type Data = string | number | ArrayBufferLike | ArrayBufferView;
 
@@ -20,132 +27,211 @@ export class Socket {
 
   callback: ((this: Socket, message: number, value?: number) => void) | undefined = undefined;
   private readonly id: number;
-  private closed = false;
-  private closedByUser = false;
-  private unacknowledged = 0;
-  private remoteAddress: string | undefined;
-  /** The bytes of the current message-2 callback, and how far they have been read. */
-  private input: Uint8Array | undefined;
+  /** Connecting, Open, Broken (writes fail: lin after a refused or reset connection), Ended (-1/-2 reported), Closed by the app. */
+  private state = Connecting;
+  /** lwIP: written and not yet acknowledged. lin: bytes stuck in the write buffer after a failed send. */
+  private pending = 0;
+  private remote: string | undefined = undefined;
+  /** The segment being read (lwIP's current pbuf): its delivery view, read position and end. */
+  private input: Uint8Array | undefined = undefined;
   private position = 0;
+  private end = 0;
 
-  constructor(options: { host?: string; address?: string; port?: number; kind?: string; listener?: unknown }) {
-    if (options.listener !== undefined) throw new Error("socket: Listener is not supported by the XS host");
-    if (options.kind !== undefined && options.kind !== "TCP") throw new Error(`socket: kind ${options.kind} is not supported by the XS host`);
-    if (options.host === undefined && options.address === undefined) throw new Error("host required in dictionary");
+  constructor(dictionary: { host?: string; address?: string; port?: number; kind?: string; listener?: unknown; noDelay?: boolean }) {
+    if (dictionary === null || typeof dictionary !== "object") throw new TypeError("invalid dictionary");
+    if ("listener" in dictionary && dictionary.listener !== undefined) throw new Error("socket: Listener is not supported by the XS host");
+    if ("kind" in dictionary && dictionary.kind !== "TCP") {
+      if (dictionary.kind === "UDP" || dictionary.kind === "RAW") throw new Error(`socket: ${dictionary.kind} is not supported by the XS host`);
+      throw new Error("invalid socket kind");
+    }
+    const port = "port" in dictionary ? Number(dictionary.port) | 0 : 0;
+    let host: string | undefined, address: string | undefined;
+    if (lin) {
+      // lin/modSocket.c resolves `host` and ignores `address`.
+      if (!("host" in dictionary)) throw new Error("host required in dictionary");
+      host = String(dictionary.host);
+    } else if ("host" in dictionary) {
+      host = String(dictionary.host);
+    } else if ("address" in dictionary) {
+      address = String(dictionary.address);
+      if (!isIPv4(address)) throw new Error("invalid IP address");
+    } else throw new Error("invalid dictionary");
     this.id = nextId();
-    sockets.set(this.id, this);
-    const reply = request(Request.SocketConnect, this.id, utf8(JSON.stringify({ host: options.host, address: options.address, port: options.port })));
-    if (reply.length) this.remoteAddress = fromUtf8(reply);
+    register(this.id, this, Socket.receiver);
+    sendText(Request.Connect, this.id, JSON.stringify({ kind: "socket", host, address, port, nodelay: !!dictionary.noDelay }));
   }
 
+  /**
+   * No argument: bytes available. Number: one byte. null: skip. String, ArrayBuffer: the bytes. A second
+   * argument limits the count (a number) or ends at a terminator (its first character, included).
+   * `read(undefined)` counts as `read()`: without `arguments` the two cannot be told apart.
+   */
   read(type?: unknown, until?: number | string): any {
-    if (this.closed) throw new Error("read on closed socket");
+    const state = this.state;
+    if (state === Closed || (lin && state === Ended)) throw new Error("read on closed socket");
     const input = this.input;
-    const available = input ? input.length - this.position : 0;
-    if (!input || available === 0) return arguments.length === 0 ? 0 : undefined;
-    if (arguments.length === 0) return available;
-    let count = available;
-    if (typeof until === "number") count = Math.min(count, Math.max(0, Math.floor(until)));
-    else if (typeof until === "string" && until.length > 0) {
-      const at = input.indexOf(until.charCodeAt(0), this.position);
-      if (at >= 0) count = Math.min(count, at - this.position + 1); // the terminator is included
-    }
     const start = this.position;
-    if (type === Number) {
-      this.position += 1;
-      return input[start];
+    const available = input === undefined ? 0 : this.end - start;
+    if (available === 0) {
+      if (type === undefined) return 0;
+      if (lin) return undefined;
+      throw new Error("nothing to read");
     }
-    this.position += count;
-    if (type === null) return count;
-    if (type === String) return fromUtf8(input.subarray(start, start + count));
-    if (type === ArrayBuffer) return input.slice(start, start + count).buffer;
-    this.position = start;
-    throw new Error("unsupported output type");
+    if (type === Number) {  // the byte-at-a-time hot path
+      this.advance(1);
+      return (input as Uint8Array)[start];
+    }
+    if (type === undefined) return available;
+    let count = available;
+    if (typeof until === "number") {
+      const n = until & 0xffff; // uint16 in the C code
+      if (n < count) count = n;
+    } else if (typeof until === "string" && until.length > 0) {
+      const terminator = until.charCodeAt(0) < 0x80 ? until.charCodeAt(0) : utf8(until)[0];
+      // c_strchr: the first match before a NUL byte
+      for (let i = start; i < start + available && (input as Uint8Array)[i] !== 0; i++) {
+        if ((input as Uint8Array)[i] === terminator) {
+          if (i - start + 1 < count) count = i - start + 1;
+          break;
+        }
+      }
+    }
+    let result: unknown;
+    if (type === null) result = count;
+    else if (type === String) result = fromUtf8((input as Uint8Array).subarray(start, start + count));
+    else if (type === ArrayBuffer) result = (input as Uint8Array).slice(start, start + count).buffer;
+    else if (typeof type === "object" || typeof type === "function") throw new Error("unsupported output type");
+    this.advance(count);
+    return result;
   }
 
-  write(...data: Data[]): any {
-    if (this.closed) throw new Error("write on closed socket");
-    const available = sendBufferSize - this.unacknowledged;
-    if (data.length === 0) return available;
-    let needed = 0;
-    const parts: Uint8Array[] = [];
-    for (const item of data) {
-      let bytes: Uint8Array;
-      if (typeof item === "string") bytes = utf8(item);
-      else if (typeof item === "number") bytes = Uint8Array.of(item & 0xff);
-      else if (item instanceof ArrayBuffer || (typeof SharedArrayBuffer === "function" && item instanceof SharedArrayBuffer)) bytes = new Uint8Array(item);
-      else if (ArrayBuffer.isView(item)) bytes = new Uint8Array(item.buffer, item.byteOffset, item.byteLength);
-      else throw new Error("unsupported type for write");
-      parts.push(bytes);
-      needed += bytes.length;
+  /** No argument: bytes write() takes now. Otherwise writes every argument (up to four), all or nothing. */
+  write(a?: Data, b?: Data, c?: Data, d?: Data): any {
+    const state = this.state;
+    if (state === Closed || (lin && state === Ended)) throw new Error("write on closed socket");
+    if (state === Ended) {
+      if (a === undefined) return 0;
+      trace("write on closed socket\n"); // lwIP traces and returns
+      return;
     }
-    if (needed > available) throw new Error("can't write all data");
-    const payload = new Uint8Array(needed);
-    let offset = 0;
-    for (const p of parts) {
-      payload.set(p, offset);
-      offset += p.length;
+    const free = lin ? linWriteBuffer - this.pending : lwipSendBuffer - this.pending;
+    if (a === undefined) return free;
+    const needed = sizeOf(a) + (b === undefined ? 0 : sizeOf(b)) + (c === undefined ? 0 : sizeOf(c)) + (d === undefined ? 0 : sizeOf(d));
+    if (needed > free) throw new Error("can't write all data");
+    if (state === Broken || (lin && state === Connecting)) {
+      if (lin) this.pending += needed; // lin keeps what send() refused in its write buffer
+      throw new Error("write failed");
     }
-    this.unacknowledged += needed;
-    request(Request.SocketWrite, this.id, payload);
+    let at = begin(Request.Write, this.id, needed);
+    at = put(a, at);
+    if (b !== undefined) at = put(b, at);
+    if (c !== undefined) at = put(c, at);
+    if (d !== undefined) put(d, at);
+    if (!lin) this.pending += needed;
   }
 
   get(what: string): string | undefined {
-    return what === "REMOTE_IP" ? this.remoteAddress : undefined;
+    return what === "REMOTE_IP" && this.state !== Closed ? this.remote : undefined;
   }
 
   close(): void {
-    if (this.closedByUser) throw new Error("close on closed socket");
-    this.closedByUser = true;
-    if (this.closed) return; // the peer already went away; nothing left to release
-    this.shutDown();
-    request(Request.SocketClose, this.id);
+    const state = this.state;
+    if (state === Closed) {
+      if (lin) throw new Error("close on closed socket");
+      return;
+    }
+    if (lin && state === Ended) throw new Error("close on closed socket");
+    this.state = Closed;
+    this.input = undefined;
+    unregister(this.id);
+    send(Request.Close, this.id);
   }
 
-  /** @internal host deliveries */
-  static deliver(id: number, run: (socket: Socket) => void): void {
-    const socket = sockets.get(id);
-    if (socket && !socket.closed) run(socket);
+  private advance(count: number): void {
+    this.position += count;
+    if (this.position === this.end) this.drained();
   }
 
-  /** @internal */
-  emit(message: number, value?: number): void {
-    const callback = this.callback;
-    if (callback) guarded(() => callback.call(this, message, value));
+  /** The segment was read to its end: the runner may deliver the next one. */
+  private drained(): void {
+    this.input = undefined;
+    send(Request.Consumed, this.id);
   }
 
-  /** @internal message 2: the bytes can be read only during the callback, like on a board. */
-  received(bytes: Uint8Array): void {
-    this.input = bytes;
-    this.position = 0;
+  /** Calls `callback` as the native code does (xsCall on the property: a missing one throws too). */
+  private notify(message: number, value: number): void {
     try {
-      this.emit(Socket.readable, bytes.length);
-    } finally {
-      const unread = bytes.length - this.position;
-      this.input = undefined;
-      if (unread > 0 && !this.closed) trace(`socket: ${unread} received byte(s) left unread by the callback were dropped\n`);
+      const callback = this.callback;
+      if (typeof callback !== "function") throw new TypeError("socket: callback is not a function");
+      callback.call(this, message, value);
+    } catch (e) {
+      abort("socket", e);
     }
   }
 
-  /** @internal */
-  acknowledged(count: number): void {
-    this.unacknowledged = Math.max(0, this.unacknowledged - count);
-    this.emit(Socket.writable, sendBufferSize - this.unacknowledged);
-  }
+  /** What the runner reports, as the native code reports it. */
+  private static readonly receiver: Receiver<Socket> = {
+    connected(s, bytes, length) {
+      if (s.state !== Connecting) return;
+      if (length === 0) s.state = Broken; // a refused connection reported as connected
+      else {
+        s.state = Open;
+        s.remote = peerOf(fromUtf8(bytes.subarray(0, length)))[0];
+      }
+      s.notify(Socket.connected, 0);
+    },
+    // message 2 with one segment; lin drops what the callback leaves unread, lwIP keeps it
+    data(s, bytes, length) {
+      if (s.state === Closed) return;
+      s.input = bytes;
+      s.position = 0;
+      s.end = length;
+      s.notify(Socket.readable, length);
+      if (lin && s.input === bytes) s.drained();
+    },
+    sent(s, count) {
+      if (s.state !== Open) return;
+      if (lin) return s.notify(Socket.writable, linWriteBuffer);
+      s.pending -= count;
+      if (s.pending <= 0) {  // lwIP reports writable once everything written was acknowledged
+        s.pending = 0;
+        s.notify(Socket.writable, lwipSendBuffer);
+      }
+    },
+    ended(s, failed) {
+      if (s.state === Closed || s.state === Ended) return;
+      if (lin && failed) {
+        // lin reports nothing for a failed recv(); the next one returns 0, and that is a disconnect.
+        s.state = Broken;
+        return;
+      }
+      s.state = Ended;
+      s.input = undefined;
+      if (lin) unregister(s.id);
+      s.notify(failed ? Socket.error : Socket.disconnected, 0);
+    },
+  };
 
-  /** @internal */
-  shutDown(): void {
-    this.closed = true;
-    this.input = undefined;
-    sockets.delete(this.id);
-  }
 }
 
-onDelivery(Delivery.SocketConnected, (id) => Socket.deliver(id, (s) => s.emit(Socket.connected)));
-onDelivery(Delivery.SocketData, (id, bytes) => Socket.deliver(id, (s) => s.received(bytes)));
-onDelivery(Delivery.SocketSent, (id, bytes) => Socket.deliver(id, (s) => s.acknowledged(readU32(bytes, 0))));
-onDelivery(Delivery.SocketDisconnected, (id) => Socket.deliver(id, (s) => { s.shutDown(); s.emit(Socket.disconnected); }));
-onDelivery(Delivery.SocketError, (id) => Socket.deliver(id, (s) => { s.shutDown(); s.emit(Socket.error); }));
+function sizeOf(data: Data): number {
+  if (typeof data === "string") return utf8(data).length;
+  if (typeof data === "number") return 1;
+  const bytes = bytesOf(data);
+  if (bytes === undefined) throw new Error("unsupported type for write");
+  return bytes.length;
+}
+
+function put(data: Data, at: number): number {
+  const o = outboxBytes;
+  if (typeof data === "number") {
+    o[at] = data & 0xff;
+    return at + 1;
+  }
+  const bytes = typeof data === "string" ? utf8(data) : (bytesOf(data) as Uint8Array);
+  o.set(bytes, at);
+  return at + bytes.length;
+}
 
 export class Listener {
   constructor(_options: { port: number }) {

@@ -1,7 +1,7 @@
 // Moddable's `timer` module INSIDE XS (semantics in hosts/shared/moddable-timer.ts): callbacks run in XS,
-// the waiting is done by Node timers through the command channel.
-import { Delivery, Request, u32, readU32 } from "../protocol.ts";
-import { guarded, nextId, now, onDelivery, request } from "./bridge.ts";
+// the waiting is done by Node timers through the outbox. Arming, firing and clearing allocate nothing.
+import { Delivery, Request, readU32 } from "../protocol.ts";
+import { abort, begin, nextId, now, onDelivery, outboxBytes, send } from "./bridge.ts";
 import { TimerRecord, makeTimerClass } from "../../shared/moddable-timer.ts";
 
 const timers = new Map<number, XSTimer>();
@@ -14,19 +14,25 @@ class XSTimer extends TimerRecord {
   protected wait(delay: number): void {
     this.generation = (this.generation + 1) >>> 0;
     timers.set(this.id, this);
-    const payload = new Uint8Array(8);
-    payload.set(u32(Math.max(0, Math.floor(delay))), 0);
-    payload.set(u32(this.generation), 4);
-    request(Request.TimerSet, this.id, payload);
+    const at = begin(Request.TimerSet, this.id, 8);
+    const ms = delay > 0 ? Math.floor(delay) : 0;
+    const o = outboxBytes;
+    o[at] = ms & 0xff; o[at + 1] = (ms >>> 8) & 0xff; o[at + 2] = (ms >>> 16) & 0xff; o[at + 3] = (ms >>> 24) & 0xff;
+    const n = this.generation;
+    o[at + 4] = n & 0xff; o[at + 5] = (n >>> 8) & 0xff; o[at + 6] = (n >>> 16) & 0xff; o[at + 7] = (n >>> 24) & 0xff;
   }
 
   protected cancel(): void {
     this.generation = (this.generation + 1) >>> 0;
-    request(Request.TimerClear, this.id);
+    send(Request.TimerClear, this.id);
   }
 
   protected invoke(): void {
-    guarded(() => this.callback.call(globalThis, this));
+    try {
+      this.callback.call(globalThis, this);
+    } catch (e) {
+      abort("timer", e);
+    }
   }
 
   protected override done(): void {

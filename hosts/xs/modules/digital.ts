@@ -1,0 +1,48 @@
+// Moddable's `pins/digital` INSIDE XS: the simulated board's GPIO in Node (hosts/node/modules/digital.ts;
+// tests read levels with `xs.device.pins.level(pin)`).
+import { nextId } from "./bridge.ts";
+import { remote } from "./remote.ts";
+import { PinMode } from "../../node/pins.ts";
+
+export default class Digital {
+  static readonly Input = PinMode.Input;
+  static readonly InputPullUp = PinMode.InputPullUp;
+  static readonly InputPullDown = PinMode.InputPullDown;
+  static readonly InputPullUpDown = PinMode.InputPullUpDown;
+  static readonly Output = PinMode.Output;
+  static readonly OutputOpenDrain = PinMode.OutputOpenDrain;
+  static readonly WakeOnRise = 1 << 6;
+  static readonly WakeOnFall = 1 << 7;
+
+  static read(pin: number): 0 | 1 {
+    return remote({ module: "pins/digital", op: "static", name: "read", args: [pin] });
+  }
+
+  static write(pin: number, value: number): void {
+    remote({ module: "pins/digital", op: "static", name: "write", args: [pin, value] });
+  }
+
+  private readonly instance = nextId();
+
+  constructor(a: unknown, b?: unknown, c?: unknown) {
+    const args = c !== undefined ? [a, b, c] : b !== undefined ? [a, b] : [a];
+    remote({ module: "pins/digital", op: "new", instance: this.instance, args });
+  }
+
+  read(): 0 | 1 {
+    return remote({ module: "pins/digital", op: "call", instance: this.instance, name: "read", args: [] });
+  }
+
+  write(value: number): void {
+    remote({ module: "pins/digital", op: "call", instance: this.instance, name: "write", args: [value] });
+  }
+
+  mode(mode: number): void {
+    remote({ module: "pins/digital", op: "call", instance: this.instance, name: "mode", args: [mode] });
+  }
+
+  close(): void {
+    remote({ module: "pins/digital", op: "call", instance: this.instance, name: "close", args: [] });
+    remote({ module: "pins/digital", op: "free", instance: this.instance });
+  }
+}
