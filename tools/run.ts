@@ -18,7 +18,8 @@ export const help = `usage: xsmq run --platform lin [--broker mqtt://HOST:PORT] 
 
 Builds the example app (src/app) for Moddable's lin platform with mcconfig, then runs it on the real XS
 runtime in this terminal: no board, no display. Wi-Fi is Moddable's lin simulation (joins in about 2 s).
-Each line of the device's trace is printed as it comes; Ctrl-C stops it.
+Each line of the device's trace is printed as it comes; Ctrl-C stops it. With the local broker, on a terminal,
+keys play the dashboard: o toggles onoff, < > move the slider, r restarts the broker (3 s down), q quits.
 
   --platform lin     the only platform that runs here (boards: xsmq build, flash, monitor)
   --broker URL       mqtt://host:port of your broker; default: a local Adafruit IO emulator on 127.0.0.1,
@@ -110,7 +111,8 @@ export async function run(argv: string[]): Promise<number> {
     console.log(`xsmq run: ${join(built.binDir, "mc.so")} on Moddable's lin runtime, broker mqtt://${brokerHost}:${brokerPort}` +
       `${broker ? " (local Adafruit IO emulator)" : ""}, user ${username}`);
     broker?.on("publish", (e) => console.log(`broker: ${e.key} = ${e.point.value}`));
-    status = await runHost(host, join(built.binDir, "mc.so"), duration);
+    const keys = broker && process.stdin.isTTY ? dashboardKeys(broker, username) : undefined;
+    status = await runHost(host, join(built.binDir, "mc.so"), duration, keys);
   } finally {
     await stopBroker();
   }
@@ -119,18 +121,50 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** Runs the loader until it exits, Ctrl-C, or `duration` seconds; resolves to its exit status. */
-function runHost(host: string, so: string, duration: number): Promise<number> {
+interface Keys { start(quit: () => void): void; stop(): void }
+
+/** Terminal keys that write the feeds as the Adafruit IO dashboard does (raw mode: Ctrl-C arrives as a key). */
+function dashboardKeys(broker: AioBroker, user: string): Keys {
+  let onoff = false, slider = 50;
+  let onData: (data: Buffer) => void = () => {};
+  return {
+    start(quit) {
+      onData = (data) => {
+        for (const k of data.toString("utf8")) {
+          if (k === "q" || k === "\x03") quit();
+          else if (k === "o") { onoff = !onoff; broker.write(user, "onoff", onoff ? "ON" : "OFF"); } // shown as a "broker:" line
+          else if (k === "<" || k === ">") {
+            slider = Math.max(0, Math.min(100, slider + (k === ">" ? 10 : -10)));
+            broker.write(user, "slider", String(slider));
+          } else if (k === "r") { console.log("broker: restarting (down 3 s)"); void broker.restart({ downMs: 3000 }); }
+        }
+      };
+      process.stdin.setRawMode(true);
+      process.stdin.on("data", onData).resume();
+      console.log("keys: o toggle onoff  < > move slider  r restart broker  q quit");
+    },
+    stop() {
+      process.stdin.off("data", onData);
+      process.stdin.setRawMode(false);
+      process.stdin.pause();
+    },
+  };
+}
+
+/** Runs the loader until it exits, Ctrl-C, q, or `duration` seconds; resolves to its exit status. */
+function runHost(host: string, so: string, duration: number, keys?: Keys): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(host, [so], { stdio: ["ignore", "pipe", "inherit"] });
     createInterface({ input: child.stdout! }).on("line", (line) => { if (isTraceLine(line)) console.log(line); });
     const stop = () => { if (child.exitCode === null) child.kill("SIGTERM"); };
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
+    keys?.start(stop);
     const timer = duration > 0 ? setTimeout(stop, duration * 1000) : undefined;
     child.on("error", reject);
     child.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
+      keys?.stop();
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);
       resolve(code ?? (signal ? 128 : 1));
