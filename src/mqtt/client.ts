@@ -227,11 +227,13 @@ export class MQTTClient implements SessionListener, TransportListener {
   }
 
   onTransportData(): void {
-    const reader = this.reader, transport = this.transport;
-    while (this.transportOpen && transport.available() > 0) {
+    const reader = this.reader, transport = this.transport, now = Time.ticks;
+    // Packet after packet until the reader needs more than the transport holds (or the connection ends).
+    while (this.transportOpen) {
       const status = reader.pull(transport);
-      if (status === 1) this.session.receive(reader, Time.ticks);
-      else if (status < 0) {
+      if (status === 1) this.session.receive(reader, now);
+      else if (status === 0) return;
+      else {
         this.onSessionFatal(new MQTTError(-status as ErrorCodeValue, "corrupt packet header from the broker"));
         return;
       }

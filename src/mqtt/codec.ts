@@ -5,7 +5,7 @@ import { ErrorCode } from "./errors";
 import { utf8ByteLength, utf8Length, validUtf8, writeUtf8 } from "./utf8";
 import { filterLength, topicNameLength } from "./topic";
 import type { ByteSource } from "../net/transport";
-import { NUMBER } from "./kinds";
+import { NUMBER, STRING } from "./kinds";
 
 export type { ByteSource };
 
@@ -136,8 +136,8 @@ function writePayload(buf: Uint8Array, o: number, payload: Uint8Array | string |
 export function writeHeader(buf: Uint8Array, o: number, first: number, remaining: number): number {
   buf[o++] = first;
   do {
-    let b = remaining % 128;
-    remaining = Math.floor(remaining / 128);
+    let b = remaining & 127;
+    remaining >>>= 7; // at most 2^28: shifts are exact
     if (remaining > 0) b |= 128;
     buf[o++] = b;
   } while (remaining > 0);
@@ -237,30 +237,41 @@ export function encodeConnack(buf: Uint8Array, o: number, sessionPresent: boolea
 /**
  * PUBLISH (3.3). `topic` is a string, or bytes already validated as a topic name (a `Topic`'s): those are
  * copied natively. The payload may be bytes, a string (UTF-8) or a number (decimal text). packetId is
- * ignored for QoS 0.
+ * ignored for QoS 0. Written for XS, where each call and property lookup costs: the common case (bytes,
+ * a remaining length under 128) is straight-line code.
  */
 export function encodePublish(
   buf: Uint8Array, o: number, topic: string | Uint8Array, payload: Uint8Array | string | number | null | undefined,
   qos: number, retain: boolean, dup: boolean, packetId: number,
 ): number {
-  const topicLen = topic instanceof Uint8Array ? topic.length : topicNameLength(topic);
+  const byteTopic = typeof topic !== STRING;
+  const topicLen = byteTopic ? (topic as Uint8Array).length : topicNameLength(topic as string);
   if (topicLen < 1) return -ErrorCode.BadTopic;
-  const plen = payloadLength(payload);
+  const kind = typeof payload;
+  const plen = kind === NUMBER ? decimalLength(payload as number) : kind === STRING ? utf8ByteLength(payload as string)
+    : payload === null || payload === undefined ? 0 : (payload as Uint8Array).length;
   if (plen < 0) return -ErrorCode.BadArgument;
-  if (qos !== 0 && qos !== 1 && qos !== 2) return -ErrorCode.BadArgument;
-  if (qos > 0 && !(packetId >= 1 && packetId <= 65535)) return -ErrorCode.BadArgument;
+  if (qos !== 0 && (qos !== 1 && qos !== 2 || !(packetId >= 1 && packetId <= 65535))) return -ErrorCode.BadArgument;
   const remaining = 2 + topicLen + (qos > 0 ? 2 : 0) + plen;
-  if (!fits(buf, o, remaining)) return -ErrorCode.BufferTooShort;
-  o = writeHeader(buf, o, (PacketType.PUBLISH << 4) | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0), remaining);
-  if (topic instanceof Uint8Array) {
-    buf[o++] = topicLen >> 8;
-    buf[o++] = topicLen & 255;
-    buf.set(topic, o);
+  if (remaining > MAX_REMAINING_LENGTH || o + 1 + remainingLengthSize(remaining) + remaining > buf.length) return -ErrorCode.BufferTooShort;
+  const first = (PUBLISH_FIRST | (qos << 1)) | (dup ? 8 : 0) | (retain ? 1 : 0);
+  if (remaining < 128) {
+    buf[o++] = first;
+    buf[o++] = remaining;
+  } else o = writeHeader(buf, o, first, remaining);
+  buf[o++] = topicLen >> 8;
+  buf[o++] = topicLen & 255;
+  if (byteTopic) {
+    buf.set(topic as Uint8Array, o);
     o += topicLen;
-  } else o = writeString(buf, o, topic, topicLen);
+  } else o = writeUtf8(buf, o, topic as string);
   if (qos > 0) { buf[o++] = packetId >> 8; buf[o++] = packetId & 255; }
-  return writePayload(buf, o, payload);
+  if (kind === NUMBER) return writeDecimal(buf, o, payload as number);
+  if (kind === STRING) return writeUtf8(buf, o, payload as string);
+  if (plen > 0) buf.set(payload as Uint8Array, o); // one native copy; allocates nothing
+  return o + plen;
 }
+const PUBLISH = 3, PUBLISH_FIRST = PUBLISH << 4;
 
 /** PUBLISH with topic and payload given as byte ranges (the simulator's broker and tests). */
 export function encodePublishBytes(
@@ -395,17 +406,22 @@ export class PacketReader {
   /** Reads from `src` until a packet completes or the source is empty. */
   pull(src: ByteSource): number {
     if (this.phase === PHASE_DONE) this.reset();
-    while (src.available() > 0) {
-      if (this.phase !== PHASE_BODY) {
-        const s = this.headerByte(src.readByte());
-        if (s !== ReadStatus.NeedMore) return s;
-        continue;
-      }
-      const cap = this.buf.length;
-      if (this.received < cap) {
-        let want = (this.length < cap ? this.length : cap) - this.received;
-        this.received += src.readInto(this.buf, this.received, want);
-      } else this.received += src.skip(this.length - this.received); // beyond capacity: skipped
+    // `available` asked once: each read below takes exactly what it returns from it.
+    let available = src.available();
+    while (this.phase !== PHASE_BODY) {
+      if (available === 0) return ReadStatus.NeedMore;
+      available--;
+      const s = this.headerByte(src.readByte());
+      if (s !== ReadStatus.NeedMore) return s;
+    }
+    while (available > 0) {
+      const cap = this.buf.length, received = this.received;
+      let n: number;
+      if (received < cap) n = src.readInto(this.buf, received, (this.length < cap ? this.length : cap) - received);
+      else n = src.skip(this.length - received); // beyond capacity: skipped
+      if (n <= 0) break; // the source had less than it said
+      this.received = received + n;
+      available -= n;
       if (this.received === this.length) return this.finish();
     }
     return ReadStatus.NeedMore;
@@ -498,58 +514,63 @@ function stringField(b: Uint8Array, o: number, end: number, utf8: boolean): numb
  * A truncated PUBLISH decodes its topic and packet id only (payload empty) and returns -PacketTooLarge.
  */
 export function decode(r: PacketReader, p: Packet): number {
-  const b = r.buf, type = r.first >> 4, flags = r.first & 15, len = r.length;
-  const end = r.stored;
+  const b = r.buf, first = r.first, type = first >> 4, flags = first & 15, len = r.length, truncated = r.truncated;
+  const end = len < b.length ? len : b.length;
   p.buf = b;
   p.type = type;
   p.flags = flags;
   p.dup = false; p.qos = 0; p.retain = false; p.packetId = 0;
   p.payloadStart = p.payloadEnd = p.topicStart = p.topicEnd = 0;
+  // PUBLISH first and a plain number: XS evaluates `case` expressions in order, each a lookup.
+  if (type === PUBLISH) {
+    const qos = (flags >> 1) & 3, dup = (flags & 8) !== 0;
+    p.dup = dup;
+    p.qos = qos;
+    p.retain = (flags & 1) !== 0;
+    if (qos === 3) return -ErrorCode.MalformedPacket;
+    if (qos === 0 && dup) return -ErrorCode.MalformedPacket; // MQTT-3.3.1-2
+    const te = end < 2 ? -1 : 2 + ((b[0] << 8) | b[1]);
+    if (te < 0 || te > end) return truncated ? -ErrorCode.PacketTooLarge : -ErrorCode.MalformedPacket;
+    p.topicStart = 2;
+    p.topicEnd = te;
+    if (te === 2) return -ErrorCode.MalformedPacket;
+    // One pass for an ASCII topic; full UTF-8 validation only when a byte needs it. Wildcards: MQTT-3.3.2-2.
+    let wildcard = false, ascii = true;
+    for (let i = 2; i < te; i++) {
+      const c = b[i];
+      if (c < 0x30) {
+        if (c === 0x2b || c === 0x23) wildcard = true;
+        else if (c === 0) ascii = false;
+      } else if (c >= 0x80) ascii = false;
+    }
+    if (!ascii && !validUtf8(b, 2, te)) return -ErrorCode.BadUtf8;
+    if (wildcard) return -ErrorCode.MalformedPacket;
+    let o = te;
+    if (qos > 0) {
+      if (o + 2 > end) return truncated ? -ErrorCode.PacketTooLarge : -ErrorCode.MalformedPacket;
+      const id = (b[o] << 8) | b[o + 1];
+      if (id === 0) return -ErrorCode.MalformedPacket;
+      p.packetId = id;
+      o += 2;
+    }
+    if (o > len) return -ErrorCode.MalformedPacket;
+    p.payloadStart = o;
+    p.payloadEnd = truncated ? o : len;
+    return truncated ? -ErrorCode.PacketTooLarge : 0;
+  }
   switch (type) {
     case PacketType.CONNECT:
       if (flags !== 0) return -ErrorCode.MalformedPacket;
-      if (r.truncated) return -ErrorCode.PacketTooLarge;
+      if (truncated) return -ErrorCode.PacketTooLarge;
       return decodeConnect(b, len, p.connect ??= new ConnectFields());
     case PacketType.CONNACK:
       if (flags !== 0 || len !== 2) return -ErrorCode.MalformedPacket;
-      if (r.truncated) return -ErrorCode.PacketTooLarge; // rxBuffer < 2: the body is not all there
+      if (truncated) return -ErrorCode.PacketTooLarge; // rxBuffer < 2: the body is not all there
       if ((b[0] & 0xfe) !== 0) return -ErrorCode.MalformedPacket;
       p.sessionPresent = (b[0] & 1) === 1;
       p.returnCode = b[1];
       if (p.returnCode > 5 || (p.returnCode !== 0 && p.sessionPresent)) return -ErrorCode.MalformedPacket;
       return 0;
-    case PacketType.PUBLISH: {
-      p.dup = (flags & 8) !== 0;
-      p.qos = (flags >> 1) & 3;
-      p.retain = (flags & 1) !== 0;
-      if (p.qos === 3) return -ErrorCode.MalformedPacket;
-      if (p.qos === 0 && p.dup) return -ErrorCode.MalformedPacket; // MQTT-3.3.1-2
-      const te = stringField(b, 0, end, false);
-      if (te < 0) return r.truncated ? -ErrorCode.PacketTooLarge : -ErrorCode.MalformedPacket;
-      p.topicStart = 2;
-      p.topicEnd = te;
-      if (te === 2) return -ErrorCode.MalformedPacket;
-      // One pass for an ASCII topic; full UTF-8 validation only when a byte needs it. Wildcards: MQTT-3.3.2-2.
-      let wildcard = false, ascii = true;
-      for (let i = 2; i < te; i++) {
-        const c = b[i];
-        if (c === 0x2b || c === 0x23) wildcard = true;
-        else if (c === 0 || c >= 0x80) ascii = false;
-      }
-      if (!ascii && !validUtf8(b, 2, te)) return -ErrorCode.BadUtf8;
-      if (wildcard) return -ErrorCode.MalformedPacket;
-      let o = te;
-      if (p.qos > 0) {
-        if (o + 2 > end) return r.truncated ? -ErrorCode.PacketTooLarge : -ErrorCode.MalformedPacket;
-        p.packetId = u16(b, o);
-        o += 2;
-        if (p.packetId === 0) return -ErrorCode.MalformedPacket;
-      }
-      if (o > len) return -ErrorCode.MalformedPacket;
-      p.payloadStart = o;
-      p.payloadEnd = r.truncated ? o : len;
-      return r.truncated ? -ErrorCode.PacketTooLarge : 0;
-    }
     case PacketType.PUBACK: case PacketType.PUBREC: case PacketType.PUBCOMP: case PacketType.UNSUBACK:
     case PacketType.PUBREL:
       if (flags !== (type === PacketType.PUBREL ? 2 : 0) || len !== 2) return -ErrorCode.MalformedPacket;

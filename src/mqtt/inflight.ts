@@ -30,6 +30,8 @@ export class Inflight {
   private sequence = 0;
   /** Slots not Free. */
   count = 0;
+  /** Slots with something to send (PublishToSend, PubrelToSend): the session's pump skips the scan at 0. */
+  waiting = 0;
 
   constructor(size: number, slotSize: number) {
     this.size = size;
@@ -51,7 +53,11 @@ export class Inflight {
   }
 
   state(i: number): number { return this.meta[4 * i + STATE]; }
-  setState(i: number, state: number): void { this.meta[4 * i + STATE] = state; }
+  setState(i: number, state: number): void {
+    const m = this.meta, o = 4 * i;
+    this.waiting += toSend(state) - toSend(m[o + STATE]);
+    m[o + STATE] = state;
+  }
   id(i: number): number { return this.meta[4 * i + ID]; }
   length(i: number): number { return this.meta[4 * i + LENGTH]; }
 
@@ -77,10 +83,13 @@ export class Inflight {
     m[o + LENGTH] = length;
     m[o + ORDER] = ++this.sequence;
     this.count++;
+    this.waiting++;
   }
 
   release(i: number): void {
-    if (this.meta[4 * i + STATE] === SlotState.Free) return;
+    const s = this.meta[4 * i + STATE];
+    if (s === SlotState.Free) return;
+    this.waiting -= toSend(s);
     this.meta[4 * i + STATE] = SlotState.Free;
     this.count--;
   }
@@ -106,10 +115,19 @@ export class Inflight {
         m[4 * i + STATE] = SlotState.PublishToSend;
       } else if (s === SlotState.AwaitPubcomp) m[4 * i + STATE] = SlotState.PubrelToSend;
     }
+    let waiting = 0;
+    for (let i = 0; i < this.size; i++) waiting += toSend(m[4 * i + STATE]);
+    this.waiting = waiting;
   }
 
   clear(): void {
     this.meta.fill(0);
     this.count = 0;
+    this.waiting = 0;
   }
+}
+
+/** 1 for the states in which a slot has a packet to send. */
+function toSend(state: number): number {
+  return state === SlotState.PublishToSend || state === SlotState.PubrelToSend ? 1 : 0;
 }

@@ -11,7 +11,7 @@ import { Inflight, SlotState } from "./inflight";
 import { type MessageHandler, type Subscription, SubscriptionState, Subscriptions } from "./subscriptions";
 import { Message } from "./message";
 import { packetBytes } from "./packet-buffer";
-import { StringCache, Topic } from "./topic-bytes";
+import { StringCache, type Topic } from "./topic-bytes";
 import { STRING } from "./kinds";
 
 /** Where the session's bytes go: the transport of the current connection. */
@@ -364,9 +364,10 @@ export class Session {
    */
   publish(topic: string | Topic, payload: Uint8Array | string | number | null | undefined, qos: number, retain: boolean, now: number): number {
     if (qos !== 0 && qos !== 1 && qos !== 2) throw new MQTTError(ErrorCode.BadArgument, `qos must be 0, 1 or 2, not ${qos}`);
-    if (qos === 0 && !this.connected && !this.queueQos0) { this.dropped++; return -1; }
+    const connected = this.state === SessionState.Connected;
+    if (qos === 0 && !connected && !this.queueQos0) { this.dropped++; return -1; }
     // Bytes from here on: a string topic or payload is encoded once and then found by identity.
-    const t = topic instanceof Topic ? topic.bytes : this.topics.topic(topic);
+    const t = typeof topic === STRING ? this.topics.topic(topic as string) : (topic as Topic).bytes;
     const body = typeof payload === STRING ? this.packet.texts.text(payload as string) : payload;
     const fl = this.inflight;
     if (qos > 0 && this.outbox.count === 0) {
@@ -376,7 +377,9 @@ export class Session {
         const n = encodePublish(fl.open(slot), 0, t, body, qos, retain, false, id);
         if (n < 0) throw this.publishError(-n, topic, payload);
         fl.take(slot, id, n);
-        this.pump(now);
+        // Nothing older waiting: straight out (else pump keeps the order).
+        if (connected && fl.waiting === 1 && this.controlCount === 0) this.sendSlot(slot, now);
+        else this.pump(now);
         return id;
       }
     }
@@ -386,7 +389,7 @@ export class Session {
     const n = encodePublish(this.tx, 0, t, body, qos, retain, false, qos > 0 ? 0xffff : 0);
     if (n < 0) throw this.publishError(-n, topic, payload);
     tx.resize(n);
-    if (qos === 0 && this.connected && this.outbox.count === 0 && this.out!.writable() >= n) {
+    if (qos === 0 && connected && this.outbox.count === 0 && this.out!.writable() >= n) {
       this.write(this.tx, now);
       return 0;
     }
@@ -495,6 +498,8 @@ export class Session {
   /** Sends whatever is waiting, in order, while the window has room. Call when it may have changed. */
   pump(now: number): void {
     if (this.state !== SessionState.Connected || !this.out) return;
+    // Most calls (after each packet received) find nothing waiting.
+    if (this.controlCount === 0 && this.inflight.waiting === 0 && !this.subscriptions.pending && this.outbox.count === 0) return;
     const out = this.out, tx = this.tx;
     // 1. Acknowledgements and pings.
     while (this.controlCount > 0) {
@@ -506,7 +511,7 @@ export class Session {
     }
     // 2. In-flight messages to (re)send, oldest first; PUBRELs too.
     const fl = this.inflight;
-    for (;;) {
+    while (fl.waiting > 0) {
       const i = fl.oldest(SlotState.PublishToSend, SlotState.PubrelToSend);
       if (i < 0) break;
       if (fl.state(i) === SlotState.PubrelToSend) {

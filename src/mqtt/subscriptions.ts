@@ -19,6 +19,8 @@ export const SubscriptionState = Object.freeze({
   AwaitUnsuback: 4,
 } as const);
 
+const UNSUBSCRIBING = SubscriptionState.ToUnsubscribe;
+
 export class Subscription {
   readonly filter: string;
   /** The filter's UTF-8 bytes, matched against topics without allocating. */
@@ -32,20 +34,26 @@ export class Subscription {
   handler: MessageHandler | undefined;
   /** Called after each SUBACK with the QoS granted (0x80: refused), e.g. to request the last value. */
   onGranted: ((granted: number, subscription: Subscription) => void) | undefined = undefined;
+  /** No wildcard and no `$share/`: only the identical topic matches, compared byte for byte. */
+  private readonly exact: boolean;
 
   constructor(filter: string, length: number, qos: number, handler: MessageHandler | undefined) {
     this.filter = filter;
     this.bytes = new Uint8Array(length);
     writeUtf8(this.bytes, 0, filter);
+    this.exact = filter.indexOf("+") < 0 && filter.indexOf("#") < 0 && !filter.startsWith("$share/");
     this.qos = qos;
     this.handler = handler;
   }
 
   /** True if messages on `m`'s topic are for this subscription (it is not being removed and the filter matches). */
   matches(m: Message): boolean {
-    if (this.state >= SubscriptionState.ToUnsubscribe) return false;
-    const f = this.bytes;
-    return topicMatches(f, 0, f.length, m.buf, m.topicStart, m.topicEnd);
+    if (this.state >= UNSUBSCRIBING) return false;
+    const f = this.bytes, n = f.length, t = m.buf, ts = m.topicStart;
+    if (!this.exact) return topicMatches(f, 0, n, t, ts, m.topicEnd);
+    if (m.topicEnd - ts !== n) return false;
+    for (let i = 0; i < n; i++) if (f[i] !== t[ts + i]) return false;
+    return true;
   }
 }
 

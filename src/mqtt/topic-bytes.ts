@@ -26,6 +26,9 @@ export class StringCache {
   private readonly strings: (string | undefined)[];
   private readonly encoded: Uint8Array[];
   private next = 0;
+  // The last string found: a device publishing to one topic checks it first.
+  private lastString: string | undefined = undefined;
+  private lastBytes: Uint8Array = EMPTY;
 
   constructor(size: number) {
     this.strings = new Array(size).fill(undefined);
@@ -34,8 +37,9 @@ export class StringCache {
 
   /** The UTF-8 bytes of a payload or text (lone surrogates as U+FFFD, like TextEncoder). */
   text(s: string): Uint8Array {
+    if (s === this.lastString) return this.lastBytes;
     const i = this.find(s);
-    if (i >= 0) return this.encoded[i];
+    if (i >= 0) return this.hit(i);
     const bytes = new Uint8Array(utf8ByteLength(s));
     writeUtf8(bytes, 0, s);
     return this.add(s, bytes);
@@ -43,8 +47,14 @@ export class StringCache {
 
   /** The bytes of a topic name; throws MQTTError(BadTopic) when `s` is not one. */
   topic(s: string): Uint8Array {
+    if (s === this.lastString) return this.lastBytes;
     const i = this.find(s);
-    return i >= 0 ? this.encoded[i] : this.add(s, new Topic(s).bytes);
+    return i >= 0 ? this.hit(i) : this.add(s, new Topic(s).bytes);
+  }
+
+  private hit(i: number): Uint8Array {
+    this.lastString = this.strings[i];
+    return (this.lastBytes = this.encoded[i]);
   }
 
   private find(s: string): number {
@@ -58,7 +68,8 @@ export class StringCache {
     this.next = i + 1 === this.strings.length ? 0 : i + 1;
     this.strings[i] = s;
     this.encoded[i] = bytes;
-    return bytes;
+    this.lastString = s;
+    return (this.lastBytes = bytes);
   }
 }
 
