@@ -30,6 +30,8 @@ export interface BundleOptions {
   host?: boolean;
   /** What hosts/xs/modules/host-config.ts exports in this bundle (XSHost.start sets it). */
   hostConfig?: HostConfig;
+  /** XS module specifiers served by other files (paths from the working directory), e.g. in-memory fakes for benches. */
+  modules?: Record<string, string>;
 }
 
 export interface Bundle {
@@ -53,6 +55,8 @@ function xsModulesPlugin(options: BundleOptions): Plugin {
       b.onResolve({ filter: /^[^./]/ }, (args) => {
         const spec = args.path;
         if (spec === "mc/config") return { path: spec, namespace: "xs-config" };
+        const replaced = options.modules?.[spec];
+        if (replaced !== undefined) return { path: resolve(replaced) };
         if (spec in xsHostModules) {
           return host ? { path: resolve(modulesDir, xsHostModules[spec]) } : { path: spec, external: true };
         }
