@@ -2,13 +2,17 @@
 // only `address` is read (a name in `host` is not resolved), onReadable(count)/onWritable(count)/onError(),
 // read() into a new ArrayBuffer or the caller's buffer, write() returning the space left, formats "buffer" and
 // "number". Received segments stay in XS until read; reading into a caller's buffer allocates nothing.
+// lin (modules/io/socket/lin/tcp.c) differs in its 1536-byte buffer and in write(): no "not ready", a failed
+// send is traced and reported through onError.
 import { Request } from "../protocol.ts";
 import { abort, begin, fromUtf8, nextId, outboxBytes, send, sendText } from "./bridge.ts";
 import { bytesOf, isIPv4 } from "./buffers.ts";
 import { peerOf, register, unregister, type Receiver } from "./connections.ts";
+import hostConfig from "./host-config.ts";
 
-/** lwIP's TCP_SND_BUF on the ESP8266. */
-const sendBuffer = 2 * 1460;
+const lin = hostConfig.platform === "lin";
+/** lwIP's TCP_SND_BUF on the ESP8266; lin's kBufferSize. */
+const sendBuffer = lin ? 1536 : 2 * 1460;
 
 type Callback = ((this: TCP, count: number) => void) | undefined;
 
@@ -131,8 +135,15 @@ export default class TCP {
   /** Queues bytes (an ArrayBuffer or view; one byte in "number" format); returns the space left. */
   write(data: number | ArrayBufferLike | ArrayBufferView): number | undefined {
     if (this.closed) throw new Error("closed");
-    if (!this.ready) throw new Error("not ready");
-    if (this.error) return undefined;
+    if (lin) {
+      if (!this.ready || this.error) {
+        trace("write failed"); // lin: send() failed; onError follows
+        return undefined;
+      }
+    } else {
+      if (!this.ready) throw new Error("not ready");
+      if (this.error) return undefined;
+    }
     const free = sendBuffer - this.unacknowledged;
     if (this.fmt === "number") {
       if (free < 1) throw new Error("would block");
