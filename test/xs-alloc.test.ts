@@ -1,6 +1,7 @@
-// src/ alone inside the real XS engine, over the in-memory transport: no allocation per message (publish and
-// receive, QoS 0/1/2), counted as allocation (heap slots and chunk bytes allocated in a window with no
-// collection), and instructions per message under Moddable's own client's (issue 18), deterministic counts.
+// src/ inside the real XS engine with no network: no allocation per message (publish and receive, QoS 0/1/2),
+// counted as allocation (heap slots and chunk bytes allocated in a window with no collection), over the
+// in-memory transport and over src/net's TCP and socket transports on in-memory fakes of the native modules;
+// and instructions per message (deterministic counts) under Moddable's own client's (issue 18).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import mqttPacket from "mqtt-packet";
 import { type MessageBench, type MessageCase, type MessageFigures, benchTopic, startMemoryBench } from "./support/xs-memory.ts";
@@ -19,71 +20,83 @@ for (const kind of ["publish", "receive"] as const)
 
 type Counts = { received: number; delivered: number; errors: number; dropped: number; lastError: string; writes: number };
 
-describe("src/ inside XS over the in-memory transport", () => {
-  let bench: MessageBench;
-  const measured = new Map<MessageCase, Promise<MessageFigures>>();
-  /** Each case is measured once; the allocation and instruction tests read the same run. */
-  const figures = (c: MessageCase): Promise<MessageFigures> => {
-    if (!measured.has(c)) measured.set(c, bench.measure(c, N));
-    return measured.get(c)!;
-  };
+const transports = [
+  { kind: "memory", what: "the in-memory transport (src/ alone)" },
+  { kind: "tcp", what: "TcpTransport (the default) on a fake embedded:io/socket/tcp" },
+  { kind: "socket", what: "SocketTransport on a fake socket" },
+] as const;
 
-  beforeAll(async () => {
-    bench = await startMemoryBench(1 << 19);
-  });
+for (const transport of transports) {
+  describe(`src/ inside XS over ${transport.what}`, () => {
+    let bench: MessageBench;
+    const measured = new Map<MessageCase, Promise<MessageFigures>>();
+    /** Each case is measured once; the allocation and instruction tests read the same run. */
+    const figures = (c: MessageCase): Promise<MessageFigures> => {
+      if (!measured.has(c)) measured.set(c, bench.measure(c, N));
+      return measured.get(c)!;
+    };
 
-  afterAll(async () => {
-    await bench?.close();
-  });
-
-  it("the meter sees a known allocation and a collection", async () => {
-    const m = bench.meter;
-    // 100-byte ArrayBuffers: slots for the object, and a chunk of 100 bytes + header.
-    const known = await m.perMessage(Builtin.Allocate, 100, 0, N);
-    expect(known.gcs).toBe(0);
-    expect(known.slots).toBeGreaterThanOrEqual(1);
-    expect(known.chunkBytes).toBeGreaterThanOrEqual(100);
-    expect(known.chunkBytes).toBeLessThanOrEqual(140);
-    const armed = await m.crank(Builtin.Arm);
-    expect(Number.isFinite(armed.chunkTop)).toBe(true);
-    await bench.xs.liveSlots(); // a forced collection
-    await m.crank(Builtin.Probe);
-    expect(await bench.xs.call("probed")).toBe(true);
-    const quiet = await m.window(Builtin.Nothing, 0, 0, 0);
-    expect(quiet.gc).toBe(false);
-  });
-
-  for (const c of cases) {
-    it(`${c.kind} QoS ${c.qos}, ${c.size} B: 0 slots and 0 chunk bytes per message`, async () => {
-      const before = await bench.counts<Counts>();
-      const r = await figures(c);
-      const after = await bench.counts<Counts>();
-      expect(after.errors, after.lastError).toBe(0);
-      expect(after.dropped).toBe(0);
-      if (c.kind === "receive") expect(after.received - before.received).toBeGreaterThanOrEqual(N);
-      else expect(after.writes - before.writes).toBeGreaterThanOrEqual(N);
-      if (c.kind === "publish" && c.qos > 0) expect(after.delivered - before.delivered).toBeGreaterThanOrEqual(N);
-      expect(r.gcs, "a collection ran in the window: the count means nothing").toBe(0);
-      expect({ slots: r.slots, chunkBytes: r.chunkBytes }).toEqual({ slots: 0, chunkBytes: 0 });
+    beforeAll(async () => {
+      bench = await startMemoryBench(1 << 19, transport.kind);
     });
-  }
 
-  it("what the client writes over the in-memory transport is the PUBLISH asked for", async () => {
-    await bench.meter.crank(Run.Publish, 1, 0, 1); // QoS 1, 16 B (payload index 0)
-    const bytes = Buffer.from(await bench.xs.call<number[]>("lastWritten"));
-    const parser = mqttPacket.parser();
-    const packets: mqttPacket.Packet[] = [];
-    parser.on("packet", (p) => packets.push(p));
-    parser.parse(bytes);
-    expect(packets).toHaveLength(1);
-    expect(packets[0]).toMatchObject({ cmd: "publish", topic: benchTopic, qos: 1, payload: Buffer.alloc(16, 0x78) });
-  });
-
-  for (const c of cases) {
-    const ceiling = moddable[c.kind][c.size as 16 | 256];
-    it(`${c.kind} QoS ${c.qos}, ${c.size} B: at most ${ceiling} XS instructions per message (Moddable's client)`, async () => {
-      const r = await figures(c);
-      expect(r.compute).toBeLessThanOrEqual(ceiling);
+    afterAll(async () => {
+      await bench?.close();
     });
-  }
-});
+
+    if (transport.kind === "memory") {
+      it("the meter sees a known allocation and a collection", async () => {
+        const m = bench.meter;
+        // 100-byte ArrayBuffers: slots for the object, and a chunk of 100 bytes + header.
+        const known = await m.perMessage(Builtin.Allocate, 100, 0, N);
+        expect(known.gcs).toBe(0);
+        expect(known.slots).toBeGreaterThanOrEqual(1);
+        expect(known.chunkBytes).toBeGreaterThanOrEqual(100);
+        expect(known.chunkBytes).toBeLessThanOrEqual(140);
+        const armed = await m.crank(Builtin.Arm);
+        expect(Number.isFinite(armed.chunkTop)).toBe(true);
+        await bench.xs.liveSlots(); // a forced collection
+        await m.crank(Builtin.Probe);
+        expect(await bench.xs.call("probed")).toBe(true);
+        const quiet = await m.window(Builtin.Nothing, 0, 0, 0);
+        expect(quiet.gc).toBe(false);
+      });
+    }
+
+    it("what the client writes is the PUBLISH asked for", async () => {
+      await bench.meter.crank(Run.Publish, 1, 0, 1); // QoS 1, 16 B (payload index 0)
+      const bytes = Buffer.from(await bench.xs.call<number[]>("lastWritten"));
+      const parser = mqttPacket.parser();
+      const packets: mqttPacket.Packet[] = [];
+      parser.on("packet", (p) => packets.push(p));
+      parser.parse(bytes);
+      expect(packets).toHaveLength(1);
+      expect(packets[0]).toMatchObject({ cmd: "publish", topic: benchTopic, qos: 1, payload: Buffer.alloc(16, 0x78) });
+    });
+
+    for (const c of cases) {
+      it(`${c.kind} QoS ${c.qos}, ${c.size} B: 0 slots and 0 chunk bytes per message`, async () => {
+        const before = await bench.counts<Counts>();
+        const r = await figures(c);
+        const after = await bench.counts<Counts>();
+        expect(after.errors, after.lastError).toBe(0);
+        expect(after.dropped).toBe(0);
+        if (c.kind === "receive") expect(after.received - before.received).toBeGreaterThanOrEqual(N);
+        else expect(after.writes - before.writes).toBeGreaterThanOrEqual(N);
+        if (c.kind === "publish" && c.qos > 0) expect(after.delivered - before.delivered).toBeGreaterThanOrEqual(N);
+        expect(r.gcs, "a collection ran in the window: the count means nothing").toBe(0);
+        expect({ slots: r.slots, chunkBytes: r.chunkBytes }).toEqual({ slots: 0, chunkBytes: 0 });
+      });
+    }
+
+    if (transport.kind === "memory") {
+      for (const c of cases) {
+        const ceiling = moddable[c.kind][c.size as 16 | 256];
+        it(`${c.kind} QoS ${c.qos}, ${c.size} B: at most ${ceiling} XS instructions per message (Moddable's client)`, async () => {
+          const r = await figures(c);
+          expect(r.compute).toBeLessThanOrEqual(ceiling);
+        });
+      }
+    }
+  });
+}

@@ -4,7 +4,7 @@
 import mqttPacket from "mqtt-packet";
 import { XSHost } from "../../hosts/xs/runner.ts";
 import { XSMeter, type PerMessage } from "./xs-meter.ts";
-import type { Packets, SetupOptions } from "../../hosts/xs/entries/memory.ts";
+import type { Packets, SetupOptions, TransportKind } from "../../hosts/xs/entries/memory.ts";
 import { Run } from "../../hosts/xs/entries/meter-ops.ts";
 
 /** An 11-character topic, as in issue 18's table. */
@@ -30,9 +30,16 @@ export function brokerPackets(topic: string, sizes: number[]): Packets {
 }
 
 /** Buffers big enough for the 256-byte cases (the defaults, 128 out and 256 in, are not). */
-export function memorySetup(topic = benchTopic, sizes = benchSizes): SetupOptions {
-  return { packets: brokerPackets(topic, sizes), topic, sizes, txBuffer: 512, rxBuffer: 512 };
+export function memorySetup(transport: TransportKind = "memory", topic = benchTopic, sizes = benchSizes): SetupOptions {
+  return { packets: brokerPackets(topic, sizes), topic, sizes, transport, txBuffer: 512, rxBuffer: 512 };
 }
+
+/** In-memory fakes of the native modules under src/net's transports (the "tcp" and "socket" kinds). */
+export const fakeNatives: Record<string, string> = {
+  "embedded:io/socket/tcp": "hosts/xs/entries/fakes/tcp.ts",
+  socket: "hosts/xs/entries/fakes/socket.ts",
+  net: "hosts/xs/entries/fakes/net.ts",
+};
 
 export interface MessageCase { kind: "publish" | "receive"; qos: 0 | 1 | 2; size: number }
 
@@ -55,8 +62,8 @@ export class MessageBench {
   constructor(readonly xs: XSHost, readonly meter: XSMeter, readonly setup: unknown) {}
 
   /** Starts `entry`, runs `before` (e.g. loading code), calls its setup(setup), grows the heap to `heapSlots`. */
-  static async start(entry: string, setup: unknown, heapSlots: number, before?: (xs: XSHost) => Promise<void>): Promise<MessageBench> {
-    const xs = await XSHost.start({ entry });
+  static async start(entry: string, setup: unknown, heapSlots: number, before?: (xs: XSHost) => Promise<void>, modules?: Record<string, string>): Promise<MessageBench> {
+    const xs = await XSHost.start({ entry, modules });
     try {
       await before?.(xs);
       await xs.call("setup", setup);
@@ -100,7 +107,10 @@ export class MessageBench {
   close(): Promise<void> { return this.xs.close(); }
 }
 
-/** src/ alone: the client over the in-memory transport, connected and subscribed to `benchTopic` at QoS 2. */
-export function startMemoryBench(heapSlots: number): Promise<MessageBench> {
-  return MessageBench.start("hosts/xs/entries/memory.ts", memorySetup(), heapSlots);
+/**
+ * src/ with no network, connected and subscribed to `benchTopic` at QoS 2: the client over the in-memory transport
+ * ("memory"), or over src/net's TcpTransport ("tcp") or SocketTransport ("socket") on in-memory fake natives.
+ */
+export function startMemoryBench(heapSlots: number, transport: TransportKind = "memory"): Promise<MessageBench> {
+  return MessageBench.start("hosts/xs/entries/memory.ts", memorySetup(transport), heapSlots, undefined, transport === "memory" ? undefined : fakeNatives);
 }

@@ -8,7 +8,6 @@ import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { XSHost } from "../../hosts/xs/runner.ts";
-import { frame } from "../../hosts/xs/protocol.ts";
 import { Builtin, METER_OP } from "../../hosts/xs/entries/meter-ops.ts";
 
 /** xsnapPlatform.c's mxReserveChunkSize: the address range XS reserves for its one growing chunk block. */
@@ -45,6 +44,9 @@ export interface PerMessage {
 export class XSMeter {
   /** Slots the heap was grown to; a window must allocate fewer. */
   heapSlots = 0;
+  /** Heap count after the last crank, and right after the last collection. */
+  private lastHeap = 0;
+  private collectedAt = 0;
 
   constructor(readonly xs: XSHost) {}
 
@@ -82,14 +84,16 @@ export class XSMeter {
   /** Runs action `code` in a crank of its own; the meter and resident size after it. */
   async crank(code: number, a = 0, b = 0, n = 0): Promise<CrankMeter> {
     const payload = new Uint8Array([code, a, b, n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff]);
-    const { meter } = await this.xs.worker.deliver(frame(METER_OP, 0, payload));
+    const meter = await this.xs.deliver(METER_OP, 0, payload);
+    if (!meter) throw this.xs.failure ?? new Error("xs-meter: the XS host is closed");
+    this.lastHeap = meter.currentHeapCount;
     return { heap: meter.currentHeapCount, compute: meter.compute, chunkTop: this.chunkTop() };
   }
 
   /** Grows the heap to hold `slots` slots and frees them (one forced collection). Call once, before any window. */
   async prepare(slots: number): Promise<void> {
     await this.crank(Builtin.Grow, 0, 0, Math.ceil(slots / 2));
-    await this.xs.liveSlots();
+    this.collectedAt = this.lastHeap = await this.xs.liveSlots();
     this.heapSlots = slots;
   }
 
@@ -99,7 +103,10 @@ export class XSMeter {
     for (let i = 0; i < 4 + (2 * this.heapSlots) / step; i++) {
       const before = (await this.crank(Builtin.Nothing)).heap;
       const after = (await this.crank(Builtin.Churn, 0, 0, step)).heap;
-      if (after < before + 2 * step) return;
+      if (after < before + 2 * step) {
+        this.collectedAt = after;
+        return;
+      }
     }
     throw new Error("xs-meter: no collection ran while churning the heap");
   }
@@ -120,7 +127,8 @@ export class XSMeter {
   async perMessage(code: number, a: number, b: number, n: number): Promise<PerMessage> {
     let gcs = 0;
     for (let attempt = 0; ; attempt++) {
-      await this.collect();
+      // A fresh free list when a quarter of the heap is used (or after a window that saw a collection).
+      if (attempt > 0 || this.lastHeap - this.collectedAt > this.heapSlots / 4) await this.collect();
       const empty = await this.window(code, a, b, 0);
       const full = await this.window(code, a, b, n);
       const seen = Number(empty.gc) + Number(full.gc);

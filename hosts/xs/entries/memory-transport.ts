@@ -39,11 +39,7 @@ export class MemoryTransport implements Transport {
     let n = this.end - this.pos;
     if (n > max) n = max;
     if (n <= 0) return 0;
-    const feed = this.input;
-    const key = this.pos * (feed.bytes.length + 1) + n;
-    let view = feed.views[key];
-    if (view === undefined) view = feed.views[key] = feed.bytes.subarray(this.pos, this.pos + n);
-    dst.set(view, offset);
+    dst.set(this.input.view(this.pos, n), offset);
     this.pos += n;
     return n;
   }
@@ -72,9 +68,17 @@ export class MemoryTransport implements Transport {
 /** One broker packet, replayed as often as needed; its bytes may be patched in place (packet ids). */
 export class Feed {
   readonly bytes: Uint8Array;
+  /** Its place in the driver's list (recorded calls name feeds by index). */
+  index = -1;
   /** Views of `bytes`, index start * (length + 1) + count, made on first use. */
-  readonly views: (Uint8Array | undefined)[] = [];
+  private readonly views: (Uint8Array | undefined)[] = [];
   constructor(bytes: ArrayLike<number>) { this.bytes = Uint8Array.from(bytes); }
+  /** bytes[start, start + count) as a view made once. */
+  view(start: number, count: number): Uint8Array {
+    const key = start * (this.bytes.length + 1) + count;
+    const v = this.views[key];
+    return v !== undefined ? v : (this.views[key] = this.bytes.subarray(start, start + count));
+  }
   /** Sets the packet id of an acknowledgement (bytes 2 and 3). */
   setId(id: number): void { this.bytes[2] = id >> 8; this.bytes[3] = id & 255; }
 }

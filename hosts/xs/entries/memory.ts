@@ -1,8 +1,15 @@
-// XS entry for src/ alone: the real MQTTClient over the in-memory transport, N messages per measured crank
-// (hosts/xs/entries/meter.ts), broker packets encoded on the Node side. The transport's own instructions are
-// measured apart by replaying the exact calls the client made on it, without the client.
+// XS entry for src/ with no network: the real MQTTClient over the in-memory transport ("memory"), or over its
+// real transports (src/net: "tcp", the default, and "socket") on in-memory fakes of the native modules (the
+// bench bundles them in place of the host's with `modules`). N messages per measured crank
+// (hosts/xs/entries/meter.ts); broker packets encoded on the Node side. The transport's (or fake's) own
+// instructions are measured apart by replaying, without the client, the exact calls one message made.
 import { MQTTClient, type Message } from "../../../src/mqtt/client";
+import type { Transport } from "../../../src/net/transport";
+import { SocketTransport } from "../../../src/net/socket-transport";
 import { Feed, MemoryTransport } from "./memory-transport.ts";
+import FakeTCP from "./fakes/tcp.ts";
+import { Socket as FakeSocket } from "./fakes/socket.ts";
+import { Op, rec } from "./fakes/record.ts";
 import { action, probed } from "./meter.ts";
 import { Run } from "./meter-ops.ts";
 
@@ -19,11 +26,15 @@ export interface Packets {
   publishes: number[][][];
 }
 
+export type TransportKind = "memory" | "tcp" | "socket";
+
 export interface SetupOptions {
   packets: Packets;
   /** Topic published to and subscribed to (the incoming PUBLISHes carry it). */
   topic: string;
   sizes: number[];
+  /** "memory" (default): the in-memory Transport; "tcp"/"socket": src/net's, over fake natives. */
+  transport?: TransportKind;
   /** A second subscription (the footprint has two); its filter matches nothing sent here. */
   otherFilter?: string;
   /** Client buffers (default: the client's defaults). */
@@ -31,44 +42,77 @@ export interface SetupOptions {
   rxBuffer?: number;
 }
 
+/** What the loops drive: the in-memory transport itself, or the fake native socket under a src/net transport. */
+interface Link {
+  connect(): void;
+  deliver(feed: Feed): void;
+  writes: number;
+  bytesOut: number;
+}
+
 let client: MQTTClient;
-let t: MemoryTransport;
+let link: Link;
+let kind: TransportKind = "memory";
 let topic = "";
 let payloads: Uint8Array[] = [];
-let feeds: { puback: Feed; pubrec: Feed; pubrel: Feed; pubcomp: Feed; publishes: Feed[][] };
+let feeds: Feed[] = [];
+let fs: { puback: Feed; pubrec: Feed; pubrel: Feed; pubcomp: Feed; publishes: Feed[][] };
 let received = 0, delivered = 0, errors = 0, dropped = 0;
 let lastError = "";
 
 function onCount(_m: Message): void { received++; }
 
-/** Builds and connects the client (default buffers), subscribes at QoS 2. */
+function feed(bytes: number[]): Feed {
+  const f = new Feed(bytes);
+  f.index = feeds.push(f) - 1;
+  return f;
+}
+
+/** The last packet the client wrote through `l`. */
+function lastPacket(l: Link): Uint8Array | undefined {
+  if (l instanceof MemoryTransport) return l.lastSrc ? l.lastSrc.subarray(l.lastStart, l.lastEnd) : undefined;
+  return (l as unknown as { lastPacket: Uint8Array | undefined }).lastPacket;
+}
+
+/** A client like the measured one, connected and subscribed; `transport` for the memory kind. */
+function start(o: SetupOptions, id: string, memory: MemoryTransport | undefined): { c: MQTTClient; l: Link } {
+  const k = o.transport ?? "memory";
+  const transport: Transport | undefined = k === "memory" ? memory : k === "socket" ? new SocketTransport() : undefined; // tcp: the client's default
+  const c = new MQTTClient({ host: "127.0.0.1", clientId: id, reconnect: false, transport, txBuffer: o.txBuffer, rxBuffer: o.rxBuffer });
+  const l: Link = k === "memory" ? memory! : k === "tcp" ? FakeTCP.last! : (FakeSocket.last! as unknown as Link);
+  c.onDelivered = () => { delivered++; };
+  c.onError = (e) => { errors++; lastError = e.message; };
+  l.connect();
+  l.deliver(new Feed(o.packets.connack));
+  if (!c.connected) throw new Error(`no CONNACK handled (${lastError})`);
+  const suback = new Feed(o.packets.suback);
+  for (const filter of o.otherFilter ? [o.topic, o.otherFilter] : [o.topic]) {
+    c.subscribe(filter, 2, onCount);
+    const sub = lastPacket(l)!;
+    suback.bytes[2] = sub[2];
+    suback.bytes[3] = sub[3];
+    l.deliver(suback);
+  }
+  return { c, l };
+}
+
+/** Builds and connects the client, subscribes at QoS 2. */
 export function setup(o: SetupOptions): { writes: number; bytesOut: number } {
   const p = o.packets;
-  feeds = {
-    puback: new Feed(p.puback), pubrec: new Feed(p.pubrec), pubrel: new Feed(p.pubrel), pubcomp: new Feed(p.pubcomp),
-    publishes: p.publishes.map((row) => row.map((bytes) => new Feed(bytes))),
+  feeds = [];
+  fs = {
+    puback: feed(p.puback), pubrec: feed(p.pubrec), pubrel: feed(p.pubrel), pubcomp: feed(p.pubcomp),
+    publishes: p.publishes.map((row) => row.map(feed)),
   };
   topic = o.topic;
+  kind = o.transport ?? "memory";
   payloads = o.sizes.map((n) => new Uint8Array(n).fill(0x78));
-  t = new MemoryTransport();
-  client = new MQTTClient({ host: "127.0.0.1", clientId: "xs-memory", reconnect: false, transport: t, txBuffer: o.txBuffer, rxBuffer: o.rxBuffer });
-  client.onDelivered = () => { delivered++; };
-  client.onError = (e) => { errors++; lastError = e.message; };
-  t.connect();
-  t.deliver(new Feed(p.connack));
-  if (!client.connected) throw new Error("no CONNACK handled");
-  const suback = new Feed(p.suback);
-  for (const filter of o.otherFilter ? [topic, o.otherFilter] : [topic]) {
-    client.subscribe(filter, 2, onCount);
-    suback.bytes[2] = t.lastSrc![t.lastStart + 2];
-    suback.bytes[3] = t.lastSrc![t.lastStart + 3];
-    t.deliver(suback);
-  }
-  return { writes: t.writes, bytesOut: t.bytesOut };
+  ({ c: client, l: link } = start(o, "xs-memory", kind === "memory" ? new MemoryTransport() : undefined));
+  return { writes: link.writes, bytesOut: link.bytesOut };
 }
 
 function publish(qos: number, size: number, n: number): void {
-  const c = client, tr = t, f = feeds, data = payloads[size], tp = topic;
+  const c = client, tr = link, f = fs, data = payloads[size], tp = topic;
   if (qos === 0) {
     for (let i = 0; i < n; i++) if (c.publish(tp, data, 0) < 0) dropped++;
   } else if (qos === 1) {
@@ -89,11 +133,11 @@ function publish(qos: number, size: number, n: number): void {
 }
 
 function receive(qos: number, size: number, n: number): void {
-  const tr = t, feed = feeds.publishes[qos][size], pubrel = feeds.pubrel;
-  if (qos < 2) for (let i = 0; i < n; i++) tr.deliver(feed);
+  const tr = link, incoming = fs.publishes[qos][size], pubrel = fs.pubrel;
+  if (qos < 2) for (let i = 0; i < n; i++) tr.deliver(incoming);
   else {
     for (let i = 0; i < n; i++) {
-      tr.deliver(feed);
+      tr.deliver(incoming);
       tr.deliver(pubrel);
     }
   }
@@ -105,99 +149,95 @@ action(Run.Receive, receive);
 action(Run.Loop, (_a, _b, n) => { for (let i = 0; i < n; i++); });
 
 // ---------------------------------------------------------------------------------------------
-// The transport's share: the calls of one message, recorded, then replayed on a transport with no client.
-
-const OP_DELIVER = 0, OP_AVAILABLE = 1, OP_READBYTE = 2, OP_READINTO = 3, OP_WRITABLE = 4, OP_WRITE = 5, OP_SKIP = 6;
+// The transport's (or fake's) share: the calls of one message, recorded, then replayed with no client.
 
 class RecordingTransport extends MemoryTransport {
-  log: number[] = [];
-  feedsSeen: Feed[] = [];
-  override deliver(feed: Feed): void {
-    let k = this.feedsSeen.indexOf(feed);
-    if (k < 0) k = this.feedsSeen.push(feed) - 1;
-    this.log.push(OP_DELIVER, k);
-    super.deliver(feed);
-  }
-  override available(): number { this.log.push(OP_AVAILABLE, 0); return super.available(); }
-  override readByte(): number { this.log.push(OP_READBYTE, 0); return super.readByte(); }
-  override readInto(dst: Uint8Array, offset: number, max: number): number { this.log.push(OP_READINTO, max); return super.readInto(dst, offset, max); }
-  override skip(max: number): number { this.log.push(OP_SKIP, max); return super.skip(max); }
-  override writable(): number { this.log.push(OP_WRITABLE, 0); return super.writable(); }
-  override write(packet: Uint8Array): void { this.log.push(OP_WRITE, packet.length); super.write(packet); }
+  override deliver(f: Feed): void { rec.log?.push(Op.Deliver, f.index); super.deliver(f); }
+  override available(): number { rec.log?.push(Op.Available, 0); return super.available(); }
+  override readByte(): number { rec.log?.push(Op.ReadByte, 0); return super.readByte(); }
+  override readInto(dst: Uint8Array, offset: number, max: number): number { rec.log?.push(Op.ReadInto, max); return super.readInto(dst, offset, max); }
+  override skip(max: number): number { rec.log?.push(Op.Skip, max); return super.skip(max); }
+  override writable(): number { rec.log?.push(Op.Writable, 0); return super.writable(); }
+  override write(packet: Uint8Array): void { rec.log?.push(Op.Write, packet.length); super.write(packet); }
 }
 
 let ops: number[] = [];
-let opFeeds: Feed[] = [];
-const sink = new Uint8Array(70000);
-const quiet = { onTransportConnect() {}, onTransportData() {}, onTransportWritable() {}, onTransportClose() {} };
+const opNames = ["deliver", "available", "readByte", "readInto", "writable", "write", "skip", "read"];
 
 /**
- * Records the transport calls of one message (after `warm` unrecorded ones) on a second client set up the same
- * way; returns how many calls of each kind one message makes.
+ * Records the calls one message makes on the transport (memory) or the fake native socket (tcp, socket), on a
+ * second client set up the same way, after `warm` unrecorded messages; returns how many of each kind.
  */
-export function record(o: SetupOptions, kind: "publish" | "receive", qos: number, size: number, warm: number): Record<string, number> {
-  const [saved, savedT] = [client, t];
-  const rt = new RecordingTransport();
+export function record(o: SetupOptions, what: "publish" | "receive", qos: number, size: number, warm: number): Record<string, number> {
+  const saved = { client, link };
+  const k = o.transport ?? "memory";
   try {
-    t = rt;
-    const c = new MQTTClient({ host: "127.0.0.1", clientId: "xs-memory-rec", reconnect: false, transport: rt, txBuffer: o.txBuffer, rxBuffer: o.rxBuffer });
-    client = c;
-    rt.connect();
-    rt.deliver(new Feed(o.packets.connack));
-    const suback = new Feed(o.packets.suback);
-    c.subscribe(o.topic, 2, onCount);
-    suback.bytes[2] = rt.lastSrc![rt.lastStart + 2];
-    suback.bytes[3] = rt.lastSrc![rt.lastStart + 3];
-    rt.deliver(suback);
-    const run = kind === "publish" ? publish : receive;
-    run(qos, size, warm);
-    rt.log = [];
-    rt.feedsSeen = [];
-    run(qos, size, 1);
-    ops = rt.log;
-    opFeeds = rt.feedsSeen;
-    rt.log = []; // close() below writes a DISCONNECT: not part of a message
-    c.close();
+    rec.log = [];
+    ({ c: client, l: link } = start(o, "xs-memory-rec", k === "memory" ? new RecordingTransport() : undefined));
+    const go = what === "publish" ? publish : receive;
+    go(qos, size, warm);
+    rec.log = [];
+    go(qos, size, 1);
+    ops = rec.log;
+    rec.log = undefined; // close() below writes a DISCONNECT: not part of a message
+    client.close();
   } finally {
-    client = saved;
-    t = savedT;
+    rec.log = undefined;
+    ({ client, link } = saved);
   }
-  const names = ["deliver", "available", "readByte", "readInto", "writable", "write", "skip"];
   const counts: Record<string, number> = {};
-  for (let i = 0; i < ops.length; i += 2) counts[names[ops[i]]] = (counts[names[ops[i]]] ?? 0) + 1;
+  for (let i = 0; i < ops.length; i += 2) counts[opNames[ops[i]]] = (counts[opNames[ops[i]]] ?? 0) + 1;
   return counts;
 }
 
+const quietListener = { onTransportConnect() {}, onTransportData() {}, onTransportWritable() {}, onTransportClose() {} };
+const sink = new Uint8Array(70000);
+
 /**
- * Replays the recorded calls n times on a transport with no client, as straight-line code (no interpreter whose
- * own instructions would count as the transport's); `dry` runs the same loop without the calls.
+ * Replays the recorded calls n times on a fresh transport or fake with no client, as straight-line code (no
+ * interpreter whose instructions would count as the transport's); `dry` runs the same code without the calls,
+ * keeping what the client itself would do around them (resizing its read buffer).
  */
 function replay(dry: boolean, n: number): void {
-  const tr = new MemoryTransport();
-  tr.open("", 0, quiet);
+  let target: unknown;
+  if (kind === "memory") {
+    const t = new MemoryTransport();
+    t.open("", 0, quietListener);
+    target = t;
+  } else if (kind === "tcp") {
+    target = new FakeTCP({ address: "127.0.0.1", port: 1883, onReadable() {}, onWritable() {}, onError() {} });
+  } else {
+    const s = new FakeSocket({});
+    s.callback = () => {};
+    target = s;
+  }
   const lines: string[] = [];
-  if (!dry) {
-    for (let j = 0; j < ops.length; j += 2) {
-      const op = ops[j], arg = ops[j + 1];
-      lines.push(
-        op === OP_DELIVER ? `tr.deliver(fs[${arg}]);` : op === OP_AVAILABLE ? "tr.available();" : op === OP_READBYTE ? "tr.readByte();"
-          : op === OP_READINTO ? `tr.readInto(dst, 0, ${arg});` : op === OP_SKIP ? `tr.skip(${arg});` : op === OP_WRITABLE ? "tr.writable();"
-          : `tr.write(out[${arg}]);`,
-      );
-    }
+  for (let j = 0; j < ops.length; j += 2) {
+    const op = ops[j], arg = ops[j + 1];
+    if (op === Op.ReadBuffer) { lines.push(`rx.resize(${arg});`); if (!dry) lines.push("s.read(rx);"); continue; }
+    if (dry) continue;
+    if (op === Op.Deliver) lines.push(`s.deliver(fs[${arg}]);`);
+    else if (op === Op.Write) lines.push(`s.write(out[${arg}]);`);
+    else if (kind === "socket") lines.push(op === Op.Available ? "s.read();" : op === Op.ReadByte ? "s.read(Number);" : op === Op.Skip ? `s.read(null, ${arg});` : "s.write();");
+    else lines.push(op === Op.Available ? "s.available();" : op === Op.ReadByte ? "s.readByte();" : op === Op.ReadInto ? `s.readInto(dst, 0, ${arg});` : op === Op.Skip ? `s.skip(${arg});` : "s.writable();");
   }
   const out: Uint8Array[] = [];
-  for (let j = 0; j < ops.length; j += 2) if (ops[j] === OP_WRITE) out[ops[j + 1]] = sink.subarray(0, ops[j + 1]);
-  const body = new Function("tr", "fs", "dst", "out", "n", `for (let i = 0; i < n; i++) {\n${lines.join("\n")}\n}`) as
-    (tr: MemoryTransport, fs: Feed[], dst: Uint8Array, out: Uint8Array[], n: number) => void;
-  body(tr, opFeeds, sink, out, n);
+  for (let j = 0; j < ops.length; j += 2) if (ops[j] === Op.Write) out[ops[j + 1]] = sink.subarray(0, ops[j + 1]);
+  const rx = new ArrayBuffer(1024, { maxByteLength: 1024 });
+  const body = new Function("s", "fs", "dst", "out", "rx", "n", `for (let i = 0; i < n; i++) {\n${lines.join("\n")}\n}`) as
+    (s: unknown, fs: Feed[], dst: Uint8Array, out: Uint8Array[], rx: ArrayBuffer, n: number) => void;
+  body(target, feeds, sink, out, rx, 1); // first calls cache views: not a per-message cost (n = 0 windows do it too)
+  body(target, feeds, sink, out, rx, n);
 }
 action(Run.Replay, (_a, _b, n) => replay(false, n));
 action(Run.ReplayDry, (_a, _b, n) => replay(true, n));
 
-export function counts(): { received: number; delivered: number; errors: number; dropped: number; lastError: string; writes: number; bytesOut: number; lastFirstByte: number } {
-  return { received, delivered, errors, dropped, lastError, writes: t.writes, bytesOut: t.bytesOut, lastFirstByte: t.lastFirstByte() };
+export function counts(): { received: number; delivered: number; errors: number; dropped: number; lastError: string; writes: number; bytesOut: number } {
+  return { received, delivered, errors, dropped, lastError, writes: link.writes, bytesOut: link.bytesOut };
 }
 
 /** The bytes of the last packet the client wrote. */
-export function lastWritten(): number[] { return t.lastSrc ? Array.from(t.lastSrc.subarray(t.lastStart, t.lastEnd)) : []; }
+export function lastWritten(): number[] {
+  const p = lastPacket(link);
+  return p ? Array.from(p) : [];
+}
