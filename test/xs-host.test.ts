@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { XSWorker, checkWorker, XSWorkerMissingError } from "../hosts/xs/worker.ts";
 import { XSHost, XSBudgetError } from "../hosts/xs/runner.ts";
 import { bundleForXS, XSBundleError } from "../hosts/xs/bundle.ts";
+import { Delivery } from "../hosts/xs/protocol.ts";
 
 const entry = "hosts/xs/entries/basics.ts";
 
@@ -331,5 +332,69 @@ describe("the board's wifi, net, preference and pins (the simulator's modules, r
     expect(await xs.call("pins")).toEqual([777, 777, 10]);
     expect(xs.device.pins.level(2)).toBe(0);
     expect(xs.device.pins.level(5)).toBe(1);
+  });
+});
+
+describe("the host's stand-ins allocate nothing per message (they stand for native code)", () => {
+  // Counted as allocation: the rise of the live heap count over one crank (XS collects only when it must;
+  // a crank with a collection shows a fall and is left out). Every delivery costs the same fixed slots:
+  // xsnap's ArrayBuffer of the delivered bytes and the one view the bridge makes of it. Anything the socket,
+  // TCP or timer stand-ins allocated per message would show on top of an empty delivery's count.
+  async function risesPerOp(run: (xs: XSHost, port: number) => Promise<void>, ops: number[], cranks: number): Promise<{ empty: number; rises: Map<number, number[]> }> {
+    const server = createServer((c) => { c.on("error", () => {}); c.pipe(c); c.write("x".repeat(20)); });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const rises = new Map<number, number[]>(ops.map((op) => [op, []]));
+    let last = -1;
+    const xs = await XSHost.start({
+      entry: modules,
+      onDelivered: (op, meter) => {
+        if (last >= 0 && meter.currentHeapCount >= last) rises.get(op)?.push(meter.currentHeapCount - last);
+        last = meter.currentHeapCount;
+      },
+    });
+    try {
+      const empties: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const before = (await xs.deliver(Delivery.Flush, 0))!.currentHeapCount;
+        empties.push((await xs.deliver(Delivery.Flush, 0))!.currentHeapCount - before);
+      }
+      last = -1;
+      await run(xs, (server.address() as { port: number }).port);
+      await xs.until(`${cranks} cranks of each kind`, () => ops.every((op) => rises.get(op)!.length >= cranks), 20_000);
+      return { empty: mostCommon(empties), rises };
+    } finally {
+      await xs.close();
+      server.close();
+    }
+  }
+
+  function mostCommon(values: number[]): number {
+    const counts = new Map<number, number>();
+    for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+    return [...counts].sort((a, b) => b[1] - a[1])[0][0];
+  }
+
+  function expectOnlyTheDelivery(empty: number, rises: Map<number, number[]>): void {
+    expect(empty).toBeGreaterThan(0);
+    for (const [op, r] of rises) {
+      const exact = r.filter((v) => v === empty).length;
+      expect({ op, mostCommon: mostCommon(r) }).toEqual({ op, mostCommon: empty });
+      expect(exact / r.length, `delivery ${op}: ${r.length - exact} of ${r.length} cranks allocated more than an empty one`).toBeGreaterThan(0.95);
+    }
+  }
+
+  it("socket: read(Number) and write(staging) of each echoed message", async () => {
+    const { empty, rises } = await risesPerOp((xs, port) => xs.call("socketPingPong", port), [Delivery.Data, Delivery.Sent], 300);
+    expectOnlyTheDelivery(empty, rises);
+  });
+
+  it("embedded:io/socket/tcp: read(buffer) and write(buffer) of each echoed message", async () => {
+    const { empty, rises } = await risesPerOp((xs, port) => xs.call("tcpPingPong", port), [Delivery.Data, Delivery.Sent], 300);
+    expectOnlyTheDelivery(empty, rises);
+  });
+
+  it("timer: a repeat's fire and re-arm", async () => {
+    const { empty, rises } = await risesPerOp((xs) => xs.call("ticking", 1), [Delivery.TimerFire], 200);
+    expectOnlyTheDelivery(empty, rises);
   });
 });

@@ -44,6 +44,8 @@ export interface XSHostOptions extends Omit<BundleOptions, "hostConfig"> {
   meteringLimit?: number;
   /** Receives each `trace` as it happens (also kept in `traces`). */
   onTrace?: (text: string) => void;
+  /** Called after each delivery's crank with its op and the worker's meter (for allocation counts). */
+  onDelivered?: (op: number, meter: Meter) => void;
   /** Called once if the machine aborts (also in `failure`, and every pending or later call rejects with it). */
   onAbort?: (error: XSAbortError) => void;
   /** Largest chunk delivered per socket callback (default: an lwIP pbuf of 1460 bytes; lin reads 1024). */
@@ -174,7 +176,9 @@ export class XSHost {
   async deliver(op: number, id: number, payload?: Uint8Array): Promise<Meter | undefined> {
     if (this.closed || this.failed) return undefined;
     try {
-      return (await this.crank(this.worker.deliver(frame(op, id, payload)))).meter;
+      const { meter } = await this.crank(this.worker.deliver(frame(op, id, payload)));
+      this.options.onDelivered?.(op, meter);
+      return meter;
     } catch {
       return undefined; // recorded by crank(); pending calls were rejected
     }

@@ -210,3 +210,42 @@ export function pins(): unknown[] {
   a.close();
   return out;
 }
+
+// --- steady traffic for allocation counts: nothing here allocates per message, so what the meter sees is the host's ---
+
+let rounds = 0;
+const staging = new ArrayBuffer(1460, { maxByteLength: 1460 });
+const stagingBytes = new Uint8Array(staging);
+
+/** Echoes what arrives back to the server through the legacy socket, byte by byte, until `stop`. */
+export function socketPingPong(port: number): void {
+  const s = new AnySocket({ address: "127.0.0.1", port });
+  s.callback = function (this: any, msg: number) {
+    if (msg !== 2) return;
+    const n = this.read();
+    staging.resize(n);
+    for (let i = 0; i < n; i++) stagingBytes[i] = this.read(Number);
+    this.write(staging);
+    rounds++;
+  };
+}
+
+/** The same over ECMA-419 TCP, reading into the caller's buffer. */
+export function tcpPingPong(port: number): void {
+  new AnyTCP({
+    address: "127.0.0.1", port,
+    onReadable(this: any, count: number) {
+      staging.resize(count);
+      this.read(staging);
+      this.write(staging);
+      rounds++;
+    },
+  });
+}
+
+/** A repeat timer that only counts. */
+export function ticking(ms: number): void {
+  Timer.repeat(() => { rounds++; }, ms);
+}
+
+export function roundsSoFar(): number { return rounds; }
