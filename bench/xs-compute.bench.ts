@@ -1,7 +1,9 @@
-// src/ alone inside the real XS engine, over the in-memory transport: allocation per message counted as allocation
-// (slots and chunk bytes allocated in GC-free windows) and XS instructions per message, the transport's share
-// apart; and the same for Moddable's own MQTT client (from $MODDABLE) in the same engine, with the ratios.
+// src/ inside the real XS engine with no network: allocation per message counted as allocation (slots and chunk
+// bytes allocated in GC-free windows) and XS instructions per message, over the in-memory transport (src/ alone,
+// the transport's share apart) and over src/net's TCP (default) and socket transports on in-memory fakes of the
+// native modules (the fakes' share apart); and Moddable's own MQTT client (from $MODDABLE) in the same engine.
 import { type MessageBench, type MessageCase, type MessageFigures, startMemoryBench } from "../test/support/xs-memory.ts";
+import type { TransportKind } from "../hosts/xs/entries/memory.ts";
 import { startModdableBench } from "../test/support/xs-moddable.ts";
 import type { Figures } from "./index.ts";
 
@@ -10,36 +12,44 @@ const messages = Number(process.env.XS_BENCH_MESSAGES ?? 10_000);
 const heapSlots = Math.max(1 << 20, messages * 400);
 const sizes = [16, 256];
 
+/** Figure-name prefix and wording per transport. */
+const transports: { kind: TransportKind; prefix: string; what: string; apart: string }[] = [
+  { kind: "memory", prefix: "", what: "src/ alone", apart: "in-memory transport" },
+  { kind: "tcp", prefix: "tcp.", what: "src/ with TcpTransport (default)", apart: "fake embedded:io/socket/tcp" },
+  { kind: "socket", prefix: "socket.", what: "src/ with SocketTransport", apart: "fake socket" },
+];
+
 export default async function xsComputeBench(): Promise<Figures> {
   const figures: Figures = {};
-  const ours = await startMemoryBench(heapSlots);
   const mine = new Map<string, MessageFigures>();
-  try {
-    for (const kind of ["publish", "receive"] as const) {
-      for (const qos of [0, 1, 2] as const) {
-        const bySize: MessageFigures[] = [];
-        for (const size of sizes) {
-          const r = await measured(ours, { kind, qos, size });
-          mine.set(`${kind}.${qos}.${size}`, r);
-          bySize.push(r);
-          figures[`xs.compute_per_msg.${kind}_qos${qos}.${size}B`] = {
-            value: Math.round(r.compute), unit: "instructions/msg",
-            note: `src/ alone; in-memory transport ${Math.round(r.transport)} apart (total ${Math.round(r.total)}); ${describe(r)}`,
+  for (const t of transports) {
+    const ours = await startMemoryBench(heapSlots, t.kind);
+    try {
+      for (const kind of ["publish", "receive"] as const) {
+        for (const qos of [0, 1, 2] as const) {
+          const bySize: MessageFigures[] = [];
+          for (const size of sizes) {
+            const r = await measured(ours, { kind, qos, size }, t.kind);
+            if (t.kind === "memory") mine.set(`${kind}.${qos}.${size}`, r);
+            bySize.push(r);
+            figures[`xs.compute_per_msg.${t.prefix}${kind}_qos${qos}.${size}B`] = {
+              value: Math.round(r.compute), unit: "instructions/msg",
+              note: `${t.what}; ${t.apart} ${Math.round(r.transport)} apart (total ${Math.round(r.total)}); ${describe(r)}`,
+            };
+          }
+          figures[`xs.alloc_slots_per_msg.${t.prefix}${kind}_qos${qos}`] = {
+            value: clean(Math.max(...bySize.map((r) => r.slots))), unit: "slots/msg",
+            note: `${t.what}, allocated (not kept) in GC-free windows; ${sizes.map((s, i) => `${s} B: ${fmt(bySize[i].slots)}`).join(", ")}; ${describe(bySize[0])}; goal 0`,
+          };
+          figures[`xs.alloc_chunk_bytes_per_msg.${t.prefix}${kind}_qos${qos}`] = {
+            value: clean(Math.max(...bySize.map((r) => r.chunkBytes))), unit: "bytes/msg",
+            note: `${t.what}, chunk bytes allocated (64-bit XS: 16-byte chunk headers); ${sizes.map((s, i) => `${s} B: ${fmt(bySize[i].chunkBytes)}`).join(", ")}; goal 0`,
           };
         }
-        const worst = (f: (r: MessageFigures) => number) => Math.max(...bySize.map(f));
-        figures[`xs.alloc_slots_per_msg.${kind}_qos${qos}`] = {
-          value: worst((r) => r.slots), unit: "slots/msg",
-          note: `src/ alone, allocated (not kept) in GC-free windows; ${sizes.map((s, i) => `${s} B: ${fmt(bySize[i].slots)}`).join(", ")}; ${describe(bySize[0])}; goal 0`,
-        };
-        figures[`xs.alloc_chunk_bytes_per_msg.${kind}_qos${qos}`] = {
-          value: worst((r) => r.chunkBytes), unit: "bytes/msg",
-          note: `src/ alone, chunk bytes allocated (64-bit XS: 16-byte chunk headers); ${sizes.map((s, i) => `${s} B: ${fmt(bySize[i].chunkBytes)}`).join(", ")}; goal 0`,
-        };
       }
+    } finally {
+      await ours.close();
     }
-  } finally {
-    await ours.close();
   }
 
   const peer = await startModdableBench(heapSlots);
@@ -50,14 +60,14 @@ export default async function xsComputeBench(): Promise<Figures> {
   try {
     for (const kind of ["publish", "receive"] as const) {
       for (const size of sizes) {
-        const r = await measured(peer, { kind, qos: 0, size });
+        const r = await measured(peer, { kind, qos: 0, size }, "Moddable");
         const key = `${kind}_qos0.${size}B`;
         figures[`xs.moddable.compute_per_msg.${key}`] = {
           value: Math.round(r.compute), unit: "instructions/msg",
           note: `Moddable mqtt.js alone; fake socket/timer ${Math.round(r.transport)} apart (total ${Math.round(r.total)}); ${describe(r)}`,
         };
         figures[`xs.moddable.alloc_slots_per_msg.${key}`] = {
-          value: r.slots, unit: "slots/msg",
+          value: clean(r.slots), unit: "slots/msg",
           note: `Moddable mqtt.js, fakes included (${fmt(r.transportSlots)} slots, ${fmt(r.transportChunkBytes)} chunk B theirs); chunk bytes ${fmt(r.chunkBytes)}/msg`,
         };
         const ours = mine.get(`${kind}.0.${size}`)!;
@@ -73,10 +83,10 @@ export default async function xsComputeBench(): Promise<Figures> {
   return figures;
 }
 
-async function measured(bench: MessageBench, c: MessageCase): Promise<MessageFigures> {
+async function measured(bench: MessageBench, c: MessageCase, what: string): Promise<MessageFigures> {
   const t = performance.now();
   const r = await bench.measure(c, messages, 200);
-  process.stderr.write(`  xs-compute: ${c.kind} QoS ${c.qos} ${c.size} B in ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
+  process.stderr.write(`  xs-compute: ${what} ${c.kind} QoS ${c.qos} ${c.size} B in ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
   return r;
 }
 
@@ -84,7 +94,12 @@ function describe(r: MessageFigures): string {
   return `${r.n} messages per window, ${r.gcs} GCs in the windows`;
 }
 
-function fmt(v: number): string {
+/** Rounded to 0.01: window-to-window constants leave +-0.00x, not a per-message cost. */
+function clean(v: number): number {
   const r = Math.round(v * 100) / 100;
-  return String(r === 0 ? 0 : r); // window-to-window constants leave -0.00x: not a per-message cost
+  return r === 0 ? 0 : r;
+}
+
+function fmt(v: number): string {
+  return String(clean(v));
 }
