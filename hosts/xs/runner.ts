@@ -91,6 +91,8 @@ export class XSHost {
   baselineSlots = 0;
   /** Highest slot count reported after any crank (includes garbage not yet collected). */
   peakSlots = 0;
+  /** Cranks run and XS instructions metered (their meters' `compute`) since start: per-message figures divide these. */
+  readonly metered = { cranks: 0, compute: 0 };
   /** The simulated board behind `wifi`, `net`, `preference`, `pins/*`: tests drive its radio and pins. */
   readonly device: Device;
   readonly platform: "esp8266" | "lin";
@@ -266,6 +268,8 @@ export class XSHost {
     let result;
     try {
       result = await run;
+      this.metered.cranks++;
+      this.metered.compute += result.meter.compute;
       if (outbox && result.reply.length > 0) this.serveRecords(result.reply);
     } catch (e) {
       this.failWith(e as Error);
