@@ -4,7 +4,7 @@
 // every module the app imports. Runs when $MODDABLE names an SDK with its tools built; skipped otherwise.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, posix } from "node:path";
 import { createInterface } from "node:readline";
@@ -54,7 +54,7 @@ describe.skipIf(skipReason !== "")(`the app on the Moddable SDK${skipReason ? ` 
   const mcconfigEnv = () => ({ ...process.env, PATH: `${hostToolsDir(sdk!)}:${process.env.PATH}` });
 
   for (const platform of ["esp", "esp32"]) {
-    it(`mcconfig -p ${platform} (files only, no -m): every module the app imports is in the build, src/ preloaded`, () => {
+    it(`mcconfig -p ${platform} (files only, no -m): every module the app imports is in the build, src/ preloaded, and it type-checks`, () => {
       const out = mkdtempSync(join(tmpdir(), `xsmq-${platform}-`));
       try {
         // Without -m mcconfig writes the makefile and module lists and runs no toolchain; ESP_BASE only has to name a folder.
@@ -68,6 +68,18 @@ describe.skipIf(skipReason !== "")(`the app on the Moddable SDK${skipReason ? ` 
         expect(modules).toContain("embedded:io/socket/tcp");
         expect(srcModules().filter((m) => !preloads.has(m)), `${platform}: not preloaded`).toEqual([]);
         expect(preloads).not.toContain("app/main");
+
+        // The board build's type check, which -m would run: every .ts module against the SDK's typings with the
+        // tsconfig mcconfig generated (one `<module>-tsconfig.json` each; one tsc program over all of them here).
+        const modulesDir = join(out, "tmp", platform, "debug", basename(root), "modules");
+        const files = readdirSync(modulesDir, { recursive: true }).map(String).filter((f) => f.endsWith("-tsconfig.json"))
+          .flatMap((f) => (JSON.parse(readFileSync(join(modulesDir, f), "utf8")) as { files: string[] }).files);
+        expect(files).toContain(join(root, "src", "mqtt", "client.ts"));
+        const all = join(out, "all-tsconfig.json");
+        writeFileSync(all, JSON.stringify({ extends: join(modulesDir, "tsconfig-base.json"), compilerOptions: { noEmit: true, rootDir: "/" }, files }));
+        const tsc = spawnSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", all], { cwd: root, encoding: "utf8" });
+        expect(tsc.stdout + tsc.stderr, `${platform}: type errors against the SDK's typings`).toBe("");
+        expect(tsc.status).toBe(0);
       } finally {
         rmSync(out, { recursive: true, force: true });
       }
