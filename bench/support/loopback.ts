@@ -18,9 +18,11 @@ class Wire implements Output {
   readonly buf = new Uint8Array(1 << 16);
   len = 0;
   writable(): number { return this.buf.length - this.len; }
-  write(packet: Uint8Array): void {
+  write(packet: Uint8Array): boolean {
+    if (packet.length > this.writable()) return false;
     this.buf.set(packet, this.len);
     this.len += packet.length;
+    return true;
   }
 }
 
@@ -133,7 +135,7 @@ class LoopTransport implements Transport, ClientEnd {
   open(_host: string, _port: number, listener: TransportListener): void { this.listener = listener; }
   close(): void { this.listener = undefined; }
   writable(): number { return this.wire.writable(); }
-  write(packet: Uint8Array): void { this.wire.write(packet); }
+  write(packet: Uint8Array): boolean { return this.wire.write(packet); }
   available(): number { return this.rxLen - this.rxPos; }
   readByte(): number { return this.rx[this.rxPos++]; }
   readInto(dst: Uint8Array, offset: number, max: number): number {

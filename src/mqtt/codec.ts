@@ -32,10 +32,10 @@ export function packetSize(n: number): number {
 
 /** Bytes a payload takes on the wire (strings as UTF-8, numbers as decimal text); -1 for a non-finite number. */
 export function payloadLength(payload: Uint8Array | string | number | null | undefined): number {
-  if (payload instanceof Uint8Array) return payload.length;
-  if (typeof payload === NUMBER) return decimalLength(payload as number);
-  if (payload === null || payload === undefined) return 0;
-  return utf8ByteLength(payload as string);
+  const kind = typeof payload;
+  if (kind === NUMBER) return decimalLength(payload as number);
+  if (kind === STRING) return utf8ByteLength(payload as string);
+  return payload === null || payload === undefined ? 0 : (payload as Uint8Array).length;
 }
 
 // Numbers are written as decimal text without building a string: integers exactly, other finite
@@ -120,13 +120,12 @@ export function readDecimal(buf: Uint8Array, start: number, end: number): number
 }
 
 function writePayload(buf: Uint8Array, o: number, payload: Uint8Array | string | number | null | undefined): number {
-  if (payload instanceof Uint8Array) {
-    buf.set(payload, o); // one native copy; allocates nothing
-    return o + payload.length;
-  }
-  if (typeof payload === NUMBER) return writeDecimal(buf, o, payload as number);
+  const kind = typeof payload;
+  if (kind === NUMBER) return writeDecimal(buf, o, payload as number);
+  if (kind === STRING) return writeUtf8(buf, o, payload as string);
   if (payload === null || payload === undefined) return o;
-  return writeUtf8(buf, o, payload as string);
+  buf.set(payload as Uint8Array, o); // one native copy; allocates nothing
+  return o + (payload as Uint8Array).length;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -237,39 +236,60 @@ export function encodeConnack(buf: Uint8Array, o: number, sessionPresent: boolea
 /**
  * PUBLISH (3.3). `topic` is a string, or bytes already validated as a topic name (a `Topic`'s): those are
  * copied natively. The payload may be bytes, a string (UTF-8) or a number (decimal text). packetId is
- * ignored for QoS 0. Written for XS, where each call and property lookup costs: the common case (bytes,
- * a remaining length under 128) is straight-line code.
+ * ignored for QoS 0.
  */
 export function encodePublish(
   buf: Uint8Array, o: number, topic: string | Uint8Array, payload: Uint8Array | string | number | null | undefined,
   qos: number, retain: boolean, dup: boolean, packetId: number,
 ): number {
-  const byteTopic = typeof topic !== STRING;
-  const topicLen = byteTopic ? (topic as Uint8Array).length : topicNameLength(topic as string);
+  const stringTopic = typeof topic === STRING;
+  const topicLen = stringTopic ? topicNameLength(topic as string) : (topic as Uint8Array).length;
   if (topicLen < 1) return -ErrorCode.BadTopic;
-  const kind = typeof payload;
-  const plen = kind === NUMBER ? decimalLength(payload as number) : kind === STRING ? utf8ByteLength(payload as string)
-    : payload === null || payload === undefined ? 0 : (payload as Uint8Array).length;
+  const plen = payloadLength(payload);
   if (plen < 0) return -ErrorCode.BadArgument;
   if (qos !== 0 && (qos !== 1 && qos !== 2 || !(packetId >= 1 && packetId <= 65535))) return -ErrorCode.BadArgument;
   const remaining = 2 + topicLen + (qos > 0 ? 2 : 0) + plen;
   if (remaining > MAX_REMAINING_LENGTH || o + 1 + remainingLengthSize(remaining) + remaining > buf.length) return -ErrorCode.BufferTooShort;
-  const first = (PUBLISH_FIRST | (qos << 1)) | (dup ? 8 : 0) | (retain ? 1 : 0);
-  if (remaining < 128) {
-    buf[o++] = first;
-    buf[o++] = remaining;
-  } else o = writeHeader(buf, o, first, remaining);
-  buf[o++] = topicLen >> 8;
-  buf[o++] = topicLen & 255;
-  if (byteTopic) {
-    buf.set(topic as Uint8Array, o);
-    o += topicLen;
-  } else o = writeUtf8(buf, o, topic as string);
+  const first = publishFirst(qos, retain) | (dup ? 8 : 0);
+  if (!stringTopic && typeof payload !== STRING) return writePublish(buf, o, first, remaining, topic as Uint8Array, payload as Uint8Array | number | null, packetId);
+  o = writeHeader(buf, o, first, remaining);
+  o = writeString(buf, o, topic as string, topicLen);
   if (qos > 0) { buf[o++] = packetId >> 8; buf[o++] = packetId & 255; }
-  if (kind === NUMBER) return writeDecimal(buf, o, payload as number);
-  if (kind === STRING) return writeUtf8(buf, o, payload as string);
-  if (plen > 0) buf.set(payload as Uint8Array, o); // one native copy; allocates nothing
-  return o + plen;
+  return writePayload(buf, o, payload);
+}
+
+/** The first byte of a PUBLISH (no DUP). */
+export function publishFirst(qos: number, retain: boolean): number {
+  return PUBLISH_FIRST | (qos << 1) | (retain ? 1 : 0);
+}
+
+/**
+ * Writes a PUBLISH whose parts are already checked and measured (`remaining` is its remaining length) at
+ * buf[o]: topic bytes, a packet id when `first` says QoS > 0, then bytes or a number. Returns the end offset.
+ * The session's per-message path: straight-line code, two native copies, no string read.
+ */
+export function writePublish(
+  buf: Uint8Array, o: number, first: number, remaining: number, topic: Uint8Array, payload: Uint8Array | number | null | undefined, packetId: number,
+): number {
+  buf[o] = first;
+  if (remaining < 128) {
+    buf[o + 1] = remaining;
+    o += 2;
+  } else o = writeHeader(buf, o, first, remaining);
+  const n = topic.length;
+  buf[o] = n >> 8;
+  buf[o + 1] = n & 255;
+  buf.set(topic, o + 2);
+  o += 2 + n;
+  if (first & 6) {
+    buf[o] = packetId >> 8;
+    buf[o + 1] = packetId & 255;
+    o += 2;
+  }
+  if (typeof payload === NUMBER) return writeDecimal(buf, o, payload as number);
+  if (payload === null || payload === undefined) return o;
+  buf.set(payload as Uint8Array, o); // one native copy; allocates nothing
+  return o + (payload as Uint8Array).length;
 }
 const PUBLISH = 3, PUBLISH_FIRST = PUBLISH << 4;
 

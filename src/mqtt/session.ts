@@ -4,7 +4,7 @@
 import { ErrorCode, type ErrorCodeValue, MQTTError, connackMessages } from "./errors";
 import {
   type ConnectOptions, type WillOptions, PacketReader, PacketType, decode,
-  encodeAck, encodeConnect, encodeEmpty, encodePublish, encodeSubscribe, encodeUnsubscribe, payloadLength,
+  decimalLength, encodeAck, encodeConnect, encodeEmpty, encodeSubscribe, encodeUnsubscribe, payloadLength, publishFirst, remainingLengthSize, writePublish,
 } from "./codec";
 import { EntryKind, Outbox } from "./outbox";
 import { Inflight, SlotState } from "./inflight";
@@ -12,14 +12,17 @@ import { type MessageHandler, type Subscription, SubscriptionState, Subscription
 import { Message } from "./message";
 import { packetBytes } from "./packet-buffer";
 import { StringCache, type Topic } from "./topic-bytes";
-import { STRING } from "./kinds";
+import { NUMBER, STRING } from "./kinds";
 
 /** Where the session's bytes go: the transport of the current connection. */
 export interface Output {
   /** Bytes that can be written now without blocking. */
   writable(): number;
-  /** Writes the whole packet (the caller checked writable()); the bytes are copied before it returns. */
-  write(packet: Uint8Array): void;
+  /**
+   * Writes the whole packet, copied before it returns, and returns true; or writes nothing and returns false
+   * when the window lacks room for all of it.
+   */
+  write(packet: Uint8Array): boolean;
 }
 
 export interface SessionListener {
@@ -59,6 +62,7 @@ export interface SessionOptions extends Omit<ConnectOptions, "keepalive" | "clea
 }
 
 export const SessionState = Object.freeze({ Offline: 0, Connecting: 1, Connected: 2 } as const);
+const CONNECTED = SessionState.Connected;
 
 const CONTROL_CAPACITY = 16;
 
@@ -151,8 +155,8 @@ export class Session {
     this.txBuffer.resize(this.txSize);
     this.txBuffer.resize(encodeConnect(this.tx, 0, this.connect));
     this.lastSent = now;
-    out.write(this.tx);
     this.sent++;
+    if (!out.write(this.tx)) this.listener.onSessionFatal(new MQTTError(ErrorCode.BufferTooShort, `the socket has no room for a ${this.tx.length}-byte CONNECT`));
   }
 
   /** The transport is gone. State that must survive (in-flight, queue, QoS 2 ids, subscriptions) stays. */
@@ -364,41 +368,46 @@ export class Session {
    */
   publish(topic: string | Topic, payload: Uint8Array | string | number | null | undefined, qos: number, retain: boolean, now: number): number {
     if (qos !== 0 && qos !== 1 && qos !== 2) throw new MQTTError(ErrorCode.BadArgument, `qos must be 0, 1 or 2, not ${qos}`);
-    const connected = this.state === SessionState.Connected;
+    const connected = this.state === CONNECTED;
     if (qos === 0 && !connected && !this.queueQos0) { this.dropped++; return -1; }
-    // Bytes from here on: a string topic or payload is encoded once and then found by identity.
-    const t = typeof topic === STRING ? this.topics.topic(topic as string) : (topic as Topic).bytes;
-    const body = typeof payload === STRING ? this.packet.texts.text(payload as string) : payload;
+    // Bytes from here on: a string topic or payload is encoded once and then found by identity. This path
+    // runs per message on a board: each call and lookup is counted (see bench/xs-compute).
+    let t: Uint8Array;
+    if (typeof topic === STRING) {
+      const cache = this.topics;
+      t = topic === cache.lastString ? cache.lastBytes : cache.topic(topic as string);
+    } else t = (topic as Topic).bytes;
+    let body = payload as Uint8Array | number | null | undefined, plen: number;
+    const kind = typeof payload;
+    if (kind === NUMBER) plen = decimalLength(payload as number);
+    else if (kind === STRING) plen = (body = this.packet.texts.text(payload as string)).length;
+    else plen = payload === null || payload === undefined ? 0 : (payload as Uint8Array).length;
+    const remaining = 2 + t.length + (qos > 0 ? 2 : 0) + plen;
+    const size = remaining < 128 ? remaining + 2 : 1 + remainingLengthSize(remaining) + remaining;
+    if (plen < 0 || size > this.txSize) throw this.publishError(plen < 0 ? ErrorCode.BadArgument : ErrorCode.BufferTooShort, topic, payload);
+    const first = publishFirst(qos, retain);
     const fl = this.inflight;
     if (qos > 0 && this.outbox.count === 0) {
       const slot = fl.free();
       if (slot >= 0) {
         const id = this.allocateId();
-        const n = encodePublish(fl.open(slot), 0, t, body, qos, retain, false, id);
-        if (n < 0) throw this.publishError(-n, topic, payload);
-        fl.take(slot, id, n);
+        fl.take(slot, id, size);
+        writePublish(fl.packets[slot], 0, first, remaining, t, body, id);
         // Nothing older waiting: straight out (else pump keeps the order).
         if (connected && fl.waiting === 1 && this.controlCount === 0) this.sendSlot(slot, now);
         else this.pump(now);
         return id;
       }
     }
-    // QoS 0, or no slot free: encode into tx, then send now or queue.
-    const tx = this.txBuffer;
-    tx.resize(this.txSize);
-    const n = encodePublish(this.tx, 0, t, body, qos, retain, false, qos > 0 ? 0xffff : 0);
-    if (n < 0) throw this.publishError(-n, topic, payload);
-    tx.resize(n);
-    if (qos === 0 && connected && this.outbox.count === 0 && this.out!.writable() >= n) {
-      this.write(this.tx, now);
-      return 0;
-    }
+    // QoS 0, or no slot free: into tx, then out now or queued (a QoS 1/2 gets its id when it takes a slot).
+    this.txBuffer.resize(size);
+    writePublish(this.tx, 0, first, remaining, t, body, qos > 0 ? 0xffff : 0);
+    if (qos === 0 && connected && this.outbox.count === 0 && this.write(this.tx, now)) return 0;
     return this.enqueue(qos > 0 ? EntryKind.NeedsSlot : EntryKind.Plain, now) ? 0 : -1;
   }
 
   private publishError(errorCode: number, to: string | Topic, payload: Uint8Array | string | number | null | undefined): MQTTError {
     const code = errorCode as ErrorCodeValue, topic = typeof to === "string" ? to : to.name;
-    if (code === ErrorCode.BadTopic) return new MQTTError(code, `"${topic}" is not a topic name (empty, wildcard or invalid UTF-8)`);
     if (code === ErrorCode.BufferTooShort)
       return new MQTTError(code, `PUBLISH to "${topic}" with ${payloadLength(payload)} payload bytes exceeds txBuffer ${this.txSize}; raise txBuffer`);
     if (typeof payload === "number") return new MQTTError(code, `payload ${payload} is not a finite number that can be written as text`);
@@ -449,7 +458,7 @@ export class Session {
 
   /** Sends DISCONNECT if it can (the caller closes the transport). */
   disconnect(now: number): void {
-    if (this.state === SessionState.Connected && this.out && this.out.writable() >= 2) {
+    if (this.state === SessionState.Connected && this.out) {
       this.txBuffer.resize(2);
       encodeEmpty(this.tx, 0, PacketType.DISCONNECT);
       this.write(this.tx, now);
@@ -466,10 +475,12 @@ export class Session {
   // -------------------------------------------------------------------------------------------
   // Output
 
-  private write(packet: Uint8Array, now: number): void {
-    this.out!.write(packet);
+  /** Writes the whole packet now, or nothing (false) when the window lacks room. */
+  private write(packet: Uint8Array, now: number): boolean {
+    if (!this.out!.write(packet)) return false;
     this.lastSent = now;
     this.sent++;
+    return true;
   }
 
   /** Puts an ack (PUBACK, PUBREC, PUBREL, PUBCOMP) or a PINGREQ in tx; returns its length. */
@@ -483,10 +494,9 @@ export class Session {
   }
 
   private sendControl(type: number, id: number, now: number): void {
-    if (this.controlCount === 0 && this.out && this.out.writable() >= (type === PacketType.PINGREQ ? 2 : 4)) {
+    if (this.controlCount === 0 && this.out) {
       this.control1(type, id);
-      this.write(this.tx, now);
-      return;
+      if (this.write(this.tx, now)) return;
     }
     if (this.controlCount === CONTROL_CAPACITY) {
       this.listener.onSessionFatal(new MQTTError(ErrorCode.BufferTooShort, "too many acknowledgements waiting for the send window"));
@@ -504,8 +514,8 @@ export class Session {
     // 1. Acknowledgements and pings.
     while (this.controlCount > 0) {
       const c = this.control[0];
-      if (out.writable() < this.control1(c >>> 16, c & 0xffff)) return;
-      this.write(tx, now);
+      this.control1(c >>> 16, c & 0xffff);
+      if (!this.write(tx, now)) return;
       this.control.copyWithin(0, 1, this.controlCount);
       this.controlCount--;
     }
@@ -515,9 +525,8 @@ export class Session {
       const i = fl.oldest(SlotState.PublishToSend, SlotState.PubrelToSend);
       if (i < 0) break;
       if (fl.state(i) === SlotState.PubrelToSend) {
-        if (out.writable() < 4) return;
         this.control1(PacketType.PUBREL, fl.id(i));
-        this.write(tx, now);
+        if (!this.write(tx, now)) return;
         fl.setState(i, SlotState.AwaitPubcomp);
       } else if (!this.sendSlot(i, now)) return;
     }
@@ -530,9 +539,8 @@ export class Session {
         const id = this.allocateId();
         this.txBuffer.resize(this.txSize);
         const n = subscribe ? encodeSubscribe(tx, 0, id, sub.filter, sub.qos) : encodeUnsubscribe(tx, 0, id, sub.filter);
-        if (out.writable() < n) return;
         this.txBuffer.resize(n);
-        this.write(tx, now);
+        if (!this.write(tx, now)) return;
         sub.packetId = id;
         sub.state = subscribe ? SubscriptionState.AwaitSuback : SubscriptionState.AwaitUnsuback;
       }
@@ -555,10 +563,10 @@ export class Session {
         if (!this.sendSlot(slot, now)) return;
       } else {
         const n = box.firstLength;
-        if (out.writable() < n) return;
+        if (out.writable() < n) return; // checked first: copying it out is work
         this.txBuffer.resize(n);
         box.copyFirst(tx);
-        this.write(tx, now);
+        if (!this.write(tx, now)) return;
         box.shift();
       }
     }
@@ -567,8 +575,7 @@ export class Session {
   /** Sends in-flight slot i's PUBLISH if the window allows; false if it must wait. */
   private sendSlot(i: number, now: number): boolean {
     const fl = this.inflight, packet = fl.packets[i];
-    if (this.out!.writable() < packet.length) return false;
-    this.write(packet, now);
+    if (!this.write(packet, now)) return false;
     fl.setState(i, ((packet[0] >> 1) & 3) === 1 ? SlotState.AwaitPuback : SlotState.AwaitPubrec);
     return true;
   }

@@ -26,9 +26,9 @@ export class StringCache {
   private readonly strings: (string | undefined)[];
   private readonly encoded: Uint8Array[];
   private next = 0;
-  // The last string found: a device publishing to one topic checks it first.
-  private lastString: string | undefined = undefined;
-  private lastBytes: Uint8Array = EMPTY;
+  /** The last string found and its bytes: a device publishing to one topic checks these first. */
+  lastString: string | undefined = undefined;
+  lastBytes: Uint8Array = EMPTY;
 
   constructor(size: number) {
     this.strings = new Array(size).fill(undefined);

@@ -80,15 +80,17 @@ export class SocketTransport implements Transport {
     return s ? s.write() : 0;
   }
 
-  write(packet: Uint8Array): void {
+  write(packet: Uint8Array): boolean {
     const s = this.socket;
-    if (!s) return;
+    if (!s || packet.length > s.write()) return false;
     try {
       s.write(packet);
     } catch (e) {
       // lin reports a refused connection as connected; the first write then throws "write failed".
       this.fail(true, this.connected ? `write failed (${(e as Error).message}): connection refused or reset` : (e as Error).message);
+      return false;
     }
+    return true;
   }
 
   close(): void {

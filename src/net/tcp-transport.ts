@@ -137,12 +137,18 @@ export class TcpTransport implements Transport {
     return this.socket && this.connected ? this.free : 0;
   }
 
-  write(packet: Uint8Array): void {
+  write(packet: Uint8Array): boolean {
     const s = this.socket;
-    if (!s) return;
-    // Moddable returns the space left; the SDK's typings declare void, hence the cast (no typeof: see mqtt/kinds).
-    const left = s.write(packet) as unknown as number;
-    this.free = left >= 0 ? left : this.free - packet.length;
+    if (!s || !this.connected || packet.length > this.free) return false;
+    try {
+      // Moddable returns the space left; the SDK's typings declare void, hence the cast (no typeof: see mqtt/kinds).
+      const left = s.write(packet) as unknown as number;
+      this.free = left >= 0 ? left : this.free - packet.length;
+    } catch (e) {
+      this.fail(`write failed: ${(e as Error).message}`);
+      return false;
+    }
+    return true;
   }
 
   close(): void {

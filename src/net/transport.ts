@@ -29,8 +29,11 @@ export interface Transport extends ByteSource {
   open(host: string, port: number, listener: TransportListener): void;
   /** Bytes that can be written now. */
   writable(): number;
-  /** Writes the whole packet (the caller checked writable()); the bytes are copied before it returns. */
-  write(packet: Uint8Array): void;
+  /**
+   * Writes the whole packet, copied before it returns, and returns true; or writes nothing and returns false
+   * when the output buffer lacks room for all of it (or there is no connection).
+   */
+  write(packet: Uint8Array): boolean;
   /** Ends the connection; no events afterwards. */
   close(): void;
 }
