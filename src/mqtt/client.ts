@@ -63,6 +63,12 @@ export class MQTTClient implements SessionListener, TransportListener {
   private transportOpen = false;
   private reconnectAt = -1;
   private opened = false;
+  /**
+   * Time.ticks at the last host event (timer, socket). Publishes record it as their send time instead of
+   * reading the clock (30 XS instructions a read): never later than the truth, so a keepalive PINGREQ can
+   * only come early, never late.
+   */
+  private ticks = 0;
 
   constructor(options: MQTTClientOptions) {
     if (!options || typeof options.host !== "string" || options.host.length === 0)
@@ -103,7 +109,7 @@ export class MQTTClient implements SessionListener, TransportListener {
     let qos = 0, r = retain === true;
     if (typeof options === NUMBER) qos = options as number;
     else if (options) { qos = (options as PublishOptions).qos ?? 0; r = (options as PublishOptions).retain === true; }
-    return this.session.publish(topic, payload, qos, r, Time.ticks);
+    return this.session.publish(topic, payload, qos, r, this.ticks);
   }
 
   /**
@@ -198,7 +204,7 @@ export class MQTTClient implements SessionListener, TransportListener {
 
   private onTick(): void {
     if (this.closed) return;
-    const now = Time.ticks;
+    const now = this.ticks = Time.ticks;
     if (this.reconnectAt >= 0 && now >= this.reconnectAt) {
       this.open();
       return;
@@ -222,12 +228,12 @@ export class MQTTClient implements SessionListener, TransportListener {
 
   // TransportListener
   onTransportConnect(): void {
-    this.session.begin(this.transport, Time.ticks);
+    this.session.begin(this.transport, this.ticks = Time.ticks);
     this.reschedule();
   }
 
   onTransportData(): void {
-    const reader = this.reader, transport = this.transport, now = Time.ticks;
+    const reader = this.reader, transport = this.transport, now = this.ticks = Time.ticks;
     // Packet after packet until the reader needs more than the transport holds (or the connection ends).
     while (this.transportOpen) {
       const status = reader.pull(transport);
@@ -242,7 +248,7 @@ export class MQTTClient implements SessionListener, TransportListener {
   }
 
   onTransportWritable(): void {
-    this.session.pump(Time.ticks);
+    this.session.pump(this.ticks = Time.ticks);
   }
 
   onTransportClose(error: boolean, reason?: string): void {
