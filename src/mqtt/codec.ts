@@ -250,7 +250,7 @@ export function encodePublish(
   if (qos !== 0 && (qos !== 1 && qos !== 2 || !(packetId >= 1 && packetId <= 65535))) return -ErrorCode.BadArgument;
   const remaining = 2 + topicLen + (qos > 0 ? 2 : 0) + plen;
   if (remaining > MAX_REMAINING_LENGTH || o + 1 + remainingLengthSize(remaining) + remaining > buf.length) return -ErrorCode.BufferTooShort;
-  const first = publishFirst(qos, retain) | (dup ? 8 : 0);
+  const first = PUBLISH_FIRST | (qos << 1) | (retain ? 1 : 0) | (dup ? 8 : 0);
   if (!stringTopic && typeof payload !== STRING) return writePublish(buf, o, first, remaining, topic as Uint8Array, payload as Uint8Array | number | null, packetId);
   o = writeHeader(buf, o, first, remaining);
   o = writeString(buf, o, topic as string, topicLen);
@@ -258,19 +258,18 @@ export function encodePublish(
   return writePayload(buf, o, payload);
 }
 
-/** The first byte of a PUBLISH (no DUP). */
-export function publishFirst(qos: number, retain: boolean): number {
-  return PUBLISH_FIRST | (qos << 1) | (retain ? 1 : 0);
-}
-
 /**
  * Writes a PUBLISH whose parts are already checked and measured (`remaining` is its remaining length) at
  * buf[o]: topic bytes, a packet id when `first` says QoS > 0, then bytes or a number. Returns the end offset.
- * The session's per-message path: straight-line code, two native copies, no string read.
  */
 export function writePublish(
   buf: Uint8Array, o: number, first: number, remaining: number, topic: Uint8Array, payload: Uint8Array | number | null | undefined, packetId: number,
 ): number {
+  return writePublishTail(buf, writePublishHead(buf, o, first, remaining, topic), first, payload, packetId);
+}
+
+/** The fixed header and topic of a measured PUBLISH at buf[o]; returns the offset after the topic. */
+export function writePublishHead(buf: Uint8Array, o: number, first: number, remaining: number, topic: Uint8Array): number {
   buf[o] = first;
   if (remaining < 128) {
     buf[o + 1] = remaining;
@@ -279,8 +278,12 @@ export function writePublish(
   const n = topic.length;
   buf[o] = n >> 8;
   buf[o + 1] = n & 255;
-  buf.set(topic, o + 2);
-  o += 2 + n;
+  buf.set(topic, o + 2); // one native copy
+  return o + 2 + n;
+}
+
+/** What follows a PUBLISH's topic at buf[o]: the packet id when `first` says QoS > 0, then the payload. */
+export function writePublishTail(buf: Uint8Array, o: number, first: number, payload: Uint8Array | number | null | undefined, packetId: number): number {
   if (first & 6) {
     buf[o] = packetId >> 8;
     buf[o + 1] = packetId & 255;
@@ -291,7 +294,10 @@ export function writePublish(
   buf.set(payload as Uint8Array, o); // one native copy; allocates nothing
   return o + (payload as Uint8Array).length;
 }
-const PUBLISH = 3, PUBLISH_FIRST = PUBLISH << 4;
+
+const PUBLISH = 3;
+/** The first byte of a QoS 0 PUBLISH without DUP or retain: or in `qos << 1` and 1 for retain. */
+export const PUBLISH_FIRST = PUBLISH << 4;
 
 /** PUBLISH with topic and payload given as byte ranges (the simulator's broker and tests). */
 export function encodePublishBytes(

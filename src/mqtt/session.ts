@@ -4,7 +4,8 @@
 import { ErrorCode, type ErrorCodeValue, MQTTError, connackMessages } from "./errors";
 import {
   type ConnectOptions, type WillOptions, PacketReader, PacketType, decode,
-  decimalLength, encodeAck, encodeConnect, encodeEmpty, encodeSubscribe, encodeUnsubscribe, payloadLength, publishFirst, remainingLengthSize, writePublish,
+  decimalLength, encodeAck, encodeConnect, encodeEmpty, encodeSubscribe, encodeUnsubscribe, payloadLength, PUBLISH_FIRST, remainingLengthSize, writePublish,
+  writePublishHead, writePublishTail,
 } from "./codec";
 import { EntryKind, Outbox } from "./outbox";
 import { Inflight, SlotState } from "./inflight";
@@ -73,6 +74,15 @@ export class Session {
   readonly tx: Uint8Array;
   private readonly txBuffer: ArrayBuffer;
   readonly txSize: number;
+  /**
+   * The topic whose bytes tx holds after a short (2-byte) fixed header, from the last PUBLISH written there, or
+   * undefined. Publishing to the same topic again writes only the header bytes and what follows the topic.
+   * Only publishes and the rare packets that clear this use tx: acks and pings have their own buffer.
+   */
+  private txTopic: Uint8Array | undefined = undefined;
+  /** Acks and PINGREQs (2 or 4 bytes). */
+  private readonly ack = packetBytes(4);
+  private readonly ackBuffer = this.ack.buffer as ArrayBuffer;
   readonly inflight: Inflight;
   readonly outbox: Outbox;
   readonly overflow: OverflowPolicy;
@@ -152,6 +162,7 @@ export class Session {
     this.lastReceived = now;
     this.pingSentAt = -1;
     this.controlCount = 0;
+    this.txTopic = undefined;
     this.txBuffer.resize(this.txSize);
     this.txBuffer.resize(encodeConnect(this.tx, 0, this.connect));
     this.lastSent = now;
@@ -385,7 +396,7 @@ export class Session {
     const remaining = 2 + t.length + (qos > 0 ? 2 : 0) + plen;
     const size = remaining < 128 ? remaining + 2 : 1 + remainingLengthSize(remaining) + remaining;
     if (plen < 0 || size > this.txSize) throw this.publishError(plen < 0 ? ErrorCode.BadArgument : ErrorCode.BufferTooShort, topic, payload);
-    const first = publishFirst(qos, retain);
+    const first = PUBLISH_FIRST | (qos << 1) | (retain ? 1 : 0);
     const fl = this.inflight;
     if (qos > 0 && this.outbox.count === 0) {
       const slot = fl.free();
@@ -400,9 +411,23 @@ export class Session {
       }
     }
     // QoS 0, or no slot free: into tx, then out now or queued (a QoS 1/2 gets its id when it takes a slot).
-    this.txBuffer.resize(size);
-    writePublish(this.tx, 0, first, remaining, t, body, qos > 0 ? 0xffff : 0);
-    if (qos === 0 && connected && this.outbox.count === 0 && this.write(this.tx, now)) return 0;
+    const tx = this.tx;
+    this.txBuffer.resize(size); // shrinking keeps the bytes below `size`: the topic stays
+    let o: number;
+    if (t === this.txTopic && remaining < 128) {
+      tx[0] = first;
+      tx[1] = remaining;
+      o = 4 + t.length;
+    } else {
+      o = writePublishHead(tx, 0, first, remaining, t);
+      this.txTopic = remaining < 128 ? t : undefined;
+    }
+    writePublishTail(tx, o, first, body, qos > 0 ? 0xffff : 0);
+    if (qos === 0 && connected && this.outbox.count === 0 && this.out!.write(tx)) {
+      this.lastSent = now;
+      this.sent++;
+      return 0;
+    }
     return this.enqueue(qos > 0 ? EntryKind.NeedsSlot : EntryKind.Plain, now) ? 0 : -1;
   }
 
@@ -459,6 +484,7 @@ export class Session {
   /** Sends DISCONNECT if it can (the caller closes the transport). */
   disconnect(now: number): void {
     if (this.state === SessionState.Connected && this.out) {
+      this.txTopic = undefined;
       this.txBuffer.resize(2);
       encodeEmpty(this.tx, 0, PacketType.DISCONNECT);
       this.write(this.tx, now);
@@ -483,21 +509,20 @@ export class Session {
     return true;
   }
 
-  /** Puts an ack (PUBACK, PUBREC, PUBREL, PUBCOMP) or a PINGREQ in tx; returns its length. */
-  private control1(type: number, id: number): number {
+  /** Puts an ack (PUBACK, PUBREC, PUBREL, PUBCOMP) or a PINGREQ in the ack buffer and returns that buffer. */
+  private control1(type: number, id: number): Uint8Array {
     if (type === PacketType.PINGREQ) {
-      this.txBuffer.resize(2);
-      return encodeEmpty(this.tx, 0, type);
+      this.ackBuffer.resize(2);
+      encodeEmpty(this.ack, 0, type);
+    } else {
+      this.ackBuffer.resize(4);
+      encodeAck(this.ack, 0, type, id);
     }
-    this.txBuffer.resize(4);
-    return encodeAck(this.tx, 0, type, id);
+    return this.ack;
   }
 
   private sendControl(type: number, id: number, now: number): void {
-    if (this.controlCount === 0 && this.out) {
-      this.control1(type, id);
-      if (this.write(this.tx, now)) return;
-    }
+    if (this.controlCount === 0 && this.out && this.write(this.control1(type, id), now)) return;
     if (this.controlCount === CONTROL_CAPACITY) {
       this.listener.onSessionFatal(new MQTTError(ErrorCode.BufferTooShort, "too many acknowledgements waiting for the send window"));
       return;
@@ -514,8 +539,7 @@ export class Session {
     // 1. Acknowledgements and pings.
     while (this.controlCount > 0) {
       const c = this.control[0];
-      this.control1(c >>> 16, c & 0xffff);
-      if (!this.write(tx, now)) return;
+      if (!this.write(this.control1(c >>> 16, c & 0xffff), now)) return;
       this.control.copyWithin(0, 1, this.controlCount);
       this.controlCount--;
     }
@@ -525,8 +549,7 @@ export class Session {
       const i = fl.oldest(SlotState.PublishToSend, SlotState.PubrelToSend);
       if (i < 0) break;
       if (fl.state(i) === SlotState.PubrelToSend) {
-        this.control1(PacketType.PUBREL, fl.id(i));
-        if (!this.write(tx, now)) return;
+        if (!this.write(this.control1(PacketType.PUBREL, fl.id(i)), now)) return;
         fl.setState(i, SlotState.AwaitPubcomp);
       } else if (!this.sendSlot(i, now)) return;
     }
@@ -537,6 +560,7 @@ export class Session {
         const sub = subs.list[i], s = sub.state, subscribe = s === SubscriptionState.ToSubscribe;
         if (!subscribe && s !== SubscriptionState.ToUnsubscribe) continue;
         const id = this.allocateId();
+        this.txTopic = undefined;
         this.txBuffer.resize(this.txSize);
         const n = subscribe ? encodeSubscribe(tx, 0, id, sub.filter, sub.qos) : encodeUnsubscribe(tx, 0, id, sub.filter);
         this.txBuffer.resize(n);
@@ -564,6 +588,7 @@ export class Session {
       } else {
         const n = box.firstLength;
         if (out.writable() < n) return; // checked first: copying it out is work
+        this.txTopic = undefined;
         this.txBuffer.resize(n);
         box.copyFirst(tx);
         if (!this.write(tx, now)) return;
