@@ -37,6 +37,8 @@ class Connection {
   end: number | undefined = undefined;
   ended = false;
   acked = 0;
+  /** Written while the name was still being resolved (lwIP queues writes on a connecting pcb). */
+  early: Uint8Array[] | undefined = undefined;
 
   constructor(readonly id: number, readonly kind: "socket" | "tcp", readonly credits: number, readonly segment: number) {}
 }
@@ -70,8 +72,13 @@ export class Connections {
 
   write(id: number, bytes: Uint8Array): void {
     const c = this.all.get(id);
-    const node = c?.node;
-    if (!c || !node || node.destroyed || c.ended) return;
+    if (!c || c.ended) return;
+    const node = c.node;
+    if (!node) {
+      (c.early ??= []).push(bytes);
+      return;
+    }
+    if (node.destroyed) return;
     const n = bytes.length;
     node.write(bytes, (error) => {
       if (error || c.closed) return;
@@ -113,6 +120,9 @@ export class Connections {
     const node = connect({ host: address, port });
     node.setNoDelay(true);
     c.node = node;
+    const early = c.early;
+    c.early = undefined;
+    for (const bytes of early ?? []) this.write(c.id, bytes);
     node.on("connect", () => {
       if (c.closed) return;
       c.connected = true;
