@@ -94,7 +94,7 @@ export function tcpEcho(port: number, text: string): Promise<unknown[]> {
     const buffer = new Uint8Array(4);
     let sent = false;
     let received = "";
-    const tcp = new AnyTCP({
+    new AnyTCP({
       address: "127.0.0.1", port, nodelay: true,
       onWritable(this: any, count: number) {
         if (sent) return;
