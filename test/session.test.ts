@@ -85,6 +85,22 @@ describe("Session", () => {
     expect(events.fatals[0].message).toMatch(/SUBSCRIBE/);
   });
 
+  it("keeps every byte right when QoS 0 publishes reuse the topic in tx: sizes across the 128-byte header step, other topics, acks in between", () => {
+    const { session, wire, deliver, connect } = setup({ txBuffer: 512 });
+    connect();
+    const bytes = (n: number, fill: number) => new Uint8Array(n).fill(fill);
+    const sent: [string, number, number, boolean][] = [
+      ["same/topic", 10, 1, false], ["same/topic", 200, 2, true], ["same/topic", 300, 3, false], ["same/topic", 5, 4, false],
+      ["other", 200, 5, false], ["same/topic", 200, 6, false], ["same/topic", 0, 7, false],
+    ];
+    for (const [topic, n, fill, retain] of sent) {
+      expect(session.publish(topic, bytes(n, fill), 0, retain, 0)).toBe(0);
+      deliver({ cmd: "publish", topic: "in", payload: Buffer.from("x"), qos: 1, messageId: fill }); // a PUBACK goes out between
+    }
+    const got = wire.take().filter((p) => p.cmd === "publish").map((p) => [p.topic, p.payload.length, p.payload[0] ?? 0, p.retain]);
+    expect(got).toEqual(sent.map(([t, n, f, r]) => [t, n, n ? f : 0, r]));
+  });
+
   it("resends unacknowledged QoS 1 and 2 publishes with DUP and their ids after a reconnect, PUBREL for PUBREC'd ones", () => {
     const { session, wire, events, deliver, connect } = setup({ cleanSession: false });
     connect();

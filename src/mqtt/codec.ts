@@ -561,9 +561,10 @@ export function decode(r: PacketReader, p: Packet): number {
     p.topicEnd = te;
     if (te === 2) return -ErrorCode.MalformedPacket;
     // One pass for an ASCII topic; full UTF-8 validation only when a byte needs it. Wildcards: MQTT-3.3.2-2.
-    let wildcard = false, ascii = true;
-    for (let i = 2; i < te; i++) {
-      const c = b[i];
+    // Loop variables declared outside: XS makes a new binding per iteration for `for (let ...)`.
+    let wildcard = false, ascii = true, i = 2, c = 0;
+    for (; i < te; i++) {
+      c = b[i];
       if (c < 0x30) {
         if (c === 0x2b || c === 0x23) wildcard = true;
         else if (c === 0) ascii = false;

@@ -75,11 +75,13 @@ export class Session {
   private readonly txBuffer: ArrayBuffer;
   readonly txSize: number;
   /**
-   * The topic whose bytes tx holds after a short (2-byte) fixed header, from the last PUBLISH written there, or
-   * undefined. Publishing to the same topic again writes only the header bytes and what follows the topic.
-   * Only publishes and the rare packets that clear this use tx: acks and pings have their own buffer.
+   * The topic whose bytes tx holds after a fixed header of `txHeader` bytes (2 or 3), from the last PUBLISH
+   * written there, or undefined. Publishing to the same topic again with a header of the same size writes only
+   * the header and what follows the topic. Only publishes and the rare packets that clear this use tx: acks
+   * and pings have their own buffer.
    */
   private txTopic: Uint8Array | undefined = undefined;
+  private txHeader = 0;
   /** Acks and PINGREQs (2 or 4 bytes). */
   private readonly ack = packetBytes(4);
   private readonly ackBuffer = this.ack.buffer as ArrayBuffer;
@@ -413,14 +415,20 @@ export class Session {
     // QoS 0, or no slot free: into tx, then out now or queued (a QoS 1/2 gets its id when it takes a slot).
     const tx = this.tx;
     this.txBuffer.resize(size); // shrinking keeps the bytes below `size`: the topic stays
+    const header = remaining < 128 ? 2 : remaining < 16384 ? 3 : 0;
     let o: number;
-    if (t === this.txTopic && remaining < 128) {
+    if (t === this.txTopic && header === this.txHeader) {
       tx[0] = first;
-      tx[1] = remaining;
-      o = 4 + t.length;
+      if (header === 2) tx[1] = remaining;
+      else {
+        tx[1] = (remaining & 127) | 128;
+        tx[2] = remaining >> 7;
+      }
+      o = header + 2 + t.length;
     } else {
       o = writePublishHead(tx, 0, first, remaining, t);
-      this.txTopic = remaining < 128 ? t : undefined;
+      this.txTopic = header > 0 ? t : undefined;
+      this.txHeader = header;
     }
     writePublishTail(tx, o, first, body, qos > 0 ? 0xffff : 0);
     if (qos === 0 && connected && this.outbox.count === 0 && this.out!.write(tx)) {

@@ -52,7 +52,8 @@ export class Subscription {
     const f = this.bytes, n = f.length, t = m.buf, ts = m.topicStart;
     if (!this.exact) return topicMatches(f, 0, n, t, ts, m.topicEnd);
     if (m.topicEnd - ts !== n) return false;
-    for (let i = 0; i < n; i++) if (f[i] !== t[ts + i]) return false;
+    let i = 0; // outside the loop: XS makes a binding per iteration for `for (let ...)`
+    for (; i < n; i++) if (f[i] !== t[ts + i]) return false;
     return true;
   }
 }
