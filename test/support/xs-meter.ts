@@ -121,6 +121,24 @@ export class XSMeter {
   }
 
   /**
+   * A window around `run`, which may take many cranks (calls, timers, socket data through the XS host): the heap and
+   * chunk rise from the crank before it to one after it, the instructions of every crank in between.
+   */
+  async around(run: () => Promise<void>): Promise<WindowResult & { cranks: number }> {
+    const armed = await this.crank(Builtin.Arm);
+    const m0 = { ...this.xs.metered };
+    await run();
+    const end = await this.crank(Builtin.Nothing);
+    const m1 = this.xs.metered;
+    await this.crank(Builtin.Probe);
+    const gc = await this.xs.call<boolean>("probed");
+    return {
+      n: 0, gc, slots: end.heap - armed.heap, chunkBytes: end.chunkTop - armed.chunkTop,
+      compute: m1.compute - end.compute - m0.compute, cranks: m1.cranks - 1 - m0.cranks,
+    };
+  }
+
+  /**
    * Per-message figures of action `code`: a window of n minus an empty one. Windows start from a fresh free
    * list; a window with a collection is repeated once from a fresh one, then reported with its GC count.
    */

@@ -2,7 +2,12 @@
 // Steady-state loops are paced by the client's own queue so nothing is dropped, and they allocate nothing
 // of their own: any retained growth measured around them belongs to the client.
 import Timer from "timer";
+import TCP from "embedded:io/socket/tcp";
 import { MQTTClient, type Message } from "../../../src/mqtt/client";
+import { SocketTransport } from "../../../src/net/socket-transport";
+import { probed } from "./meter.ts";
+
+export { probed };
 
 let client: MQTTClient | undefined;
 let received = 0;
@@ -50,12 +55,13 @@ function onCount(_m: Message): void {
   check();
 }
 
-/** Connects a client with default buffers to the broker at 127.0.0.1:port. */
-export async function connect(port: number, clientId: string, options: { keepalive?: number; inflightIn?: number } = {}): Promise<{ sessionPresent: boolean }> {
+/** Connects a client with default buffers to the broker at 127.0.0.1:port, over TcpTransport (default) or SocketTransport. */
+export async function connect(port: number, clientId: string, options: { keepalive?: number; inflightIn?: number; transport?: "tcp" | "socket" } = {}): Promise<{ sessionPresent: boolean }> {
   let sessionPresent = false;
   let connected = false;
   client?.close();
-  client = new MQTTClient({ host: "127.0.0.1", port, clientId, keepalive: options.keepalive ?? 60, reconnect: false, inflightIn: options.inflightIn });
+  const transport = options.transport === "socket" ? new SocketTransport() : undefined;
+  client = new MQTTClient({ host: "127.0.0.1", port, clientId, keepalive: options.keepalive ?? 60, reconnect: false, inflightIn: options.inflightIn, transport });
   client.onConnect = (present) => { sessionPresent = present; connected = true; check(); };
   client.onDelivered = () => { delivered++; check(); };
   client.onError = (e) => { errors++; lastError = e.message; };
@@ -100,8 +106,9 @@ export async function publish(topic: string, qos: 0 | 1 | 2, count: number, payl
  * incoming QoS 2 exchange is still waiting for its PUBREL.
  */
 export async function waitReceived(total: number, timeoutMs = 30000, settled = false): Promise<number> {
-  const session = client!.session as unknown as { received2Count: number };
-  await until(() => received >= total && (!settled || session.received2Count === 0), timeoutMs, `${total} received messages`);
+  // The session's incoming QoS 2 ids awaiting PUBREL (a private field: this is a test harness).
+  const session = client!.session as unknown as { pubrelPendingCount: number };
+  await until(() => received >= total && (!settled || session.pubrelPendingCount === 0), timeoutMs, `${total} received messages`);
   return received;
 }
 
@@ -137,6 +144,28 @@ export function bufferBytes(): number {
   return total;
 }
 
+let standInSocket: TCP | undefined;
+let standInTimer: Timer | undefined;
+
+/**
+ * The host's stand-ins for the native objects a connected client holds (one TCP socket, one timer), made bare so
+ * the footprint can count them apart: on a board they are native.
+ */
+export function standIns(port: number): Promise<void> {
+  return new Promise((resolve) => {
+    standInTimer = Timer.repeat(() => {}, 0x7fffffff);
+    Timer.schedule(standInTimer);
+    standInSocket = new TCP({ address: "127.0.0.1", port, onWritable() { resolve(); }, onReadable() {}, onError() {} });
+  });
+}
+
+export function dropStandIns(): void {
+  standInSocket?.close();
+  standInSocket = undefined;
+  Timer.clear(standInTimer);
+  standInTimer = undefined;
+}
+
 export function close(): void {
   client?.close();
   client = undefined;
@@ -148,7 +177,7 @@ export function inspect(): Record<string, unknown> {
   if (!c) return {};
   const s = c.session;
   return {
-    state: c.state, queued: s.queued, controlCount: s.controlCount, received2Count: s.received2Count,
-    received2: Array.from(s.received2), writable: c.transport.writable(), inflightStates: Array.from(s.inflight.states ?? []),
+    state: c.state, queued: s.queued, controlCount: s.controlCount, pubrelPendingCount: s.pubrelPendingCount,
+    pubrelPending: Array.from(s.pubrelPending), writable: c.transport.writable(), inflightStates: Array.from(s.inflight.states ?? []),
   };
 }
