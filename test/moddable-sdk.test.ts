@@ -19,6 +19,8 @@ const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const sdk = process.env.MODDABLE;
 const mcconfig = sdk ? findMcconfig(sdk, { PATH: "" }) : undefined;
 const skipReason = !sdk ? "$MODDABLE is not set" : !mcconfig?.ok ? `no mcconfig built in ${sdk} (cd $MODDABLE/build/makefiles/lin && make)` : "";
+// The default reporter does not name skipped tests: say it once, on one line.
+if (skipReason) console.log(`test/moddable-sdk.test.ts skipped: ${skipReason} (set it to a Moddable SDK with its tools built to run it)`);
 // Kept between runs (outside the repo): the first lin build compiles the XS engine, about a minute.
 const buildRoot = join(tmpdir(), "xsmq-moddable-sdk-test");
 
