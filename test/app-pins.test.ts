@@ -1,8 +1,9 @@
 // The simulated pins behind Moddable's pins/analog and pins/digital: a photocell on A0 that is deterministic
 // per device and time and drifts, overrides, digital modes/levels per device, and the change hook.
 import { describe, expect, it } from "vitest";
-import Analog from "pins/analog";
-import Digital from "pins/digital";
+// The simulator's modules themselves (their whole API), not types/, which declares only what the SDK's typings do.
+import Analog from "../hosts/node/modules/analog.ts";
+import Digital from "../hosts/node/modules/digital.ts";
 import { Device } from "../hosts/node/device.ts";
 import { VirtualClock } from "../hosts/node/clock.ts";
 

@@ -123,7 +123,8 @@ export default function main(): App {
       Timer.clear(readings);
       io.close();
       wifi.close();
-      led.close();
+      // The runtime's Digital has close(); the SDK's typings do not declare it.
+      (led as Digital & { close?(): void }).close?.();
       refresh();
     },
   };
