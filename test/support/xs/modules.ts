@@ -201,9 +201,10 @@ export function preferences(): unknown[] {
 }
 
 export function pins(): unknown[] {
-  const led = new Digital({ pin: 2, mode: Digital.Output });
+  // The runtime's instance API (Analog instances, close()) is wider than the SDK's typings, which types/ mirrors.
+  const led = new Digital({ pin: 2, mode: Digital.Output }) as Digital & { close(): void };
   led.write(0);
-  const a = new Analog({ pin: 0 });
+  const a = new (Analog as unknown as new (d: { pin: number }) => { read(): number; resolution: number; close(): void })({ pin: 0 });
   const out = [Analog.read(0), a.read(), a.resolution];
   Digital.write(5, 1);
   led.close();
