@@ -39,7 +39,8 @@ export default async function xsComputeBench(): Promise<Figures> {
           }
           figures[`xs.alloc_slots_per_msg.${t.prefix}${kind}_qos${qos}`] = {
             value: clean(Math.max(...bySize.map((r) => r.slots))), unit: "slots/msg",
-            note: `${t.what}, allocated (not kept) in GC-free windows; ${sizes.map((s, i) => `${s} B: ${fmt(bySize[i].slots)}`).join(", ")}; ${describe(bySize[0])}; goal 0`,
+            note: `${t.what}, allocated (not kept) in GC-free windows; ${sizes.map((s, i) => `${s} B: ${fmt(bySize[i].slots)}`).join(", ")}; ` +
+              `${t.apart} alone ${fmt(Math.max(...bySize.map((r) => r.transportSlots)))}; ${describe(bySize[0])}; goal 0`,
           };
           figures[`xs.alloc_chunk_bytes_per_msg.${t.prefix}${kind}_qos${qos}`] = {
             value: clean(Math.max(...bySize.map((r) => r.chunkBytes))), unit: "bytes/msg",
