@@ -13,6 +13,17 @@ const N = 300;
 /** Moddable's mqtt.js in the same engine (issue 18): per message, QoS 0, 11-character topic. */
 const moddable = { publish: { 16: 571, 256: 1083 }, receive: { 16: 2613, 256: 3153 } } as const;
 
+/**
+ * The ceiling of a case: what Moddable's client spends on the same packets. It has no QoS 1/2, so a QoS 1/2
+ * case is charged its QoS 0 publish or receive plus one 16-byte receive for each extra packet that comes in
+ * (publish QoS 1: PUBACK; publish QoS 2: PUBREC, PUBCOMP; receive QoS 2: PUBREL). Our acks going out are not
+ * charged: the ceiling stays below what Moddable would need for them.
+ */
+function ceilingOf(kind: "publish" | "receive", qos: number, size: 16 | 256): number {
+  const incoming = kind === "publish" ? qos : qos === 2 ? 1 : 0;
+  return moddable[kind][size] + incoming * moddable.receive[16];
+}
+
 const cases: MessageCase[] = [];
 for (const kind of ["publish", "receive"] as const)
   for (const qos of [0, 1, 2] as const)
@@ -54,7 +65,7 @@ for (const transport of transports) {
         expect(known.chunkBytes).toBeGreaterThanOrEqual(100);
         expect(known.chunkBytes).toBeLessThanOrEqual(140);
         const armed = await m.crank(Builtin.Arm);
-        expect(Number.isFinite(armed.chunkTop)).toBe(true);
+        expect(Number.isFinite(armed.chunkTop), "XS's chunk allocator could not be read from /proc/PID/mem of the worker (ptrace restrictions?)").toBe(true);
         await bench.xs.liveSlots(); // a forced collection
         await m.crank(Builtin.Probe);
         expect(await bench.xs.call("probed")).toBe(true);
@@ -91,8 +102,8 @@ for (const transport of transports) {
 
     if (transport.kind === "memory") {
       for (const c of cases) {
-        const ceiling = moddable[c.kind][c.size as 16 | 256];
-        it(`${c.kind} QoS ${c.qos}, ${c.size} B: at most ${ceiling} XS instructions per message (Moddable's client)`, async () => {
+        const ceiling = ceilingOf(c.kind, c.qos, c.size as 16 | 256);
+        it(`${c.kind} QoS ${c.qos}, ${c.size} B: at most ${ceiling} XS instructions per message (Moddable's client on the same packets)`, async () => {
           const r = await figures(c);
           expect(r.compute).toBeLessThanOrEqual(ceiling);
         });
