@@ -360,7 +360,7 @@ describe("the host's stand-ins allocate nothing per message (they stand for nati
       }
       last = -1;
       await run(xs, (server.address() as { port: number }).port);
-      await xs.until(`${cranks} cranks of each kind`, () => ops.every((op) => rises.get(op)!.length >= cranks), 20_000);
+      await xs.until(`${cranks} cranks`, () => ops.reduce((n, op) => n + rises.get(op)!.length, 0) >= cranks, 20_000);
       return { empty: mostCommon(empties), rises };
     } finally {
       await xs.close();
@@ -376,7 +376,9 @@ describe("the host's stand-ins allocate nothing per message (they stand for nati
 
   function expectOnlyTheDelivery(empty: number, rises: Map<number, number[]>): void {
     expect(empty).toBeGreaterThan(0);
+    expect([...rises.values()].some((r) => r.length >= 20)).toBe(true);
     for (const [op, r] of rises) {
+      if (r.length < 20) continue; // too few to tell (e.g. acknowledgements that all rode on data)
       const exact = r.filter((v) => v === empty).length;
       expect({ op, mostCommon: mostCommon(r) }).toEqual({ op, mostCommon: empty });
       expect(exact / r.length, `delivery ${op}: ${r.length - exact} of ${r.length} cranks allocated more than an empty one`).toBeGreaterThan(0.95);
@@ -384,12 +386,12 @@ describe("the host's stand-ins allocate nothing per message (they stand for nati
   }
 
   it("socket: read(Number) and write(staging) of each echoed message", async () => {
-    const { empty, rises } = await risesPerOp((xs, port) => xs.call("socketPingPong", port), [Delivery.Data, Delivery.Sent], 300);
+    const { empty, rises } = await risesPerOp((xs, port) => xs.call("socketPingPong", port), [Delivery.Data, Delivery.DataSent, Delivery.Sent], 300);
     expectOnlyTheDelivery(empty, rises);
   });
 
   it("embedded:io/socket/tcp: read(buffer) and write(buffer) of each echoed message", async () => {
-    const { empty, rises } = await risesPerOp((xs, port) => xs.call("tcpPingPong", port), [Delivery.Data, Delivery.Sent], 300);
+    const { empty, rises } = await risesPerOp((xs, port) => xs.call("tcpPingPong", port), [Delivery.Data, Delivery.DataSent, Delivery.Sent], 300);
     expectOnlyTheDelivery(empty, rises);
   });
 

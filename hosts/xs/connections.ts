@@ -1,7 +1,8 @@
 // The XS host's TCP connections, on real node:net sockets: what the native `socket` (lwIP or lin) and
 // `embedded:io/socket/tcp` code does below JavaScript — resolving, segmenting what arrives (a pbuf per 1460
 // bytes on lwIP, a 1024-byte recv on lin), holding segments until XS has read the ones it has (lwIP's receive
-// window), coalescing acknowledgements, and reporting the end only after everything received was read.
+// window), acknowledgements riding on the peer's data when it comes soon (else alone, coalesced), and the end
+// reported only after everything received was read.
 import { lookup } from "node:dns";
 import { connect, isIP, type Socket as NetSocket } from "node:net";
 import type { Device } from "../node/device.ts";
@@ -13,6 +14,8 @@ export interface ConnectionsOwner {
   readonly refusedConnects: boolean;
   /** Largest segment per data delivery; default 1460 (lwIP) or 1024 (lin's recv buffer). */
   readonly segmentSize: number | undefined;
+  /** How long an acknowledgement waits for data from the peer to ride on (TCP's delayed ACK). */
+  readonly ackDelayMs: number;
   /** The simulated board: with airwaves, an ESP8266 has no route while it has no IP. */
   readonly device: Device;
   deliver(op: number, id: number, payload?: Uint8Array): void;
@@ -37,6 +40,7 @@ class Connection {
   end: number | undefined = undefined;
   ended = false;
   acked = 0;
+  ackTimer: NodeJS.Timeout | undefined = undefined;
   /** Written while the name was still being resolved (lwIP queues writes on a connecting pcb). */
   early: Uint8Array[] | undefined = undefined;
 
@@ -45,7 +49,6 @@ class Connection {
 
 export class Connections {
   private readonly all = new Map<number, Connection>();
-  private acksQueued = false;
 
   constructor(private readonly owner: ConnectionsOwner) {}
 
@@ -83,7 +86,7 @@ export class Connections {
     node.write(bytes, (error) => {
       if (error || c.closed) return;
       c.acked += n;
-      this.queueAcks();
+      c.ackTimer ??= setTimeout(() => this.acknowledge(c), this.owner.ackDelayMs);
     });
   }
 
@@ -99,6 +102,7 @@ export class Connections {
     const c = this.all.get(id);
     if (!c) return;
     c.closed = true;
+    this.clearAck(c);
     this.all.delete(id);
     const node = c.node;
     if (node && !node.destroyed) {
@@ -111,6 +115,7 @@ export class Connections {
   closeAll(): void {
     for (const c of this.all.values()) {
       c.closed = true;
+      this.clearAck(c);
       c.node?.destroy();
     }
     this.all.clear();
@@ -181,7 +186,14 @@ export class Connections {
       const segment = c.queue.shift() as Uint8Array;
       c.queued -= segment.length;
       c.inXS++;
-      this.owner.deliver(Delivery.Data, c.id, segment);
+      if (c.acked > 0 && !c.ended) {
+        // The acknowledgement rides on the data: one delivery instead of two.
+        const both = new Uint8Array(segment.length + 4);
+        both.set(segment);
+        both.set(u32(c.acked), segment.length);
+        this.clearAck(c);
+        this.owner.deliver(Delivery.DataSent, c.id, both);
+      } else this.owner.deliver(Delivery.Data, c.id, segment);
     }
     if (c.queued <= highWater && c.node?.isPaused()) c.node.resume();
     if (c.end !== undefined && !c.ended && c.queue.length === 0 && c.inXS === 0) {
@@ -190,16 +202,16 @@ export class Connections {
     }
   }
 
-  private queueAcks(): void {
-    if (this.acksQueued) return;
-    this.acksQueued = true;
-    // One Sent delivery per connection per turn, however many writes were acknowledged.
-    setImmediate(() => {
-      this.acksQueued = false;
-      for (const c of this.all.values()) {
-        if (c.acked > 0 && !c.ended) this.owner.deliver(Delivery.Sent, c.id, u32(c.acked));
-        c.acked = 0;
-      }
-    });
+  /** No data came to carry it: the acknowledgement goes alone, for everything written so far. */
+  private acknowledge(c: Connection): void {
+    const acked = c.acked;
+    this.clearAck(c);
+    if (acked > 0 && !c.ended && !c.closed) this.owner.deliver(Delivery.Sent, c.id, u32(acked));
+  }
+
+  private clearAck(c: Connection): void {
+    clearTimeout(c.ackTimer);
+    c.ackTimer = undefined;
+    c.acked = 0;
   }
 }

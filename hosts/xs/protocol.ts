@@ -31,6 +31,7 @@ export const Delivery = {
   Collect: 8, // force a garbage collection
   Flush: 9, // nothing: the crank returns the outbox (after an `evaluate`)
   Event: 10, // payload: UTF-8 JSON array of callback arguments for listener `id`
+  DataSent: 11, // payload: the bytes, then bytes acknowledged u32 (an ACK riding on the peer's data, as in TCP)
 } as const;
 
 export interface ConnectRequest {

@@ -50,6 +50,8 @@ export interface XSHostOptions extends Omit<BundleOptions, "hostConfig"> {
   onAbort?: (error: XSAbortError) => void;
   /** Largest chunk delivered per socket callback (default: an lwIP pbuf of 1460 bytes; lin reads 1024). */
   segmentSize?: number;
+  /** How long an acknowledgement of written bytes waits to ride on data from the peer (default 2 ms). */
+  ackDelayMs?: number;
   /** Access points the board's radio hears; with them an ESP8266 has no route until Wi-Fi gives it an IP. */
   accessPoints?: AccessPointOptions[];
   airwaves?: AirwavesOptions;
@@ -98,6 +100,7 @@ export class XSHost {
   readonly platform: "esp8266" | "lin";
   readonly refusedConnects: boolean;
   readonly segmentSize: number | undefined;
+  readonly ackDelayMs: number;
   private readonly board: Board;
   private readonly connections: Connections;
   private readonly timers = new Map<number, NodeJS.Timeout>();
@@ -113,6 +116,7 @@ export class XSHost {
     this.platform = config.platform;
     this.refusedConnects = config.refusedConnects;
     this.segmentSize = options.segmentSize;
+    this.ackDelayMs = options.ackDelayMs ?? 2;
     this.device = new Device({
       id: "xs",
       mac: options.mac,

@@ -29,6 +29,13 @@ export function unregister(id: number): void {
 onDelivery(Delivery.Connected, (id, bytes, length) => { const e = entries.get(id); if (e) e.receiver.connected(e.target, bytes, length); });
 onDelivery(Delivery.Data, (id, bytes, length) => { const e = entries.get(id); if (e) e.receiver.data(e.target, bytes, length); });
 onDelivery(Delivery.Sent, (id, bytes) => { const e = entries.get(id); if (e) e.receiver.sent(e.target, readU32(bytes, 0)); });
+onDelivery(Delivery.DataSent, (id, bytes, length) => {
+  const e = entries.get(id);
+  if (!e) return;
+  const n = length - 4;
+  e.receiver.data(e.target, bytes, n); // as lwIP delivers them: what arrived, then what was acknowledged
+  e.receiver.sent(e.target, readU32(bytes, n));
+});
 onDelivery(Delivery.Disconnected, (id) => { const e = entries.get(id); if (e) e.receiver.ended(e.target, false); });
 onDelivery(Delivery.Error, (id) => { const e = entries.get(id); if (e) e.receiver.ended(e.target, true); });
 
