@@ -190,6 +190,54 @@ describe("Session", () => {
     expect(wire.take().map((p) => Buffer.from(p.payload).toString())).toEqual(["m0", "m1", "m2", "m3"]);
   });
 
+  it("takes a PUBACK for a QoS 2 publish as a downgraded delivery (RabbitMQ) and does not jam the queue", () => {
+    const { session, wire, events, deliver, connect } = setup({ inflight: 2 });
+    connect();
+    const ids = [0, 1, 2, 3].map((i) => session.publish("q2", `m${i}`, 2, false, 0));
+    const sent = wire.take();
+    expect(sent.map((p) => p.messageId)).toEqual([ids[0], ids[1]]); // two slots: the rest wait
+    deliver({ cmd: "puback", messageId: ids[0] });
+    deliver({ cmd: "puback", messageId: ids[1] });
+    expect(events.delivered).toEqual([ids[0], ids[1]]);
+    expect(events.errors.map((e) => e.code)).toEqual([ErrorCode.QosDowngraded, ErrorCode.QosDowngraded]);
+    expect(events.errors[0].message).toMatch(new RegExp(`QoS 2 publish ${ids[0]} with PUBACK`));
+    expect(events.fatals).toEqual([]);
+    const next = wire.take();
+    expect(next.map((p) => [p.cmd, p.qos, Buffer.from(p.payload).toString()])).toEqual([["publish", 2, "m2"], ["publish", 2, "m3"]]);
+  });
+
+  it("ends the connection on an ack of the wrong kind for an id in flight, naming the packet and the id", () => {
+    for (const wrong of ["pubrec", "pubcomp"] as const) {
+      const { session, wire, events, deliver, connect } = setup();
+      connect();
+      const id = session.publish("q1", "x", 1, false, 0);
+      wire.take();
+      deliver({ cmd: wrong, messageId: id });
+      expect(events.fatals.map((e) => e.code)).toEqual([ErrorCode.ProtocolViolation]);
+      expect(events.fatals[0].message).toContain(`${wrong.toUpperCase()} for publish ${id}, which waits for PUBACK`);
+      expect(events.delivered).toEqual([]);
+    }
+    const { session, wire, events, deliver, connect } = setup();
+    connect();
+    const id = session.publish("q2", "x", 2, false, 0);
+    wire.take();
+    deliver({ cmd: "pubcomp", messageId: id });
+    expect(events.fatals[0].message).toContain(`PUBCOMP for publish ${id}, which waits for PUBREC`);
+    deliver({ cmd: "puback", messageId: 999 }); // an id not in flight: a late duplicate, ignored
+    expect(events.fatals.length).toBe(1);
+  });
+
+  it("reports a SUBACK that grants less than the QoS asked for", () => {
+    const { session, wire, events, deliver, connect } = setup();
+    session.subscribe("s/+", 2, undefined, 0);
+    connect();
+    const [sub] = wire.take();
+    deliver({ cmd: "suback", messageId: sub.messageId, granted: [1] });
+    expect(events.subacks).toEqual([1]);
+    expect(events.errors.map((e) => [e.code, e.reasonCode])).toEqual([[ErrorCode.QosDowngraded, 1]]);
+    expect(events.errors[0].message).toContain(`granted QoS 1 for "s/+", not the 2 asked for`);
+  });
+
   it("subscribes on connect, resubscribes when the broker lost the session, and reports SUBACK 0x80", () => {
     const { session, wire, events, deliver, connect } = setup();
     session.subscribe("a/+", 1, undefined, 0);
@@ -282,6 +330,7 @@ describe("Session", () => {
     expect(() => new Session({ clientId: "x", txBuffer: 8 }, events)).toThrow(/txBuffer/);
     expect(() => new Session({ clientId: "x", overflow: "drop-all" as any }, events)).toThrow(/overflow/);
     expect(() => new Session({ clientId: "x", will: { topic: "a/#" } }, events)).toThrow(/CONNECT options/);
+    expect(() => new Session({ clientId: "x", password: "secret" }, events)).toThrow(/a password needs a username: MQTT 3\.1\.1/);
     expect(PacketType.CONNECT).toBe(1);
   });
 });

@@ -35,6 +35,8 @@ export const ErrorCode = Object.freeze({
   // 16 is retired (NotConnected: nothing needs it; publishes queue while offline).
   /** Application code called by the client (a message handler, a callback) threw; the client carried on. */
   CallbackFailed: 17,
+  /** The broker took a publish or granted a subscription at a lower QoS than asked (e.g. RabbitMQ: no QoS 2). */
+  QosDowngraded: 18,
 } as const);
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -57,6 +59,7 @@ const messages: Readonly<Record<number, string>> = Object.freeze({
   14: "connection lost",
   15: "no CONNACK in time",
   17: "an application callback threw",
+  18: "the broker lowered the QoS",
 });
 
 /** Meaning of each MQTT 3.1.1 CONNACK return code (section 3.2.2.3). */

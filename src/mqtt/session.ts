@@ -127,6 +127,8 @@ export class Session {
       password: options.password,
       will: options.will,
     };
+    if (options.password !== undefined && options.username === undefined)
+      throw new MQTTError(ErrorCode.BadArgument, "a password needs a username: MQTT 3.1.1 sends a password only with a user name (MQTT-3.1.2-22)");
     if (!this.connect.cleanSession && !options.clientId)
       throw new MQTTError(ErrorCode.BadArgument, "a persistent session (cleanSession: false) needs a clientId");
     const txSize = options.txBuffer ?? 128;
@@ -248,9 +250,9 @@ export class Session {
     }
     switch (p.type) {
       case PacketType.PUBLISH: this.publishIn(p, now); break;
-      case PacketType.PUBACK: this.ackOut(p.packetId, SlotState.AwaitPuback); break;
+      case PacketType.PUBACK: this.ackOut(PacketType.PUBACK, p.packetId, SlotState.AwaitPuback); break;
       case PacketType.PUBREC: this.pubrec(p.packetId, now); break;
-      case PacketType.PUBCOMP: this.ackOut(p.packetId, SlotState.AwaitPubcomp); break;
+      case PacketType.PUBCOMP: this.ackOut(PacketType.PUBCOMP, p.packetId, SlotState.AwaitPubcomp); break;
       case PacketType.PUBREL: this.pubrel(p.packetId, now); break;
       case PacketType.SUBACK: this.suback(p); break;
       case PacketType.UNSUBACK: this.unsuback(p.packetId); break;
@@ -305,11 +307,28 @@ export class Session {
     this.pump(now);
   }
 
-  private ackOut(id: number, expected: number): void {
-    const i = this.inflight.find(id);
-    if (i < 0 || this.inflight.state(i) !== expected) return; // late duplicate ack: nothing to do
-    this.inflight.release(i);
-    this.listener.onSessionDelivered(id);
+  /**
+   * PUBACK or PUBCOMP for an outgoing publish. An ack of the wrong kind for an id in flight is never ignored
+   * (the slot would stay taken and, since the queue goes out in order, nothing after it would leave):
+   * a PUBACK for a QoS 2 publish is a delivery the broker downgraded to QoS 1 (RabbitMQ does this), accepted
+   * and reported; any other mismatch is a protocol violation that ends the connection.
+   */
+  private ackOut(type: number, id: number, expected: number): void {
+    const fl = this.inflight, i = fl.find(id);
+    if (i < 0) return; // not in flight: a late duplicate, nothing to do
+    const state = fl.state(i);
+    if (state === expected) {
+      fl.release(i);
+      this.listener.onSessionDelivered(id);
+    } else if (type === PacketType.PUBACK && state === SlotState.AwaitPubrec) {
+      fl.release(i);
+      this.listener.onSessionError(new MQTTError(ErrorCode.QosDowngraded,
+        `the broker answered QoS 2 publish ${id} with PUBACK: it took the message at QoS 1 (at least once, a duplicate is possible)`));
+      this.listener.onSessionDelivered(id);
+    } else if (state !== SlotState.PublishToSend && state !== SlotState.PubrelToSend) {
+      // (Those two wait to go out again after a reconnect: an ack from before it is stale, not wrong.)
+      this.wrongAck(type, id, state);
+    }
   }
 
   private pubrec(id: number, now: number): void {
@@ -320,6 +339,13 @@ export class Session {
       return; // pump() sends the PUBREL in order
     }
     if (i < 0) this.sendControl(PacketType.PUBREL, id, now); // unknown id: release it so the broker can finish
+    else if (state === SlotState.AwaitPuback) this.wrongAck(PacketType.PUBREC, id, state);
+  }
+
+  private wrongAck(type: number, id: number, state: number): void {
+    const waitsFor = state === SlotState.AwaitPuback ? "PUBACK" : state === SlotState.AwaitPubrec ? "PUBREC" : "PUBCOMP";
+    this.listener.onSessionFatal(new MQTTError(ErrorCode.ProtocolViolation,
+      `${packetName(type)} for publish ${id}, which waits for ${waitsFor}; reconnecting resends it`));
   }
 
   private pubrel(id: number, now: number): void {
@@ -340,6 +366,8 @@ export class Session {
     }
     sub.state = SubscriptionState.Active;
     this.listener.onSessionSubscribe(sub, granted);
+    if (granted < sub.qos)
+      this.listener.onSessionError(new MQTTError(ErrorCode.QosDowngraded, `broker granted QoS ${granted} for "${sub.filter}", not the ${sub.qos} asked for`, granted));
   }
 
   private unsuback(id: number): void {
