@@ -91,10 +91,20 @@ export function send(op: number, id: number): void {
 /** Queues a record carrying UTF-8 text; one too big for the outbox goes on its own, after what is queued. */
 export function sendText(op: number, id: number, text: string): void {
   const bytes = encoder.encode(text);
-  if (recordHeaderSize + bytes.length <= outboxSize) {
-    out.set(bytes, begin(op, id, bytes.length));
-    return;
-  }
+  if (recordHeaderSize + bytes.length <= outboxSize) out.set(bytes, begin(op, id, bytes.length));
+  else alone(op, id, bytes);
+}
+
+/** Sends a text record now and returns the runner's answer. */
+export function requestText(op: number, id: number, text: string): Uint8Array {
+  const bytes = encoder.encode(text);
+  if (recordHeaderSize + bytes.length > outboxSize) return alone(op, id, bytes);
+  out.set(bytes, begin(op, id, bytes.length));
+  return exchange();
+}
+
+/** A record bigger than the outbox (a large call result): in a buffer of its own, after what is queued. */
+function alone(op: number, id: number, bytes: Uint8Array): Uint8Array {
   if (open && used > 0) exchange();
   const record = new Uint8Array(recordHeaderSize + bytes.length);
   record[0] = op;
@@ -103,13 +113,7 @@ export function sendText(op: number, id: number, text: string): void {
     record[5 + i] = (bytes.length >>> (8 * i)) & 0xff;
   }
   record.set(bytes, recordHeaderSize);
-  issueCommand(record.buffer);
-}
-
-/** Sends a text record now and returns the runner's answer. */
-export function requestText(op: number, id: number, text: string): Uint8Array {
-  sendText(op, id, text);
-  return exchange();
+  return new Uint8Array(issueCommand(record.buffer));
 }
 
 // The crank's result: xsnap reads `result` after the crank's promise jobs ran, so their records go too.
