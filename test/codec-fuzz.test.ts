@@ -7,6 +7,7 @@ import type { Packet as MqttPacket } from "mqtt-packet";
 import { decode, Packet, PacketReader, PacketType, ReadStatus, writeHeader } from "../src/mqtt/codec.ts";
 import { ErrorCode } from "../src/mqtt/errors.ts";
 import { ChunkSource, filterEntries, fromMqttPacket, fromOurPacket } from "./codec-helpers.ts";
+import { PushReader, ServerPacket, decodeAny } from "./support/server-codec.ts";
 
 const INPUTS = 100_000;
 const seed = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) >>> 0 : (Date.now() ^ (Math.random() * 2 ** 32)) >>> 0;
@@ -104,8 +105,8 @@ const fatalUtf8 = new TextDecoder("utf-8", { fatal: true });
 interface Tally { inputs: number; packets: number; ok: Record<string, number>; errors: Record<string, number>; failures: string[]; failed: number }
 
 /** A reader whose buffer reports any read at or past `stored` (bytes of this packet actually received). */
-function guardedReader(capacity: number, tally: Tally, where: () => string): PacketReader {
-  const r = new PacketReader(capacity);
+function guardedReader(capacity: number, tally: Tally, where: () => string): PushReader {
+  const r = new PushReader(capacity);
   const target = r.buf;
   const proxy = new Proxy(target, {
     get(t, k) {
@@ -132,7 +133,7 @@ function checkStatus(t: Tally, s: number, what: string, where: string): void {
 }
 
 /** Offsets of what decode said is there lie within the received bytes and make sense for the type. */
-function checkPacket(t: Tally, r: PacketReader, p: Packet, res: number, where: string): void {
+function checkPacket(t: Tally, r: PushReader, p: ServerPacket, res: number, where: string): void {
   const stored = r.stored;
   const range = (name: string, s: number, e: number) => {
     if (!(s >= 0 && s <= e && e <= stored)) fail(t, `${where}: ${name} [${s}, ${e}) outside [0, ${stored})`);
@@ -187,13 +188,13 @@ function checkPacket(t: Tally, r: PacketReader, p: Packet, res: number, where: s
 /** Feeds one input through a reader of `capacity`, in random chunks, with push or pull. */
 function run(t: Tally, rng: Rng, data: Uint8Array, capacity: number, mode: "push" | "pull", guarded: boolean, where: string): void {
   const here = () => `${where} cap=${capacity} ${mode}`;
-  const r = guarded ? guardedReader(capacity, t, here) : new PacketReader(capacity);
-  const p = new Packet();
+  const r = guarded ? guardedReader(capacity, t, here) : new PushReader(capacity);
+  const p = new ServerPacket();
   const pieces: Uint8Array[] = [];
   for (let i = 0; i < data.length;) { const n = 1 + rng.int(rng.int(2) ? 8 : 200); pieces.push(data.subarray(i, i + n)); i += n; }
   const complete = () => {
     t.packets++;
-    const res = decode(r, p);
+    const res = decodeAny(r, p);
     checkStatus(t, res, "decode", here());
     if (res === ReadStatus.Complete) fail(t, `${here()}: decode returned 1`);
     const key = `${p.type}`;

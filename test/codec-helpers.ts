@@ -2,10 +2,9 @@
 // from mqtt-packet (the independent oracle) and from our decoded Packet, and stream feeders for PacketReader.
 import mqttPacket from "mqtt-packet";
 import type { IConnectPacket, IPublishPacket, Packet as MqttPacket } from "mqtt-packet";
-import {
-  decode, encodePublish, Packet, PacketReader, PacketType, ReadStatus, type ByteSource,
-} from "../src/mqtt/codec.ts";
+import { decode, encodePublish, Packet, PacketReader, PacketType, ReadStatus, type ByteSource } from "../src/mqtt/codec.ts";
 import { encodeOurs, type Fields } from "./support/encode-fields.ts";
+import { PushReader, ServerPacket, decodeAny } from "./support/server-codec.ts";
 
 export { encodeOurs, type Fields };
 
@@ -91,7 +90,7 @@ const strict = new TextDecoder("utf-8", { fatal: true });
 const text = (b: Uint8Array, s: number, e: number): string => strict.decode(b.subarray(s, e));
 
 /** Walks the entries of a decoded SUBSCRIBE (filter + QoS byte) or UNSUBSCRIBE (filter) in payload order. */
-export function filterEntries(p: Packet): { topic: string; qos: number }[] {
+export function filterEntries(p: ServerPacket): { topic: string; qos: number }[] {
   const b = p.buf, out: { topic: string; qos: number }[] = [];
   let o = p.payloadStart;
   while (o < p.payloadEnd) {
@@ -105,7 +104,7 @@ export function filterEntries(p: Packet): { topic: string; qos: number }[] {
 }
 
 /** Our decoded Packet as Fields (strings decoded with a fatal TextDecoder, not with our own readUtf8). */
-export function fromOurPacket(p: Packet): Fields {
+export function fromOurPacket(p: ServerPacket): Fields {
   const b = p.buf;
   const cmd = cmdOfType[p.type];
   switch (cmd) {
@@ -155,7 +154,7 @@ export function chunk(data: Uint8Array, cuts: number[]): Uint8Array[] {
  * Feeds chunks to `reader.push` and decodes every completed packet. After an error the reader is reset and
  * reading goes on (the client would close the connection instead; here we want to see everything).
  */
-export function pushChunks(reader: PacketReader, chunks: Uint8Array[], onOutcome: (o: Outcome, p: Packet) => void, p = new Packet()): void {
+export function pushChunks(reader: PushReader, chunks: Uint8Array[], onOutcome: (o: Outcome, p: ServerPacket) => void, p = new ServerPacket()): void {
   for (const c of chunks) {
     let i = 0;
     while (i < c.length) {
@@ -169,8 +168,8 @@ export function pushChunks(reader: PacketReader, chunks: Uint8Array[], onOutcome
   }
 }
 
-function emit(reader: PacketReader, p: Packet, onOutcome: (o: Outcome, p: Packet) => void): void {
-  const r = decode(reader, p);
+function emit(reader: PushReader, p: ServerPacket, onOutcome: (o: Outcome, p: ServerPacket) => void): void {
+  const r = decodeAny(reader, p);
   onOutcome(r === 0 ? { fields: fromOurPacket(p) } : { error: r, type: reader.type }, p);
 }
 
@@ -227,7 +226,7 @@ export class ChunkSource implements ByteSource {
 }
 
 /** Like pushChunks, through `reader.pull` and a ChunkSource that receives the chunks one by one. */
-export function pullChunks(reader: PacketReader, chunks: Uint8Array[], onOutcome: (o: Outcome, p: Packet) => void, p = new Packet()): void {
+export function pullChunks(reader: PushReader, chunks: Uint8Array[], onOutcome: (o: Outcome, p: ServerPacket) => void, p = new ServerPacket()): void {
   const src = new ChunkSource();
   for (const c of chunks) {
     src.feed(c);
@@ -243,7 +242,7 @@ export function pullChunks(reader: PacketReader, chunks: Uint8Array[], onOutcome
 /** All outcomes of one byte stream through push (or pull) with a reader of `capacity`. */
 export function decodeStream(chunks: Uint8Array[], capacity: number, mode: "push" | "pull"): Outcome[] {
   const out: Outcome[] = [];
-  const reader = new PacketReader(capacity);
+  const reader = new PushReader(capacity);
   (mode === "push" ? pushChunks : pullChunks)(reader, chunks, (o) => out.push(o));
   return out;
 }

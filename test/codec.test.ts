@@ -1,21 +1,19 @@
 // Unit tests of the MQTT codec: the shared byte fixtures, encoder limits and errors, the stream reader,
 // remaining-length boundaries, payload forms (string, number) and the error messages.
 import { describe, expect, it } from "vitest";
-import {
-  decimalLength, decode, encodeAck, encodeConnack, encodeConnect, encodeEmpty, encodePublish, encodePublishBytes,
-  encodeSuback, encodeSubscribe, encodeUnsubscribe, MAX_REMAINING_LENGTH, Packet, PacketReader, PacketType,
-  packetSize, readDecimal, ReadStatus, remainingLengthSize, writeDecimal, writeHeader,
-} from "../src/mqtt/codec.ts";
+import { decode, encodeAck, encodeConnect, encodeEmpty, encodePublish, encodeSubscribe, encodeUnsubscribe, MAX_REMAINING_LENGTH, Packet, PacketReader, PacketType, packetSize, ReadStatus, remainingLengthSize, writeHeader } from "../src/mqtt/codec.ts";
+import { decimalLength, readDecimal, writeDecimal } from "../src/mqtt/decimal.ts";
 import { ErrorCode, MQTTError, type ErrorCodeValue } from "../src/mqtt/errors.ts";
 import { packets, type PacketFixture } from "./fixtures/packets.ts";
 import { ChunkSource, chunk, decodeStream, filterEntries, fromOurPacket, ours, parseWithMqttPacket, pullChunks, pushChunks, theirs } from "./codec-helpers.ts";
+import { PushReader, ServerPacket, decodeAny, encodeConnack, encodePublishBytes, encodeSuback } from "./support/server-codec.ts";
 
 const codeName = (code: number): string => Object.entries(ErrorCode).find(([, v]) => v === -code)?.[0] ?? `unknown ${code}`;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** Everything a fixture can expect, read from the reader and decoded Packet. */
 function observe(f: PacketFixture, feed: "whole" | "bytewise" | "pull"): PacketFixture["expect"] {
-  const r = new PacketReader(f.capacity ?? 256), p = new Packet();
+  const r = new PushReader(f.capacity ?? 256), p = new ServerPacket();
   const data = Uint8Array.from(f.bytes);
   let s: number = ReadStatus.NeedMore;
   if (feed === "whole") {
@@ -38,8 +36,8 @@ function observe(f: PacketFixture, feed: "whole" | "bytewise" | "pull"): PacketF
   return describe1(r, p);
 }
 
-function describe1(r: PacketReader, p: Packet): PacketFixture["expect"] {
-  const res = decode(r, p);
+function describe1(r: PushReader, p: ServerPacket): PacketFixture["expect"] {
+  const res = decodeAny(r, p);
   const out: PacketFixture["expect"] = { type: p.type };
   if (res !== 0) out.error = codeName(res);
   const b = p.buf;
@@ -292,7 +290,7 @@ describe("PacketReader", () => {
     const head = new Uint8Array(5);
     expect(writeHeader(head, 0, 0x30, MAX_REMAINING_LENGTH)).toBe(5);
     expect(Array.from(head)).toEqual([0x30, 0xff, 0xff, 0xff, 0x7f]);
-    const r = new PacketReader(32);
+    const r = new PushReader(32);
     expect(r.push(head, 0, 5)).toBe(ReadStatus.NeedMore);
     expect(r.length).toBe(MAX_REMAINING_LENGTH);
     expect(r.truncated).toBe(true);
@@ -304,7 +302,7 @@ describe("PacketReader", () => {
     const data = Buffer.concat([big, small, big, small]);
     for (const mode of ["push", "pull"] as const) {
       for (const cuts of [[], [1, 2, 17, 500, 1010], Array.from({ length: data.length }, (_, i) => i)]) {
-        const r = new PacketReader(64), p = new Packet();
+        const r = new PushReader(64), p = new ServerPacket();
         const seen: string[] = [];
         (mode === "push" ? pushChunks : pullChunks)(r, chunk(data, cuts), (o, pk) => {
           if ("fields" in o) seen.push(o.fields.cmd);
@@ -344,12 +342,12 @@ describe("PacketReader", () => {
   });
 
   it("reset() drops a half-read packet", () => {
-    const r = new PacketReader(64), p = new Packet();
+    const r = new PushReader(64), p = new ServerPacket();
     const pk = ours({ cmd: "puback", messageId: 9 });
     expect(r.push(pk, 0, 3)).toBe(ReadStatus.NeedMore);
     r.reset();
     expect(r.push(pk, 0, pk.length)).toBe(ReadStatus.Complete);
-    expect(decode(r, p)).toBe(0);
+    expect(decodeAny(r, p)).toBe(0);
     expect(fromOurPacket(p)).toEqual({ cmd: "puback", messageId: 9 });
   });
 });

@@ -6,6 +6,7 @@ import mqttPacket from "mqtt-packet";
 import { Session, type SessionListener, type Output } from "../src/mqtt/session";
 import { PacketReader, PacketType } from "../src/mqtt/codec";
 import { ErrorCode, type MQTTError } from "../src/mqtt/errors";
+import { PushReader } from "./support/server-codec.ts";
 
 class Wire implements Output {
   window = 1 << 20;
@@ -37,7 +38,7 @@ function setup(options: Partial<ConstructorParameters<typeof Session>[0]> = {}, 
   const events = new Events();
   const session = new Session({ clientId: "unit", keepalive: 10, txBuffer: 256, inflight: 4, queue: 256, ...options }, events);
   const wire = new Wire();
-  const reader = new PacketReader(rxBuffer);
+  const reader = new PushReader(rxBuffer);
   let now = 0;
   const deliver = (packet: object) => {
     const bytes = mqttPacket.generate(packet as any);

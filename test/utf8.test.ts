@@ -2,7 +2,7 @@
 // strings, MQTT's refusals (lone surrogates, U+0000), validation of arbitrary bytes, comparison and decoding.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { equalsUtf8, readUtf8, utf8ByteLength, utf8Length, validUtf8, writeUtf8 } from "../src/mqtt/utf8.ts";
+import { readUtf8, utf8ByteLength, utf8Length, validUtf8, writeUtf8 } from "../src/mqtt/utf8.ts";
 
 const enc = new TextEncoder();
 const fatal = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -83,7 +83,7 @@ describe("validUtf8", () => {
   });
 });
 
-describe("readUtf8 and equalsUtf8", () => {
+describe("readUtf8", () => {
   it("readUtf8 gives back the string that was written", () => {
     fc.assert(fc.property(wellFormed, (s) => {
       const b = new Uint8Array(4 + utf8Length(s) + 4);
@@ -92,26 +92,6 @@ describe("readUtf8 and equalsUtf8", () => {
     }), { numRuns: 1000 });
   });
 
-  it("equalsUtf8 is true for the string's own bytes and false for any other string's", () => {
-    fc.assert(fc.property(wellFormed, wellFormed, fc.integer({ min: 0, max: 5 }), (s, t, at) => {
-      const bt = enc.encode(t);
-      const buf = new Uint8Array(at + bt.length + 2).fill(0x61); // "a" around: must not count
-      buf.set(bt, at);
-      expect(equalsUtf8(s, buf, at, at + bt.length)).toBe(s === t);
-      expect(equalsUtf8(t, buf, at, at + bt.length)).toBe(true);
-    }), { numRuns: 2000 });
-  });
-
-  it("equalsUtf8 respects the end: prefixes and extensions are not equal", () => {
-    const b = enc.encode("ab€😀");
-    expect(equalsUtf8("ab€😀", b, 0, b.length)).toBe(true);
-    expect(equalsUtf8("ab€", b, 0, b.length)).toBe(false);
-    expect(equalsUtf8("ab€😀x", b, 0, b.length)).toBe(false);
-    expect(equalsUtf8("ab€😀", b, 0, b.length - 1)).toBe(false);
-    expect(equalsUtf8("€", b, 2, 5)).toBe(true);
-    expect(equalsUtf8("", b, 3, 3)).toBe(true);
-    expect(equalsUtf8("", b, 0, 1)).toBe(false);
-  });
 });
 
 describe("payload strings (utf8ByteLength + writeUtf8)", () => {

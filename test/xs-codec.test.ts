@@ -3,8 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { XSHost } from "../hosts/xs/runner.ts";
 import { chunk, decodeStream, fromOurPacket, ours, parseWithMqttPacket, theirs, type Fields, type Outcome } from "./codec-helpers.ts";
-import { encodePublish, Packet } from "../src/mqtt/codec.ts";
-import type { RawOutcome } from "../hosts/xs/entries/codec.ts";
+import { encodePublish } from "../src/mqtt/codec.ts";
+import { ServerPacket } from "./support/server-codec.ts";
+import type { RawOutcome } from "./support/xs/codec.ts";
 
 const bytes = (s: string): number[] => Array.from(Buffer.from(s, "utf8"));
 
@@ -61,13 +62,13 @@ const pingresp = [0xd0, 0x00];
 /** XS's raw outcome in the helpers' Outcome shape (strings decoded on the Node side by fromOurPacket). */
 function outcome(raw: RawOutcome): Outcome {
   if ("error" in raw) return { error: raw.error, type: raw.type };
-  const p = Object.assign(new Packet(), raw.packet, { buf: Uint8Array.from(raw.buf) });
+  const p = Object.assign(new ServerPacket(), raw.packet, { buf: Uint8Array.from(raw.buf) });
   return { fields: fromOurPacket(p) };
 }
 
 describe("codec inside XS", () => {
   let xs: XSHost;
-  beforeAll(async () => { xs = await XSHost.start({ entry: "hosts/xs/entries/codec.ts" }); });
+  beforeAll(async () => { xs = await XSHost.start({ entry: "test/support/xs/codec.ts" }); });
   afterAll(async () => { await xs?.close(); });
 
   it("encodes every fixed packet to exactly mqtt-packet's bytes (and V8's)", async () => {

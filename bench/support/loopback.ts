@@ -1,7 +1,7 @@
 // src/ without sockets: our Session (and then the whole MQTTClient over an in-memory Transport) talking to a
 // tiny allocation-free broker stand-in, synchronously. What the heap grows by here is what src/ allocates
 // (plus, for the client, the host timer/time modules it calls) - the goal is exactly 0 bytes per message.
-import { PacketReader, Packet, PacketType, decode, encodeAck, encodeConnack, encodePublishBytes, encodeSuback } from "../../src/mqtt/codec.ts";
+import { PacketReader, Packet, PacketType, decode, encodeAck } from "../../src/mqtt/codec.ts";
 import { Session, type Output, type SessionListener } from "../../src/mqtt/session.ts";
 import { MQTTClient } from "../../src/mqtt/client.ts";
 import type { Transport, TransportListener } from "../../src/net/transport.ts";
@@ -10,6 +10,7 @@ import { constantPayload } from "./peers.ts";
 import { Window } from "./heap.ts";
 import { Device, setDefaultDevice } from "../../hosts/node/device.ts";
 import { VirtualClock } from "../../hosts/node/clock.ts";
+import { PushReader, decodeAny, encodeConnack, encodePublishBytes, encodeSuback } from "../../test/support/server-codec.ts";
 
 const TOPIC = "bench/loop/x";
 
@@ -30,7 +31,7 @@ interface ClientEnd { feed(bytes: Uint8Array, n: number): void }
 
 /** Answers what a broker would: CONNACK, SUBACK, PUBACK/PUBREC/PUBREL/PUBCOMP, PINGRESP; sends PUBLISHes. */
 class LoopBroker {
-  private readonly rx = new PacketReader(4096);
+  private readonly rx = new PushReader(4096);
   private readonly packet = new Packet();
   private readonly scratch = new Uint8Array(1 << 16);
   private readonly reply = new Uint8Array(4096);
@@ -71,7 +72,7 @@ class LoopBroker {
 
   private handle(): void {
     const p = this.packet;
-    if (decode(this.rx, p) < 0) throw new Error("loop broker: undecodable packet");
+    if (decodeAny(this.rx, p) < 0) throw new Error("loop broker: undecodable packet");
     const r = this.reply;
     let n = 0;
     switch (p.type) {
@@ -106,7 +107,7 @@ function sessionSetup(payloadSize: number) {
     onSessionSubscribe() {}, onSessionError(e) { throw e; }, onSessionFatal(e) { throw e; },
   };
   const session = new Session({ clientId: "loop", txBuffer: 2048, inflight: 8, queue: 1 << 16, inflightIn: 16 }, listener);
-  const rx = new PacketReader(2048);
+  const rx = new PushReader(2048);
   const end: ClientEnd = {
     feed(bytes, n) {
       let at = 0;

@@ -3,6 +3,7 @@
 // `Packet` with offsets into the receive buffer. Nothing here allocates or throws on bad input.
 import { ErrorCode } from "./errors";
 import { utf8ByteLength, utf8Length, validUtf8, writeUtf8 } from "./utf8";
+import { decimalLength, writeDecimal } from "./decimal";
 import { filterLength, topicNameLength } from "./topic";
 import type { ByteSource } from "../net/transport";
 import { NUMBER, STRING } from "./kinds";
@@ -36,87 +37,6 @@ export function payloadLength(payload: Uint8Array | string | number | null | und
   if (kind === NUMBER) return decimalLength(payload as number);
   if (kind === STRING) return utf8ByteLength(payload as string);
   return payload === null || payload === undefined ? 0 : (payload as Uint8Array).length;
-}
-
-// Numbers are written as decimal text without building a string: integers exactly, other finite
-// values with up to 6 fractional digits (trailing zeros trimmed). Sensor readings need no more.
-const FRACTION_DIGITS = 6;
-const FRACTION_SCALE = 1e6;
-
-function decimalParts(n: number): number {
-  // returns scaled absolute value as an integer (value * 1e6), or -1 when too large for exact scaling
-  const a = Math.abs(n);
-  if (a >= 9e9) return -1;
-  return Math.round(a * FRACTION_SCALE);
-}
-
-function digitCount(v: number): number {
-  let d = 1;
-  while (v >= 10) { v = Math.floor(v / 10); d++; }
-  return d;
-}
-
-/** Characters of `n` as written by writeDecimal; non-finite numbers are not payloads (-1). */
-export function decimalLength(n: number): number {
-  if (!isFinite(n)) return -1;
-  if (Number.isInteger(n) && Math.abs(n) <= Number.MAX_SAFE_INTEGER) return (n < 0 ? 1 : 0) + digitCount(Math.abs(n));
-  const scaled = decimalParts(n);
-  if (scaled < 0) return -1;
-  let whole = Math.floor(scaled / FRACTION_SCALE), frac = scaled - whole * FRACTION_SCALE;
-  let fd = FRACTION_DIGITS;
-  while (fd > 0 && frac % 10 === 0) { frac /= 10; fd--; }
-  return (n < 0 && scaled !== 0 ? 1 : 0) + digitCount(whole) + (fd > 0 ? 1 + fd : 0);
-}
-
-/** Writes `n` as decimal text (see decimalLength); returns the offset after it. */
-export function writeDecimal(buf: Uint8Array, o: number, n: number): number {
-  const len = decimalLength(n);
-  if (len < 0) return -ErrorCode.BadArgument;
-  let whole: number, frac = 0, fd = 0;
-  if (Number.isInteger(n) && Math.abs(n) <= Number.MAX_SAFE_INTEGER) whole = Math.abs(n);
-  else {
-    const scaled = decimalParts(n);
-    whole = Math.floor(scaled / FRACTION_SCALE);
-    frac = scaled - whole * FRACTION_SCALE;
-    fd = FRACTION_DIGITS;
-    while (fd > 0 && frac % 10 === 0) { frac /= 10; fd--; }
-  }
-  const end = o + len;
-  let p = end;
-  for (let k = 0; k < fd; k++) { buf[--p] = 0x30 + (frac % 10); frac = Math.floor(frac / 10); }
-  if (fd > 0) buf[--p] = 0x2e;
-  do { buf[--p] = 0x30 + (whole % 10); whole = Math.floor(whole / 10); } while (whole > 0);
-  if (p > o) buf[--p] = 0x2d;
-  return end;
-}
-
-/**
- * Parses decimal text in buf[start, end) ("-12", "3.25", "1e3", surrounding spaces allowed) without
- * allocating; NaN if it is not a number.
- */
-export function readDecimal(buf: Uint8Array, start: number, end: number): number {
-  while (start < end && buf[start] === 0x20) start++;
-  while (end > start && buf[end - 1] === 0x20) end--;
-  let i = start, sign = 1, value = 0, digits = 0, scale = 0;
-  if (i < end && (buf[i] === 0x2d || buf[i] === 0x2b)) { if (buf[i] === 0x2d) sign = -1; i++; }
-  while (i < end && buf[i] >= 0x30 && buf[i] <= 0x39) { value = value * 10 + (buf[i++] - 0x30); digits++; }
-  if (i < end && buf[i] === 0x2e) {
-    i++;
-    while (i < end && buf[i] >= 0x30 && buf[i] <= 0x39) { value = value * 10 + (buf[i++] - 0x30); scale++; digits++; }
-  }
-  if (digits === 0) return NaN;
-  let exp = 0;
-  if (i < end && (buf[i] === 0x65 || buf[i] === 0x45)) {
-    i++;
-    let es = 1, ed = 0;
-    if (i < end && (buf[i] === 0x2d || buf[i] === 0x2b)) { if (buf[i] === 0x2d) es = -1; i++; }
-    while (i < end && buf[i] >= 0x30 && buf[i] <= 0x39) { exp = exp * 10 + (buf[i++] - 0x30); ed++; }
-    if (ed === 0) return NaN;
-    exp *= es;
-  }
-  if (i !== end) return NaN;
-  const e = exp - scale;
-  return sign * (e < 0 ? value / Math.pow(10, -e) : value * Math.pow(10, e));
 }
 
 function writePayload(buf: Uint8Array, o: number, payload: Uint8Array | string | number | null | undefined): number {
@@ -225,14 +145,6 @@ export function encodeConnect(buf: Uint8Array, o: number, c: ConnectOptions): nu
   return o;
 }
 
-/** CONNACK (3.2): what a server sends; used by tests and the simulator. */
-export function encodeConnack(buf: Uint8Array, o: number, sessionPresent: boolean, returnCode: number): number {
-  if (!fits(buf, o, 2)) return -ErrorCode.BufferTooShort;
-  buf[o++] = PacketType.CONNACK << 4; buf[o++] = 2;
-  buf[o++] = sessionPresent ? 1 : 0; buf[o++] = returnCode & 255;
-  return o;
-}
-
 /**
  * PUBLISH (3.3). `topic` is a string, or bytes already validated as a topic name (a `Topic`'s): those are
  * copied natively. The payload may be bytes, a string (UTF-8) or a number (decimal text). packetId is
@@ -299,23 +211,6 @@ const PUBLISH = 3;
 /** The first byte of a QoS 0 PUBLISH without DUP or retain: or in `qos << 1` and 1 for retain. */
 export const PUBLISH_FIRST = PUBLISH << 4;
 
-/** PUBLISH with topic and payload given as byte ranges (the simulator's broker and tests). */
-export function encodePublishBytes(
-  buf: Uint8Array, o: number, topic: Uint8Array, ts: number, te: number, payload: Uint8Array, ps: number, pe: number,
-  qos: number, retain: boolean, dup: boolean, packetId: number,
-): number {
-  const topicLen = te - ts, plen = pe - ps;
-  if (topicLen < 1 || topicLen > 65535) return -ErrorCode.BadTopic;
-  const remaining = 2 + topicLen + (qos > 0 ? 2 : 0) + plen;
-  if (!fits(buf, o, remaining)) return -ErrorCode.BufferTooShort;
-  o = writeHeader(buf, o, (PacketType.PUBLISH << 4) | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0), remaining);
-  buf[o++] = topicLen >> 8; buf[o++] = topicLen & 255;
-  for (let i = ts; i < te; i++) buf[o++] = topic[i];
-  if (qos > 0) { buf[o++] = packetId >> 8; buf[o++] = packetId & 255; }
-  for (let i = ps; i < pe; i++) buf[o++] = payload[i];
-  return o;
-}
-
 /** PUBACK, PUBREC, PUBREL, PUBCOMP and UNSUBACK: a packet id and nothing else. PUBREL has flags 0b0010. */
 export function encodeAck(buf: Uint8Array, o: number, type: number, packetId: number): number {
   if (!fits(buf, o, 2)) return -ErrorCode.BufferTooShort;
@@ -335,16 +230,6 @@ export function encodeSubscribe(buf: Uint8Array, o: number, packetId: number, fi
   buf[o++] = packetId >> 8; buf[o++] = packetId & 255;
   o = writeString(buf, o, filter, n);
   buf[o++] = qos;
-  return o;
-}
-
-/** SUBACK (3.9) with return codes taken from `codes[0..count)`; the simulator and tests send it. */
-export function encodeSuback(buf: Uint8Array, o: number, packetId: number, codes: ArrayLike<number>, count: number): number {
-  const remaining = 2 + count;
-  if (!fits(buf, o, remaining)) return -ErrorCode.BufferTooShort;
-  o = writeHeader(buf, o, PacketType.SUBACK << 4, remaining);
-  buf[o++] = packetId >> 8; buf[o++] = packetId & 255;
-  for (let i = 0; i < count; i++) buf[o++] = codes[i];
   return o;
 }
 
@@ -453,31 +338,6 @@ export class PacketReader {
     return ReadStatus.NeedMore;
   }
 
-  /** Reads from bytes[start, end); `consumed` tells how far it got. For tests and in-memory streams. */
-  consumed = 0;
-  push(bytes: Uint8Array, start: number, end: number): number {
-    if (this.phase === PHASE_DONE) this.reset();
-    let i = start;
-    while (i < end) {
-      if (this.phase !== PHASE_BODY) {
-        const s = this.headerByte(bytes[i++]);
-        if (s !== ReadStatus.NeedMore) { this.consumed = i - start; return s; }
-        continue;
-      }
-      // Copy in locals (not field by field per byte): the part that fits, then skip the rest.
-      const buf = this.buf;
-      let received = this.received;
-      const take = Math.min(end - i, this.length - received);
-      const keep = Math.max(0, Math.min(take, buf.length - received));
-      for (let k = 0; k < keep; k++) buf[received + k] = bytes[i + k];
-      received += take;
-      i += take;
-      this.received = received;
-      if (received === this.length) { this.consumed = i - start; return this.finish(); }
-    }
-    this.consumed = i - start;
-    return ReadStatus.NeedMore;
-  }
 }
 
 /** One decoded packet: numbers and offsets into the reader's buffer, reused for every packet. */
@@ -496,28 +356,9 @@ export class Packet {
   topicEnd = 0;
   payloadStart = 0;
   payloadEnd = 0;
-  /** SUBACK return codes / SUBSCRIBE, UNSUBSCRIBE entries start at payloadStart. */
-  /** CONNECT fields: made on the first CONNECT decoded (servers and tests), never on a client. */
-  connect: ConnectFields | undefined = undefined;
+  /** SUBACK return codes start at payloadStart. */
   /** The buffer the offsets point into. */
   buf: Uint8Array = EMPTY;
-}
-
-/** Offsets of a decoded CONNECT's fields in the packet buffer (-1: absent). */
-export class ConnectFields {
-  protocolLevel = 0;
-  connectFlags = 0;
-  keepalive = 0;
-  clientIdStart = 0;
-  clientIdEnd = 0;
-  willTopicStart = 0;
-  willTopicEnd = 0;
-  willPayloadStart = 0;
-  willPayloadEnd = 0;
-  usernameStart = -1;
-  usernameEnd = -1;
-  passwordStart = -1;
-  passwordEnd = -1;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -526,14 +367,6 @@ function u16(b: Uint8Array, o: number): number {
   return (b[o] << 8) | b[o + 1];
 }
 
-/** Reads a length-prefixed string field at `o` within `end`; returns the end offset or -1. */
-function stringField(b: Uint8Array, o: number, end: number, utf8: boolean): number {
-  if (o + 2 > end) return -1;
-  const e = o + 2 + u16(b, o);
-  if (e > end) return -1;
-  if (utf8 && !validUtf8(b, o + 2, e)) return -2;
-  return e;
-}
 
 /**
  * Validates and decodes the packet the reader completed into `p`. Returns 0 or -ErrorCode.
@@ -586,10 +419,6 @@ export function decode(r: PacketReader, p: Packet): number {
     return truncated ? -ErrorCode.PacketTooLarge : 0;
   }
   switch (type) {
-    case PacketType.CONNECT:
-      if (flags !== 0) return -ErrorCode.MalformedPacket;
-      if (truncated) return -ErrorCode.PacketTooLarge;
-      return decodeConnect(b, len, p.connect ??= new ConnectFields());
     case PacketType.CONNACK:
       if (flags !== 0 || len !== 2) return -ErrorCode.MalformedPacket;
       if (truncated) return -ErrorCode.PacketTooLarge; // rxBuffer < 2: the body is not all there
@@ -604,27 +433,6 @@ export function decode(r: PacketReader, p: Packet): number {
       if (r.truncated) return -ErrorCode.PacketTooLarge;
       p.packetId = u16(b, 0);
       return p.packetId === 0 ? -ErrorCode.MalformedPacket : 0;
-    case PacketType.SUBSCRIBE: case PacketType.UNSUBSCRIBE: {
-      if (flags !== 2 || len < 2) return -ErrorCode.MalformedPacket;
-      if (r.truncated) return -ErrorCode.PacketTooLarge;
-      p.packetId = u16(b, 0);
-      if (p.packetId === 0) return -ErrorCode.MalformedPacket;
-      let o = 2;
-      if (o === len) return -ErrorCode.MalformedPacket; // MQTT-3.8.3-3, 3.10.3-2
-      while (o < len) {
-        const e = stringField(b, o, len, true);
-        if (e === -2) return -ErrorCode.BadUtf8;
-        if (e < 0 || e === o + 2) return -ErrorCode.MalformedPacket;
-        o = e;
-        if (type === PacketType.SUBSCRIBE) {
-          if (o >= len || b[o] > 2) return -ErrorCode.MalformedPacket; // MQTT-3-8.3-4
-          o++;
-        }
-      }
-      p.payloadStart = 2;
-      p.payloadEnd = len;
-      return 0;
-    }
     case PacketType.SUBACK: {
       if (flags !== 0 || len < 3) return -ErrorCode.MalformedPacket;
       if (r.truncated) return -ErrorCode.PacketTooLarge;
@@ -635,52 +443,11 @@ export function decode(r: PacketReader, p: Packet): number {
       p.payloadEnd = len;
       return 0;
     }
+    case PacketType.CONNECT: case PacketType.SUBSCRIBE: case PacketType.UNSUBSCRIBE:
+      return -ErrorCode.ProtocolViolation; // only clients send these: a device never decodes them
     case PacketType.PINGREQ: case PacketType.PINGRESP: case PacketType.DISCONNECT:
       return flags !== 0 || len !== 0 ? -ErrorCode.MalformedPacket : 0;
     default:
       return -ErrorCode.MalformedPacket; // 0 and 15 are reserved in 3.1.1
   }
-}
-
-function decodeConnect(b: Uint8Array, len: number, p: ConnectFields): number {
-  // "MQTT" (3.1.1) or "MQIsdp" (3.1); the level is left to the caller, which answers CONNACK 1 (MQTT-3.1.2-2)
-  let o = stringField(b, 0, len, true);
-  if (o < 0 || o + 4 > len) return -ErrorCode.MalformedPacket;
-  const mqtt = o === 6 && b[2] === 0x4d && b[3] === 0x51 && b[4] === 0x54 && b[5] === 0x54;
-  const mqisdp = o === 8 && b[2] === 0x4d && b[3] === 0x51 && b[4] === 0x49 && b[5] === 0x73 && b[6] === 0x64 && b[7] === 0x70;
-  if (!mqtt && !mqisdp) return -ErrorCode.MalformedPacket; // MQTT-3.1.2-1
-  p.protocolLevel = b[o];
-  p.connectFlags = b[o + 1];
-  p.keepalive = u16(b, o + 2);
-  const f = p.connectFlags;
-  if (f & 1) return -ErrorCode.MalformedPacket; // reserved, MQTT-3.1.2-3
-  const will = (f & 4) !== 0, willQos = (f >> 3) & 3;
-  if (!will && (willQos !== 0 || (f & 0x20))) return -ErrorCode.MalformedPacket;
-  if (willQos === 3) return -ErrorCode.MalformedPacket;
-  if (!(f & 0x80) && (f & 0x40)) return -ErrorCode.MalformedPacket;
-  o += 4;
-  let e = stringField(b, o, len, true);
-  if (e < 0) return e === -2 ? -ErrorCode.BadUtf8 : -ErrorCode.MalformedPacket;
-  p.clientIdStart = o + 2; p.clientIdEnd = e; o = e;
-  p.willTopicStart = p.willTopicEnd = p.willPayloadStart = p.willPayloadEnd = 0;
-  if (will) {
-    e = stringField(b, o, len, true);
-    if (e < 0) return e === -2 ? -ErrorCode.BadUtf8 : -ErrorCode.MalformedPacket;
-    p.willTopicStart = o + 2; p.willTopicEnd = e; o = e;
-    e = stringField(b, o, len, false);
-    if (e < 0) return -ErrorCode.MalformedPacket;
-    p.willPayloadStart = o + 2; p.willPayloadEnd = e; o = e;
-  }
-  p.usernameStart = p.usernameEnd = p.passwordStart = p.passwordEnd = -1;
-  if (f & 0x80) {
-    e = stringField(b, o, len, true);
-    if (e < 0) return e === -2 ? -ErrorCode.BadUtf8 : -ErrorCode.MalformedPacket;
-    p.usernameStart = o + 2; p.usernameEnd = e; o = e;
-  }
-  if (f & 0x40) {
-    e = stringField(b, o, len, false);
-    if (e < 0) return -ErrorCode.MalformedPacket;
-    p.passwordStart = o + 2; p.passwordEnd = e; o = e;
-  }
-  return o === len ? 0 : -ErrorCode.MalformedPacket;
 }

@@ -1,13 +1,14 @@
 // An incoming message as the application sees it: the session's one decoded packet, reused for every
 // delivery and pointing into the receive buffer. Offsets and byte comparisons are free; `topic`, `text` and
 // `payload` allocate when read, so read them only when needed (copy what you keep: the buffer is reused).
-import { Packet, readDecimal } from "./codec";
+import { Packet } from "./codec";
+import { readDecimal } from "./decimal";
 import { readUtf8 } from "./utf8";
 import { StringCache, Topic, sameBytes } from "./topic-bytes";
 
 export class Message extends Packet {
   /** Bytes of the strings compared lately (and of payload strings the session publishes): found by identity. */
-  readonly texts = new StringCache(4);
+  readonly texts = new StringCache(4, false);
 
   /** The receive buffer; topic and payload are byte ranges in it. */
   get buffer(): Uint8Array { return this.buf; }
@@ -26,12 +27,12 @@ export class Message extends Packet {
    * compared (the first comparison with a new string encodes it once).
    */
   topicIs(topic: string | Topic): boolean {
-    const b = topic instanceof Topic ? topic.bytes : this.texts.text(topic);
+    const b = topic instanceof Topic ? topic.bytes : this.texts.bytes(topic);
     return sameBytes(b, 0, b.length, this.buf, this.topicStart, this.topicEnd);
   }
   /** True if the payload is exactly the UTF-8 of `text`, e.g. msg.textIs("ON") (allocation as for topicIs). */
   textIs(text: string): boolean {
-    const b = this.texts.text(text);
+    const b = this.texts.bytes(text);
     return sameBytes(b, 0, b.length, this.buf, this.payloadStart, this.payloadEnd);
   }
   /** Byte `i` of the payload. */

@@ -4,7 +4,7 @@
 import { ErrorCode, type ErrorCodeValue, MQTTError, connackMessages } from "./errors";
 import {
   type ConnectOptions, type WillOptions, PacketReader, PacketType, decode,
-  decimalLength, encodeAck, encodeConnect, encodeEmpty, encodeSubscribe, encodeUnsubscribe, payloadLength, PUBLISH_FIRST, remainingLengthSize, writePublish,
+  encodeAck, encodeConnect, encodeEmpty, encodeSubscribe, encodeUnsubscribe, payloadLength, PUBLISH_FIRST, remainingLengthSize, writePublish,
   writePublishHead, writePublishTail,
 } from "./codec";
 import { EntryKind, Outbox } from "./outbox";
@@ -14,6 +14,7 @@ import { Message } from "./message";
 import { packetBytes } from "./packet-buffer";
 import { StringCache, type Topic } from "./topic-bytes";
 import { NUMBER, STRING } from "./kinds";
+import { decimalLength } from "./decimal";
 
 /** Where the session's bytes go: the transport of the current connection. */
 export interface Output {
@@ -93,7 +94,7 @@ export class Session {
   /** The one decoded packet, reused: handed to the application as its Message. */
   readonly packet = new Message();
   /** Topic strings published lately and their bytes, so publishing by string walks no string. */
-  private readonly topics = new StringCache(4);
+  private readonly topics = new StringCache(4, true);
 
   state: number = SessionState.Offline;
   private out: Output | undefined;
@@ -416,12 +417,12 @@ export class Session {
     let t: Uint8Array;
     if (typeof topic === STRING) {
       const cache = this.topics;
-      t = topic === cache.lastString ? cache.lastBytes : cache.topic(topic as string);
+      t = topic === cache.lastString ? cache.lastBytes : cache.bytes(topic as string);
     } else t = (topic as Topic).bytes;
     let body = payload as Uint8Array | number | null | undefined, plen: number;
     const kind = typeof payload;
     if (kind === NUMBER) plen = decimalLength(payload as number);
-    else if (kind === STRING) plen = (body = this.packet.texts.text(payload as string)).length;
+    else if (kind === STRING) plen = (body = this.packet.texts.bytes(payload as string)).length;
     else plen = payload === null || payload === undefined ? 0 : (payload as Uint8Array).length;
     const remaining = 2 + t.length + (qos > 0 ? 2 : 0) + plen;
     const size = remaining < 128 ? remaining + 2 : 1 + remainingLengthSize(remaining) + remaining;

@@ -21,40 +21,44 @@ export class Topic {
   }
 }
 
-/** The last `size` strings seen and their bytes, replaced round-robin. A miss encodes (and allocates) once. */
+/**
+ * The last `size` strings seen and their bytes, replaced round-robin. A miss encodes (and allocates) once.
+ * A cache holds either topic names (checked on a miss: `topics` true) or any text, never both: a text such as
+ * "a/+" must not be handed out as a topic.
+ */
 export class StringCache {
   private readonly strings: (string | undefined)[];
   private readonly encoded: Uint8Array[];
+  private readonly topics: boolean;
   private next = 0;
   /** The last string found and its bytes: a device publishing to one topic checks these first. */
   lastString: string | undefined = undefined;
   lastBytes: Uint8Array = EMPTY;
 
-  constructor(size: number) {
+  constructor(size: number, topics: boolean) {
     this.strings = new Array(size).fill(undefined);
     this.encoded = new Array(size).fill(EMPTY);
+    this.topics = topics;
   }
 
-  /** The UTF-8 bytes of a payload or text (lone surrogates as U+FFFD, like TextEncoder). */
-  text(s: string): Uint8Array {
+  /**
+   * The UTF-8 bytes of `s`: for a topic cache, throws MQTTError(BadTopic) when `s` is not a topic name; for a
+   * text cache, lone surrogates are written as U+FFFD (like TextEncoder).
+   */
+  bytes(s: string): Uint8Array {
     if (s === this.lastString) return this.lastBytes;
     const i = this.find(s);
-    if (i >= 0) return this.hit(i);
-    const bytes = new Uint8Array(utf8ByteLength(s));
-    writeUtf8(bytes, 0, s);
+    if (i >= 0) {
+      this.lastString = this.strings[i];
+      return (this.lastBytes = this.encoded[i]);
+    }
+    let bytes: Uint8Array;
+    if (this.topics) bytes = new Topic(s).bytes;
+    else {
+      bytes = new Uint8Array(utf8ByteLength(s));
+      writeUtf8(bytes, 0, s);
+    }
     return this.add(s, bytes);
-  }
-
-  /** The bytes of a topic name; throws MQTTError(BadTopic) when `s` is not one. */
-  topic(s: string): Uint8Array {
-    if (s === this.lastString) return this.lastBytes;
-    const i = this.find(s);
-    return i >= 0 ? this.hit(i) : this.add(s, new Topic(s).bytes);
-  }
-
-  private hit(i: number): Uint8Array {
-    this.lastString = this.strings[i];
-    return (this.lastBytes = this.encoded[i]);
   }
 
   private find(s: string): number {

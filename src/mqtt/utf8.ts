@@ -108,22 +108,3 @@ export function readUtf8(buf: Uint8Array, start: number, end: number): string {
   }
   return s;
 }
-
-/** True if the UTF-8 encoding of `s` equals buf[start, end), compared without allocating. */
-export function equalsUtf8(s: string, buf: Uint8Array, start: number, end: number): boolean {
-  let o = start;
-  for (let i = 0; i < s.length; i++) {
-    let c = s.charCodeAt(i);
-    if (c < 0x80) {
-      if (o >= end || buf[o++] !== c) return false;
-      continue;
-    }
-    if (c >= 0xd800 && c <= 0xdbff) c = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(++i) - 0xdc00);
-    const n = c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
-    if (o + n > end) return false;
-    const lead = n === 2 ? 0xc0 | (c >> 6) : n === 3 ? 0xe0 | (c >> 12) : 0xf0 | (c >> 18);
-    if (buf[o++] !== lead) return false;
-    for (let k = n - 2; k >= 0; k--) if (buf[o++] !== (0x80 | ((c >> (6 * k)) & 63))) return false;
-  }
-  return o === end;
-}

@@ -1,7 +1,8 @@
 // XS entry for test/xs-codec: runs src/mqtt/codec inside XS on plain data from the Node side, which compares
 // the results with mqtt-packet and with the same codec on V8. Packets come back as raw fields and buffer bytes.
-import { decode, encodePublish, Packet, PacketReader, ReadStatus, type ByteSource } from "../../../src/mqtt/codec";
-import { encodeOurs, type Fields } from "../../../test/support/encode-fields.ts";
+import { decode, encodePublish, Packet, PacketReader, ReadStatus, type ByteSource } from "../../../src/mqtt/codec.ts";
+import { encodeOurs, type Fields } from "../encode-fields.ts";
+import { PushReader, ServerPacket, decodeAny } from "../server-codec.ts";
 
 const scratch = new Uint8Array(70000);
 
@@ -21,7 +22,7 @@ export function encodeTextPublish(topic: string, payload: string | number, qos: 
 
 export type RawOutcome = { packet: Record<string, unknown>; buf: number[] } | { error: number; type: number };
 
-function snapshot(p: Packet): RawOutcome {
+function snapshot(p: ServerPacket): RawOutcome {
   const packet: Record<string, unknown> = {};
   for (const key of Object.keys(p)) if (key !== "buf") packet[key] = (p as unknown as Record<string, unknown>)[key];
   if (p.connect) packet.connect = { ...p.connect }; // the decoder reuses it for the next CONNECT
@@ -51,10 +52,10 @@ class Chunks implements ByteSource {
 /** Decodes a byte stream cut into chunks, through push or pull; after an error the reader resets and goes on. */
 export function decodeStream(chunks: number[][], capacity: number, mode: "push" | "pull"): RawOutcome[] {
   const out: RawOutcome[] = [];
-  const reader = new PacketReader(capacity);
-  const p = new Packet();
+  const reader = new PushReader(capacity);
+  const p = new ServerPacket();
   const complete = (): void => {
-    const r = decode(reader, p);
+    const r = decodeAny(reader, p);
     out.push(r === 0 ? snapshot(p) : { error: r, type: reader.type });
   };
   const source = new Chunks();
