@@ -8,7 +8,9 @@ import { StringCache, Topic, sameBytes } from "./topic-bytes";
 
 export class Message extends Packet {
   /** Bytes of the strings compared lately (and of payload strings the session publishes): found by identity. */
-  readonly texts = new StringCache(4, false);
+  private textCache: StringCache | undefined = undefined;
+  /** Made on first use: a client that never compares or sends strings does not pay its slots. */
+  get texts(): StringCache { return this.textCache ??= new StringCache(4, false); }
 
   /** The receive buffer; topic and payload are byte ranges in it. */
   get buffer(): Uint8Array { return this.buf; }

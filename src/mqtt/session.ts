@@ -94,7 +94,7 @@ export class Session {
   /** The one decoded packet, reused: handed to the application as its Message. */
   readonly packet = new Message();
   /** Topic strings published lately and their bytes, so publishing by string walks no string. */
-  private readonly topics = new StringCache(4, true);
+  private topics: StringCache | undefined = undefined; // made on the first string topic published
 
   state: number = SessionState.Offline;
   private out: Output | undefined;
@@ -416,7 +416,7 @@ export class Session {
     // runs per message on a board: each call and lookup is counted (see bench/xs-compute).
     let t: Uint8Array;
     if (typeof topic === STRING) {
-      const cache = this.topics;
+      const cache = this.topics ??= new StringCache(4, true);
       t = topic === cache.lastString ? cache.lastBytes : cache.bytes(topic as string);
     } else t = (topic as Topic).bytes;
     let body = payload as Uint8Array | number | null | undefined, plen: number;
