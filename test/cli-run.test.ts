@@ -25,13 +25,16 @@ describe("xsmq run", () => {
     expect(r.stdout).toBe("");
   });
 
-  it("rejects a broker that is not mqtt://host:port and a bad interval", async () => {
+  it("rejects a broker that is not mqtt://host:port, a bad interval and a bad rate limit", async () => {
     const bad = await runCli(["run", "--broker", "http://x"], { env: env({}) });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--broker http://x: expected mqtt://host:port");
     const interval = await runCli(["run", "--interval", "0"], { env: env({}) });
     expect(interval.code).toBe(2);
     expect(interval.stderr).toContain("--interval 0: expected seconds > 0");
+    const rate = await runCli(["run", "--rate-limit", "0.5"], { env: env({}) });
+    expect(rate.code).toBe(2);
+    expect(rate.stderr).toContain("--rate-limit 0.5: expected a whole number >= 1");
   });
 
   it("shows the device's trace but not the debug build's instrumentation samples", () => {

@@ -104,7 +104,7 @@ describe.skipIf(skipReason !== "")(`the app on the Moddable SDK${skipReason ? ` 
       await broker.stop(); // down when the device boots
       mkdirSync(buildRoot, { recursive: true });
       app = spawn(process.execPath, [xsmqBin, "run", "--platform", "lin", "--broker", `mqtt://127.0.0.1:${broker.port}`,
-        "--username", user, "--interval", "1"], { cwd: root, env: { ...process.env, XSMQ_BUILD_DIR: buildRoot }, stdio: ["ignore", "pipe", "pipe"] });
+        "--username", user, "--interval", "1", "--rate-limit", "120"], { cwd: root, env: { ...process.env, XSMQ_BUILD_DIR: buildRoot }, stdio: ["ignore", "pipe", "pipe"] });
       const collect = (s: NodeJS.ReadableStream) => createInterface({ input: s }).on("line", (text) => lines.push({ at: Date.now(), text }));
       collect(app.stdout!);
       collect(app.stderr!);

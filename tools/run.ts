@@ -14,7 +14,7 @@ import { buildDir, repoRoot } from "./firmware.ts";
 import { findSdk, findOnPath } from "./moddable.ts";
 
 export const help = `usage: xsmq run --platform lin [--broker mqtt://HOST:PORT] [--username U] [--key K]
-                [--interval S] [--duration S] [--release]
+                [--interval S] [--rate-limit N] [--duration S] [--release]
 
 Builds the example app (src/app) for Moddable's lin platform with mcconfig, then runs it on the real XS
 runtime in this terminal: no board, no display. Wi-Fi is Moddable's lin simulation (joins in about 2 s).
@@ -27,6 +27,8 @@ keys play the dashboard: o toggles onoff, < > move the slider, r restarts the br
   --username, --key  broker user name and password (Adafruit IO user and key); default with --broker:
                      $AIO_USERNAME / $AIO_KEY, else "xsmq-lin" and no password
   --interval S       seconds between photocell readings (default 3)
+  --rate-limit N     data points per minute the app allows itself (default: 30, Adafruit IO's free plan, with
+                     --broker; enough for --interval with the local emulator)
   --duration S       stop after S seconds (default: until Ctrl-C)
   --release          a release build (default debug: exceptions are traced with file and line)
 
@@ -65,7 +67,7 @@ export async function run(argv: string[]): Promise<number> {
     options: {
       platform: { type: "string", default: "lin" },
       broker: { type: "string" }, username: { type: "string" }, key: { type: "string" },
-      interval: { type: "string", default: "3" }, duration: { type: "string" },
+      interval: { type: "string", default: "3" }, "rate-limit": { type: "string" }, duration: { type: "string" },
       release: { type: "boolean", default: false },
     },
   });
@@ -77,6 +79,9 @@ export async function run(argv: string[]): Promise<number> {
   if (!(interval > 0)) throw new CliError(`--interval ${values.interval}: expected seconds > 0`, undefined, 2);
   const duration = values.duration === undefined ? 0 : Number(values.duration);
   if (!(duration >= 0)) throw new CliError(`--duration ${values.duration}: expected seconds >= 0`, undefined, 2);
+  // Room for the readings plus the app's /get requests with the local emulator, like `xsmq sim`.
+  const rateLimit = values["rate-limit"] === undefined ? (values.broker ? 30 : Math.max(30, Math.ceil(120 / interval))) : Number(values["rate-limit"]);
+  if (!(Number.isInteger(rateLimit) && rateLimit >= 1)) throw new CliError(`--rate-limit ${values["rate-limit"]}: expected a whole number >= 1`, undefined, 2);
   let target: URL | undefined;
   if (values.broker !== undefined) {
     target = /^mqtt:\/\/[^/:]+(:\d+)?\/?$/.test(values.broker) ? new URL(values.broker) : undefined;
@@ -95,18 +100,16 @@ export async function run(argv: string[]): Promise<number> {
   } else {
     username = values.username ?? "xsmq-demo";
     key = values.key ?? `aio_${randomBytes(12).toString("hex")}`;
-    // Room for the readings plus the app's /get requests, like `xsmq sim`.
-    broker = await startAioBroker({ users: { [username]: key }, rateLimitPerMinute: Math.max(30, Math.ceil(120 / interval)) });
+    broker = await startAioBroker({ users: { [username]: key }, rateLimitPerMinute: rateLimit });
   }
   const brokerHost = target ? target.hostname : broker!.host;
   const brokerPort = target ? Number(target.port || 1883) : broker!.port;
-  const stopBroker = async () => { await broker?.close(); };
 
   let status: number;
   try {
     const built = await buildFirmware("lin", values.release, {
       ssid: "xsmq-lin", password: "simulated", broker: brokerHost, port: String(brokerPort), username, key,
-      interval: String(Math.round(interval * 1000)), rateLimit: String(Math.max(30, Math.ceil(120 / interval))),
+      interval: String(Math.round(interval * 1000)), rateLimit: String(rateLimit),
     }, true);
     console.log(`xsmq run: ${join(built.binDir, "mc.so")} on Moddable's lin runtime, broker mqtt://${brokerHost}:${brokerPort}` +
       `${broker ? " (local Adafruit IO emulator)" : ""}, user ${username}`);
@@ -114,7 +117,7 @@ export async function run(argv: string[]): Promise<number> {
     const keys = broker && process.stdin.isTTY ? dashboardKeys(broker, username) : undefined;
     status = await runHost(host, join(built.binDir, "mc.so"), duration, keys);
   } finally {
-    await stopBroker();
+    await broker?.close();
   }
   if (status === ABORTED) throw new CliError("the app aborted (XS abort: an unhandled exception; a board would reboot)", "Its trace is above.");
   if (status !== 0) throw new CliError(`the lin runtime exited with status ${status}`);
