@@ -15,6 +15,8 @@ declare module "embedded:io/socket/tcp" {
     onWritable?: (this: TCP, count: number) => void;
     /** The connection failed or ended (a clean close too), after everything received was read. */
     onError?: (this: TCP) => void;
+    /** Kept as the socket's `target` property: lets callbacks be shared functions instead of closures. */
+    target?: any;
   }
   export default class TCP {
     constructor(options: TCPOptions);

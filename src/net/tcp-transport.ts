@@ -9,7 +9,8 @@ import { type Transport, type TransportListener, isAddress } from "./transport";
 const HEADER_AHEAD = 2;
 
 export class TcpTransport implements Transport {
-  private socket: TCP | undefined;
+  /** The current socket (read by the shared callbacks below). */
+  socket: TCP | undefined;
   private listener: TransportListener | undefined;
   private connected = false;
   /** Bumped by open/close: a name resolved for an earlier connection is ignored. */
@@ -52,40 +53,37 @@ export class TcpTransport implements Transport {
   }
 
   private connect(address: string, port: number): void {
-    const self = this;
-    const socket: TCP = new TCP({
-      address,
-      port,
-      nodelay: true,
-      onReadable(count: number) {
-        if (self.socket !== socket) return;
-        self.incoming = count;
-        try {
-          self.listener!.onTransportData();
-        } catch (e) {
-          self.fail(`exception while reading: ${(e as Error).message}`);
-        }
-      },
-      onWritable(count: number) {
-        if (self.socket !== socket) return;
-        self.free = count;
-        try {
-          if (self.connected) self.listener!.onTransportWritable();
-          else {
-            self.connected = true;
-            self.listener!.onTransportConnect();
-          }
-        } catch (e) {
-          self.fail(`exception while writing: ${(e as Error).message}`);
-        }
-      },
-      onError() {
-        if (self.socket !== socket) return;
-        // ECMA-419 gives no reason: before connecting it is a failure, after it the end of the connection.
-        self.fail(self.connected ? "" : `cannot connect to ${address}:${port}`);
-      },
-    });
-    this.socket = socket;
+    // Shared callbacks with this transport as `target` (ECMA-419): no closures per connection (11 XS slots each).
+    this.socket = new TCP({ address, port, nodelay: true, target: this, onReadable, onWritable, onError });
+  }
+
+  /** onReadable of the current socket: `count` bytes are waiting. */
+  readable(count: number): void {
+    this.incoming = count;
+    try {
+      this.listener!.onTransportData();
+    } catch (e) {
+      this.fail(`exception while reading: ${(e as Error).message}`);
+    }
+  }
+
+  /** onWritable of the current socket: the first one means connected. */
+  writableNow(count: number): void {
+    this.free = count;
+    try {
+      if (this.connected) this.listener!.onTransportWritable();
+      else {
+        this.connected = true;
+        this.listener!.onTransportConnect();
+      }
+    } catch (e) {
+      this.fail(`exception while writing: ${(e as Error).message}`);
+    }
+  }
+
+  /** onError of the current socket. ECMA-419 gives no reason: the client words it (refused or closed). */
+  failed(): void {
+    this.fail("");
   }
 
   /** Ends the connection and tells the listener once; never throws (this runs inside host callbacks). */
@@ -175,4 +173,20 @@ export class TcpTransport implements Transport {
     this.rxEnd = m;
     return m;
   }
+}
+
+// The socket's callbacks, one set for every transport: `this` is the socket, its `target` our transport. Events of
+// a socket we already closed are ignored.
+function transportOf(socket: TCP): TcpTransport | undefined {
+  const t = (socket as unknown as { target: TcpTransport }).target;
+  return t.socket === socket ? t : undefined;
+}
+function onReadable(this: TCP, count: number): void {
+  transportOf(this)?.readable(count);
+}
+function onWritable(this: TCP, count: number): void {
+  transportOf(this)?.writableNow(count);
+}
+function onError(this: TCP): void {
+  transportOf(this)?.failed();
 }

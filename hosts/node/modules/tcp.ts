@@ -19,6 +19,8 @@ export interface TCPOptions {
   onReadable?: (this: TCP, count: number) => void;
   onWritable?: (this: TCP, count: number) => void;
   onError?: (this: TCP) => void;
+  /** Stored as `this.target` (ECMA-419; Moddable's builtinCommon does this): callbacks can be shared functions. */
+  target?: unknown;
   from?: unknown;
 }
 
@@ -71,8 +73,12 @@ export default class TCP {
     this.onReadable = typeof options.onReadable === "function" ? options.onReadable : undefined;
     this.onWritable = typeof options.onWritable === "function" ? options.onWritable : undefined;
     this.onError = typeof options.onError === "function" ? options.onError : undefined;
+    if ("target" in options) this.target = options.target;
     this.wire.connect(target, port, !!options.nodelay, undefined);
   }
+
+  /** The dictionary's `target`, when it had one. */
+  target: unknown;
 
   get format(): "buffer" | "number" { return this.fmt; }
   set format(value: "buffer" | "number") {

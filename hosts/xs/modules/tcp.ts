@@ -25,6 +25,8 @@ interface TCPOptions {
   onReadable?: Callback;
   onWritable?: Callback;
   onError?: ((this: TCP) => void) | undefined;
+  /** Stored as `this.target` (ECMA-419; Moddable's builtinCommon does this): callbacks can be shared functions. */
+  target?: unknown;
   from?: unknown;
 }
 
@@ -41,6 +43,8 @@ function formatOf(value: unknown): "buffer" | "number" {
 }
 
 export default class TCP {
+  /** The dictionary's `target`, when it had one. */
+  target: unknown;
   private readonly id: number;
   private fmt: "buffer" | "number";
   private readonly onReadable: Callback;
@@ -66,6 +70,7 @@ export default class TCP {
     this.onReadable = callbackOf(options, "onReadable");
     this.onWritable = callbackOf(options, "onWritable");
     this.onError = callbackOf(options, "onError");
+    if ("target" in options) this.target = options.target;
     if ("from" in options) throw new Error("from: not supported by the XS host");
     // lwIP: ipaddr_aton(address); `host` is never looked at.
     const address = String(options.address);
