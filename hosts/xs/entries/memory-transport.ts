@@ -53,12 +53,13 @@ export class MemoryTransport implements Transport {
 
   writable(): number { return this.listener ? this.room : 0; }
 
-  write(packet: Uint8Array): void {
+  write(packet: Uint8Array): boolean {
     this.bytesOut += packet.length;
     this.writes++;
     this.lastSrc = packet;
     this.lastStart = 0;
     this.lastEnd = packet.length;
+    return true;
   }
 
   /** The first byte of the last packet written (its type and flags). */

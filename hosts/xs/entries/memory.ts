@@ -158,7 +158,7 @@ class RecordingTransport extends MemoryTransport {
   override readInto(dst: Uint8Array, offset: number, max: number): number { rec.log?.push(Op.ReadInto, max); return super.readInto(dst, offset, max); }
   override skip(max: number): number { rec.log?.push(Op.Skip, max); return super.skip(max); }
   override writable(): number { rec.log?.push(Op.Writable, 0); return super.writable(); }
-  override write(packet: Uint8Array): void { rec.log?.push(Op.Write, packet.length); super.write(packet); }
+  override write(packet: Uint8Array): boolean { rec.log?.push(Op.Write, packet.length); return super.write(packet); }
 }
 
 let ops: number[] = [];
