@@ -16,16 +16,19 @@ export default class FakeTCP {
   writes = 0;
   bytesOut = 0;
   lastPacket: Uint8Array | undefined;
+  /** The dictionary's `target` (ECMA-419, as Moddable's builtinCommon keeps it): shared callbacks find their owner here. */
+  target: unknown;
   private readonly options: TCPOptions;
   private input: Feed | undefined;
   private pos = 0;
-  private target: ArrayBufferLike | undefined;
-  private targetView: Uint8Array | undefined;
+  private into: ArrayBufferLike | undefined;
+  private intoView: Uint8Array | undefined;
 
   constructor(options: TCPOptions) {
     this.options = options;
     this.remoteAddress = options.address;
     this.remotePort = options.port;
+    if ("target" in options) this.target = (options as { target?: unknown }).target;
     FakeTCP.last = this;
   }
 
@@ -43,12 +46,17 @@ export default class FakeTCP {
 
   read(buffer: ArrayBuffer | ArrayBufferView): number {
     const log = rec.log;
-    const target = ArrayBuffer.isView(buffer) ? buffer.buffer : buffer;
-    if (target !== this.target) {
-      this.target = target;
-      this.targetView = new Uint8Array(target); // length-tracking when resizable
+    let view: Uint8Array;
+    if (buffer instanceof Uint8Array) view = buffer;
+    else {
+      if (ArrayBuffer.isView(buffer)) throw new Error("fake TCP: read into an ArrayBuffer or a Uint8Array");
+      if (buffer !== this.into) {
+        this.into = buffer;
+        this.intoView = new Uint8Array(buffer); // length-tracking when resizable: made once per buffer
+      }
+      view = this.intoView!;
     }
-    const view = this.targetView!, n = view.length, feed = this.input!;
+    const n = view.length, feed = this.input!;
     if (log) log.push(Op.ReadBuffer, n);
     if (n > feed.bytes.length - this.pos) throw new Error("read: more than available");
     view.set(feed.view(this.pos, n));
