@@ -4,8 +4,8 @@
 /** Delivery op of a measured crank; far from the runner's own ops (hosts/xs/protocol.ts). */
 export const METER_OP = 0xb0;
 
-/** Built-in actions: nothing, GC sentinel arm/probe, heap growth, garbage slots, chunk pre-touch, a known allocation. */
-export const Builtin = { Nothing: 240, Arm: 241, Probe: 242, Grow: 243, Churn: 244, Touch: 245, Allocate: 246 } as const;
+/** Built-in actions: nothing, GC sentinel arm/probe, heap growth, garbage slots, a known allocation (calibration). */
+export const Builtin = { Nothing: 240, Arm: 241, Probe: 242, Grow: 243, Churn: 244, Allocate: 246 } as const;
 
 /**
  * Actions of the message entries (hosts/xs/entries/memory.ts: src/ over the in-memory transport; moddable-peer.ts:

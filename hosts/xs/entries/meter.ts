@@ -29,8 +29,6 @@ action(Builtin.Grow, (_a, _b, n) => {
 // compact chunks, unlike a forced one).
 let last: unknown;
 action(Builtin.Churn, (_a, _b, n) => { for (let i = 0; i < n; i++) last = { next: i }; last = undefined; });
-// n KB of chunks, dropped at once: moves the chunk allocator past memory touched before (see test/support/xs-meter.ts).
-action(Builtin.Touch, (_a, _b, n) => { for (let i = 0; i < n; i++) new ArrayBuffer(1024 - 16); });
 // n ArrayBuffers of `a` bytes: the calibration of the chunk measurement.
 action(Builtin.Allocate, (a, _b, n) => { for (let i = 0; i < n; i++) new ArrayBuffer(a); });
 
