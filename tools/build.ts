@@ -15,7 +15,7 @@ export const help = `usage: xsmq build [--platform esp8266|esp32|lin] [--release
 Type-checks src/ with tsc, then builds the firmware with the Moddable SDK (mcconfig, from manifest.json).
 Needs $MODDABLE (the SDK) and, for esp8266/esp32, that platform's toolchain: \`xsmq doctor\` checks both.
 
-  --platform P      esp8266 (default), esp32, or lin (the Moddable simulator)
+  --platform P      esp8266 (default), esp32, or lin (Moddable's desktop platform; run it with xsmq run)
   --release         a release build (default: debug, which talks to xsbug)
   --ssid, --password               Wi-Fi network the board joins
   --broker, --broker-port          MQTT broker (default io.adafruit.com:1883)
@@ -23,7 +23,8 @@ Needs $MODDABLE (the SDK) and, for esp8266/esp32, that platform's toolchain: \`x
   --skip-typecheck  do not run tsc first (mcconfig type-checks again anyway)
 
 Settings reach the firmware as Moddable config (import config from "mc/config"), as strings.
-Output goes to build/moddable (or $XSMQ_BUILD_DIR); \`xsmq flash\` finds the images there.`;
+Output goes to build/moddable (or $XSMQ_BUILD_DIR); \`xsmq flash\` finds the images there. mcconfig gets
+this package's TypeScript as \`tsc\` (it type-checks src/ against the SDK's typings).`;
 
 /** CLI option -> Moddable config key. */
 const configOptions = { ssid: "ssid", password: "password", broker: "broker", "broker-port": "port", username: "username", key: "key" } as const;
