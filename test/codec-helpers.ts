@@ -208,6 +208,7 @@ export class ChunkSource implements ByteSource {
     this.delivered += n;
     return n;
   }
+  readAll(dst: Uint8Array): void { this.readInto(dst, 0, dst.length); }
   skip(max: number): number {
     if (max <= 0) throw new Error(`skip asked for ${max} bytes`);
     let n = 0;

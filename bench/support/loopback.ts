@@ -146,6 +146,7 @@ class LoopTransport implements Transport, ClientEnd {
     this.rxPos += n;
     return n;
   }
+  readAll(dst: Uint8Array): void { this.readInto(dst, 0, dst.length); }
   skip(max: number): number {
     const n = Math.min(max, this.rxLen - this.rxPos);
     this.rxPos += n;

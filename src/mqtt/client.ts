@@ -80,7 +80,7 @@ export class MQTTClient implements SessionListener, TransportListener {
     if (!(rx >= 16)) throw new MQTTError(ErrorCode.BadArgument, `rxBuffer ${rx} must be at least 16 bytes`);
     this.session = new Session(options, this);
     this.reader = new PacketReader(rx);
-    this.transport = options.transport ?? new TcpTransport(rx);
+    this.transport = options.transport ?? new TcpTransport();
     this.backoff = options.reconnect === false ? undefined : new Backoff({ ...options.reconnect, seed: options.reconnect?.seed ?? seedFrom(options.clientId) });
     this.timer = Timer.repeat(() => this.onTimer(), NEVER); // never fires until scheduled
     Timer.schedule(this.timer);

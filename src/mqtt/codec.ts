@@ -4,6 +4,7 @@
 import { ErrorCode } from "./errors";
 import { utf8ByteLength, utf8Length, validUtf8, writeUtf8 } from "./utf8";
 import { decimalLength, writeDecimal } from "./decimal";
+import { packetBytes } from "./packet-buffer";
 import { filterLength, topicNameLength } from "./topic";
 import type { ByteSource } from "../net/transport";
 import { NUMBER, STRING } from "./kinds";
@@ -264,27 +265,36 @@ const PHASE_TYPE = 0, PHASE_LENGTH = 1, PHASE_BODY = 2, PHASE_DONE = 3;
  * read), the rest is skipped, and `truncated` is set: the caller reports it and goes on.
  */
 export class PacketReader {
+  /**
+   * The body of the packet read last: a length-tracking view over a resizable buffer of `capacity` bytes, sized
+   * to the body when it arrived whole (so a transport can read it natively in one call).
+   */
   readonly buf: Uint8Array;
+  /** Most body bytes kept (rxBuffer). */
+  readonly capacity: number;
+  private readonly storage: ArrayBuffer;
   /** First byte: type << 4 | flags. */
   first = 0;
   /** Remaining length announced by the header. */
   length = 0;
   /** Body bytes seen so far (stored or skipped). */
   received = 0;
-  /** The body was bigger than `buf`: only buf.length bytes are kept. */
+  /** The body was bigger than `capacity`: only that many bytes are kept. */
   truncated = false;
   private phase = PHASE_TYPE;
   private multiplier = 1;
   private lengthBytes = 0;
 
   constructor(capacity: number) {
-    this.buf = new Uint8Array(capacity);
+    this.capacity = capacity;
+    this.buf = packetBytes(capacity);
+    this.storage = this.buf.buffer as ArrayBuffer;
   }
 
   get type(): number { return this.first >> 4; }
   get flags(): number { return this.first & 15; }
   /** Bytes of the body kept in `buf`. */
-  get stored(): number { return this.length < this.buf.length ? this.length : this.buf.length; }
+  get stored(): number { return this.length < this.capacity ? this.length : this.capacity; }
 
   reset(): void {
     this.phase = PHASE_TYPE;
@@ -304,7 +314,7 @@ export class PacketReader {
     this.multiplier *= 128;
     if (++this.lengthBytes > 4 || (this.lengthBytes === 4 && b > 127)) return -ErrorCode.MalformedLength;
     if (b & 128) return ReadStatus.NeedMore;
-    this.truncated = this.length > this.buf.length;
+    this.truncated = this.length > this.capacity;
     this.phase = PHASE_BODY;
     return this.length === 0 ? this.finish() : ReadStatus.NeedMore;
   }
@@ -326,10 +336,17 @@ export class PacketReader {
       if (s !== ReadStatus.NeedMore) return s;
     }
     while (available > 0) {
-      const cap = this.buf.length, received = this.received;
+      const cap = this.capacity, received = this.received, length = this.length;
       let n: number;
-      if (received < cap) n = src.readInto(this.buf, received, (this.length < cap ? this.length : cap) - received);
-      else n = src.skip(this.length - received); // beyond capacity: skipped
+      if (received === 0 && available >= length && length <= cap) {
+        // The whole body is there: the buffer takes its size and the transport fills it in one native read.
+        this.storage.resize(length);
+        src.readAll(this.buf);
+        n = length;
+      } else if (received < cap) {
+        if (received === 0) this.storage.resize(cap);
+        n = src.readInto(this.buf, received, (length < cap ? length : cap) - received);
+      } else n = src.skip(length - received); // beyond capacity: skipped
       if (n <= 0) break; // the source had less than it said
       this.received = received + n;
       available -= n;

@@ -233,7 +233,7 @@ export class Session {
       else {
         // Not even its topic and packet id fit: it cannot be acknowledged or skipped safely.
         this.listener.onSessionFatal(new MQTTError(ErrorCode.PacketTooLarge,
-          `${packetName(reader.type)} of ${reader.length} bytes does not fit rxBuffer ${reader.buf.length}; raise rxBuffer`));
+          `${packetName(reader.type)} of ${reader.length} bytes does not fit rxBuffer ${reader.capacity}; raise rxBuffer`));
       }
       return;
     }
@@ -297,7 +297,7 @@ export class Session {
   private oversizePublish(reader: PacketReader, now: number): void {
     const p = this.packet;
     this.listener.onSessionError(new MQTTError(ErrorCode.PacketTooLarge,
-      `PUBLISH of ${reader.length} bytes > rxBuffer ${reader.buf.length}; dropped. Raise rxBuffer to receive it`));
+      `PUBLISH of ${reader.length} bytes > rxBuffer ${reader.capacity}; dropped. Raise rxBuffer to receive it`));
     this.dropped++;
     // Acknowledge it anyway, or the broker would send it again forever.
     if (p.qos === 1) this.sendControl(PacketType.PUBACK, p.packetId, now);

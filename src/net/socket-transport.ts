@@ -69,6 +69,10 @@ export class SocketTransport implements Transport {
     return n;
   }
 
+  readAll(dst: Uint8Array): void {
+    this.readInto(dst, 0, dst.length);
+  }
+
   skip(max: number): number {
     const r = this.reads!;
     const n = r.read();

@@ -26,8 +26,12 @@ export class TcpTransport implements Transport {
   private rxPos = 0;
   private rxEnd = 0;
 
-  /** `readChunk`: the most read per socket call (the client passes its rxBuffer size). */
-  constructor(readChunk: number) {
+  /**
+   * `readChunk`: the most read per socket call into this transport's own buffer, which holds packet headers and
+   * the pieces of packets split across TCP segments (a body that arrived whole is read straight into the
+   * client's buffer by readAll).
+   */
+  constructor(readChunk = 64) {
     this.rxMax = readChunk > HEADER_AHEAD ? readChunk : HEADER_AHEAD;
     this.rx = new ArrayBuffer(this.rxMax, { maxByteLength: this.rxMax });
     this.rxBytes = new Uint8Array(this.rx);
@@ -119,6 +123,15 @@ export class TcpTransport implements Transport {
       this.rxPos = this.rxEnd = 0;
     }
     return n;
+  }
+
+  readAll(dst: Uint8Array): void {
+    const n = dst.length;
+    if (this.rxPos < this.rxEnd || n === 0) this.readInto(dst, 0, n); // read-ahead bytes first (a long header's)
+    else {
+      this.socket!.read(dst); // n <= what the socket holds: the reader checked available()
+      this.incoming -= n;
+    }
   }
 
   skip(max: number): number {

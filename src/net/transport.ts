@@ -9,6 +9,8 @@ export interface ByteSource {
   readByte(): number;
   /** Up to `max` bytes into dst[offset..], copied natively where the transport can; returns the count. */
   readInto(dst: Uint8Array, offset: number, max: number): number;
+  /** Exactly dst.length bytes into dst (the caller checked available()): one native read where it can. */
+  readAll(dst: Uint8Array): void;
   /** Discards up to `max` bytes (the part of an oversize packet that does not fit); returns the count. */
   skip(max: number): number;
 }

@@ -178,6 +178,7 @@ export class ArraySource implements ByteSource {
     this.pos += n;
     return n;
   }
+  readAll(dst: Uint8Array): void { this.readInto(dst, 0, dst.length); }
   skip(max: number): number {
     const n = Math.min(max, this.end - this.pos);
     this.pos += n;

@@ -44,6 +44,7 @@ export class MemoryTransport implements Transport {
     return n;
   }
 
+  readAll(dst: Uint8Array): void { this.readInto(dst, 0, dst.length); }
   skip(max: number): number {
     let n = this.end - this.pos;
     if (n > max) n = max;

@@ -42,6 +42,7 @@ class Chunks implements ByteSource {
     this.at += n;
     return n;
   }
+  readAll(dst: Uint8Array): void { this.readInto(dst, 0, dst.length); }
   skip(max: number): number {
     const n = Math.min(max, this.available());
     this.at += n;
