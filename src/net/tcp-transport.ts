@@ -25,6 +25,8 @@ export class TcpTransport implements Transport {
   private readonly rxMax: number;
   private rxPos = 0;
   private rxEnd = 0;
+  /** Header reads since the last body read: the first takes two bytes, later ones one. */
+  private headerRead = 0;
 
   /**
    * `readChunk`: the most read per socket call into this transport's own buffer, which holds packet headers and
@@ -107,11 +109,14 @@ export class TcpTransport implements Transport {
   }
 
   readByte(): number {
-    if (this.rxPos === this.rxEnd) this.fill(HEADER_AHEAD);
+    // A packet's first read takes its type and first length byte; any further length byte comes alone, so no
+    // body byte is ever read ahead and readAll can read the body straight into the client's buffer.
+    if (this.rxPos === this.rxEnd) this.fill(this.headerRead++ === 0 ? HEADER_AHEAD : 1);
     return this.rxBytes[this.rxPos++];
   }
 
   readInto(dst: Uint8Array, offset: number, max: number): number {
+    this.headerRead = 0;
     let n = 0;
     // A header read-ahead may hold a body byte or two...
     while (this.rxPos < this.rxEnd && n < max) dst[offset + n++] = this.rxBytes[this.rxPos++];
@@ -127,6 +132,7 @@ export class TcpTransport implements Transport {
 
   readAll(dst: Uint8Array): void {
     const n = dst.length;
+    this.headerRead = 0;
     if (this.rxPos < this.rxEnd || n === 0) this.readInto(dst, 0, n); // read-ahead bytes first (a long header's)
     else {
       this.socket!.read(dst); // n <= what the socket holds: the reader checked available()
@@ -135,6 +141,7 @@ export class TcpTransport implements Transport {
   }
 
   skip(max: number): number {
+    this.headerRead = 0;
     let n = 0;
     while (this.rxPos < this.rxEnd && n < max) { this.rxPos++; n++; }
     while (n < max && this.incoming > 0) {
@@ -170,6 +177,7 @@ export class TcpTransport implements Transport {
     this.attempt++;
     this.incoming = 0;
     this.rxPos = this.rxEnd = 0;
+    this.headerRead = 0;
     if (s) {
       try { s.close(); } catch { /* already closed */ }
     }
