@@ -71,11 +71,16 @@ describe("manifest.json (the app)", () => {
     expect(manifest.modules, "device modules are listed by each src/ folder's manifest").toBeUndefined();
   });
 
-  it("has a board manifest for esp, esp32 and lin, and an error for any other platform", () => {
-    expect(list(manifest.platforms!.esp.include)).toEqual(["./hosts/esp8266/manifest.json"]);
-    expect(list(manifest.platforms!.esp32.include)).toEqual(["./hosts/esp32/manifest.json"]);
-    expect(list(manifest.platforms!.lin.include)).toEqual(["./hosts/lin/manifest.json"]);
-    expect((manifest.platforms!["..."] as { error?: string }).error).toMatch(/esp.*esp32.*lin/);
+  it("includes hosts/manifest.json: a board manifest for esp, esp32 and lin, and an error for any other platform", () => {
+    // The same file a user's project includes from node_modules/xsmq (templates/*/manifest.json).
+    expect(manifest.include).toContain("./hosts/manifest.json");
+    expect(manifest.platforms, "platforms come from hosts/manifest.json").toBeUndefined();
+    const boards = read(join(root, "hosts", "manifest.json"));
+    expect(list(boards.platforms!.esp.include)).toEqual(["./esp8266/manifest.json"]);
+    expect(list(boards.platforms!.esp32.include)).toEqual(["./esp32/manifest.json"]);
+    expect(list(boards.platforms!.lin.include)).toEqual(["./lin/manifest.json"]);
+    expect((boards.platforms!["..."] as { error?: string }).error).toMatch(/esp.*esp32.*lin/);
+    for (const p of platforms) for (const inc of list(boards.platforms![p].include)) expect(existsSync(join(root, "hosts", inc)), inc).toBe(true);
   });
 
   it("has config defaults for Wi-Fi, broker and credentials, all strings like mcconfig overrides", () => {
