@@ -12,7 +12,7 @@ export default defineConfig({
   resolve: { alias },
   test: {
     include: ["test/**/*.test.ts"],
-    setupFiles: ["hosts/node/globals.ts"],
+    setupFiles: ["hosts/node/globals.ts", "sim/board/default.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import mqtt, { type MqttClient, type IClientOptions, type Packet } from "mqtt";
 import { startAioBroker, type AioBroker, type AioBrokerOptions } from "../hosts/node/aio-broker.ts";
-import { VirtualClock } from "../hosts/node/clock.ts";
+import { VirtualClock } from "../sim/board/clock.ts";
 
 const USERS = { alice: "aio_alice_key", bob: "aio_bob_key" };
 

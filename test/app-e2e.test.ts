@@ -1,5 +1,5 @@
 // The example app end to end on a simulated board: Wi-Fi from a virtual AP, Adafruit IO from the local
-// emulator, photocell on A0 and LED on GPIO 2 from hosts/node/pins; all on one simulated clock.
+// emulator, photocell on A0 and LED on GPIO 2 from sim/board/pins; all on one simulated clock.
 import { afterEach, describe, expect, it } from "vitest";
 import mqtt, { type MqttClient } from "mqtt";
 import main from "../src/app/main.ts";

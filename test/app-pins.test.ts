@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest";
 // The simulator's modules themselves (their whole API), not types/, which declares only what the SDK's typings do.
 import Analog from "../hosts/node/modules/analog.ts";
 import Digital from "../hosts/node/modules/digital.ts";
-import { Device } from "../hosts/node/device.ts";
-import { VirtualClock } from "../hosts/node/clock.ts";
+import { Device } from "../sim/board/device.ts";
+import { VirtualClock } from "../sim/board/clock.ts";
 
 function board(id: string) {
   const clock = new VirtualClock();

@@ -3,7 +3,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { MQTTClient, type Message } from "../src/mqtt/client";
 import { TcpTransport } from "../src/net/tcp-transport";
-import { Device } from "../hosts/node/device.ts";
+import { Device } from "../sim/board/device.ts";
 import { Mosquitto } from "./support/mosquitto.ts";
 import { until, sleep } from "./support/wait.ts";
 

@@ -3,8 +3,8 @@
 // Also: after a refused key the client waits the long refused-login back-off, not the reconnect one.
 import { afterEach, describe, expect, it } from "vitest";
 import { startAioBroker, type AioBroker } from "../hosts/node/aio-broker.ts";
-import { VirtualClock } from "../hosts/node/clock.ts";
-import { Device } from "../hosts/node/device.ts";
+import { VirtualClock } from "../sim/board/clock.ts";
+import { Device } from "../sim/board/device.ts";
 import { AdafruitIO, type AdafruitIOOptions } from "../src/feeds/adafruit-io.ts";
 import { FeedErrorCode } from "../src/feeds/errors.ts";
 import { DROPPED, HELD } from "../src/feeds/rate-limiter.ts";

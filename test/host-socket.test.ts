@@ -5,8 +5,9 @@ import net from "node:net";
 // SDK's typings do.
 import { Socket, Listener } from "../hosts/node/modules/socket.ts";
 import SocketModule from "../hosts/node/modules/socket.ts";
-import { Device, currentDevice } from "../hosts/node/device.ts";
-import { VirtualClock } from "../hosts/node/clock.ts";
+import { currentBoard } from "../hosts/node/board.ts";
+import { Device } from "../sim/board/device.ts";
+import { VirtualClock } from "../sim/board/clock.ts";
 import { cleanupAfterEach, serveTcp } from "./support/tcp-server.ts";
 
 type Event = [message: number, value?: number];
@@ -335,9 +336,9 @@ describe("NetworkConditions", () => {
     const srv = await serve((c) => c.pipe(c));
     const seen: Record<string, string[]> = { one: [], two: [] };
     const make = (device: Device, text: string) => {
-      const s = open(device, srv.port, (sock) => { seen[device.id].push(currentDevice().id); sock.read(null); });
+      const s = open(device, srv.port, (sock) => { seen[device.id].push(currentBoard().id); sock.read(null); });
       s.socket.callback = ((cb) => function (this: Socket, m: number, v?: number) {
-        if (m === Socket.connected) { seen[device.id].push(currentDevice().id); this.write(text); }
+        if (m === Socket.connected) { seen[device.id].push(currentBoard().id); this.write(text); }
         cb!.call(this, m, v);
       })(s.socket.callback);
       return s;
@@ -378,7 +379,7 @@ describe("Listener", () => {
       accepted.push(socket);
       cleanups.push(() => socket.close());
       socket.callback = function (message: number) {
-        got.push(`${message}:${currentDevice().id}`);
+        got.push(`${message}:${currentBoard().id}`);
         if (message === Socket.readable) this.write(this.read(String).toUpperCase());
       };
     };

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import net from "node:net";
 import TCP from "embedded:io/socket/tcp";
-import { Device } from "../hosts/node/device.ts";
+import { Device } from "../sim/board/device.ts";
 import { until, sleep } from "./support/wait.ts";
 import { cleanupAfterEach, serveTcp } from "./support/tcp-server.ts";
 

@@ -2,8 +2,9 @@
 import { describe, expect, it } from "vitest";
 import Timer from "timer";
 import Time from "time";
-import { Device, currentDevice } from "../hosts/node/device.ts";
-import { VirtualClock } from "../hosts/node/clock.ts";
+import { currentBoard } from "../hosts/node/board.ts";
+import { Device } from "../sim/board/device.ts";
+import { VirtualClock } from "../sim/board/clock.ts";
 
 /** A device on a virtual clock, plus a helper that runs code as that device. */
 function virtualDevice(id = "timer-device") {
@@ -144,8 +145,8 @@ describe("Timer on a virtual clock", () => {
     const a = virtualDevice("dev-a");
     const b = virtualDevice("dev-b");
     const seen: string[] = [];
-    a.as(() => Timer.set(() => seen.push(currentDevice().id), 10));
-    b.as(() => Timer.set(() => seen.push(currentDevice().id), 10));
+    a.as(() => Timer.set(() => seen.push(currentBoard().id), 10));
+    b.as(() => Timer.set(() => seen.push(currentBoard().id), 10));
     a.clock.advance(10);
     expect(seen).toEqual(["dev-a"]);
     b.clock.advance(10);

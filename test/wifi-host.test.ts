@@ -10,7 +10,7 @@ import WiFi from "../hosts/node/modules/wifi.ts";
 import Net from "../hosts/node/modules/net.ts";
 import Preference from "preference";
 import config from "mc/config";
-import { Device } from "../hosts/node/device.ts";
+import { Device } from "../sim/board/device.ts";
 import { simulate, type Sim } from "./wifi-fixture.ts";
 
 type Seen = [number, string, number?];

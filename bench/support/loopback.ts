@@ -8,8 +8,9 @@ import type { Transport, TransportListener } from "../../src/net/transport.ts";
 import type { Qos } from "./peers.ts";
 import { constantPayload } from "./peers.ts";
 import { Window } from "./heap.ts";
-import { Device, setDefaultDevice } from "../../hosts/node/device.ts";
-import { VirtualClock } from "../../hosts/node/clock.ts";
+import { setDefaultBoard } from "../../hosts/node/board.ts";
+import { Device } from "../../sim/board/device.ts";
+import { VirtualClock } from "../../sim/board/clock.ts";
 import { PushReader, decodeAny, encodeConnack, encodePublishBytes, encodeSuback } from "../../test/support/server-codec.ts";
 
 const TOPIC = "bench/loop/x";
@@ -104,7 +105,7 @@ function sessionSetup(payloadSize: number) {
   const counts = { messages: 0 };
   const listener: SessionListener = {
     onSessionConnect() {}, onSessionMessage() { counts.messages++; }, onSessionDelivered() {},
-    onSessionSubscribe() {}, onSessionError(e) { throw e; }, onSessionFatal(e) { throw e; },
+    onSessionSubscribe() {}, onSessionUnsubscribe() {}, onSessionError(e) { throw e; }, onSessionFatal(e) { throw e; },
   };
   const session = new Session({ clientId: "loop", txBuffer: 2048, inflight: 8, queue: 1 << 16, inflightIn: 16 }, listener);
   const rx = new PushReader(2048);
@@ -162,7 +163,7 @@ class LoopTransport implements Transport, ClientEnd {
 function clientSetup(payloadSize: number, qos: Qos) {
   // A virtual clock: Node 20's performance.now() allocates (an hrtime array per call), and that is the host's
   // cost, measured in the e2e figures; here Time.ticks and Timer must cost nothing so only src/ is counted.
-  setDefaultDevice(new Device({ id: "loop", clock: new VirtualClock(), trace: () => {} }));
+  setDefaultBoard(new Device({ id: "loop", clock: new VirtualClock(), trace: () => {} }));
   const transport = new LoopTransport();
   const client = new MQTTClient({ host: "loop", clientId: "loop-client", transport, reconnect: false, keepalive: 60,
     rxBuffer: 2048, txBuffer: 2048, inflight: 8, queue: 1 << 16 });

@@ -1,7 +1,7 @@
 // One interface over both clients under test (ours in the simulator, MQTT.js on node:net), so every
 // benchmark drives them with the same loop: connect, subscribe, publish a constant payload, count arrivals.
 import mqtt from "mqtt";
-import { Device } from "../../hosts/node/device.ts";
+import { Device } from "../../sim/board/device.ts";
 import { MQTTClient, type Message } from "../../src/mqtt/client.ts";
 import { TcpTransport } from "../../src/net/tcp-transport.ts";
 

@@ -1,11 +1,14 @@
-// XS globals under Node: `trace` (routed to the current device) and the XS string/buffer helpers.
-import { currentDevice } from "./device.ts";
+// XS globals under Node: `trace` (routed to the board whose code runs, else stdout) and the XS string/buffer helpers.
+import { runningBoard } from "./board.ts";
 
 const g = globalThis as Record<string, unknown>;
 
 if (typeof g.trace !== "function") {
   g.trace = (...values: unknown[]) => {
-    currentDevice().traceSink(values.map((v) => (typeof v === "string" ? v : String(v))).join(""));
+    const text = values.map((v) => (typeof v === "string" ? v : String(v))).join("");
+    const board = runningBoard();
+    if (board) board.traceSink(text);
+    else process.stdout.write(text);
   };
 }
 

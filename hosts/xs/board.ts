@@ -2,7 +2,7 @@
 // requests from XS (hosts/xs/modules/remote.ts) run the simulator's own modules (hosts/node/modules) on one
 // Device, so both hosts share one implementation of each; callbacks come back to XS as Event deliveries.
 import { networkInterfaces } from "node:os";
-import type { Device } from "../node/device.ts";
+import type { Board as Device } from "../node/board.ts";
 import WiFi from "../node/modules/wifi.ts";
 import Net from "../node/modules/net.ts";
 import Preference from "../node/modules/preference.ts";

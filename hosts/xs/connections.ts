@@ -5,7 +5,7 @@
 // reported only after everything received was read.
 import { lookup } from "node:dns";
 import { connect, isIP, type Socket as NetSocket } from "node:net";
-import type { Device } from "../node/device.ts";
+import type { Board as Device } from "../node/board.ts";
 import { Delivery, u32, type ConnectRequest } from "./protocol.ts";
 
 export interface ConnectionsOwner {

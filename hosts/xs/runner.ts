@@ -5,8 +5,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Device } from "../node/device.ts";
-import { Airwaves, type AccessPointOptions, type AirwavesOptions } from "../node/airwaves.ts";
+import { Device } from "../../sim/board/device.ts";
+import { Airwaves, type AccessPointOptions, type AirwavesOptions } from "../../sim/board/airwaves.ts";
 import { bundleForXS, type BundleOptions } from "./bundle.ts";
 import { Board, encodeArgs } from "./board.ts";
 import { Connections } from "./connections.ts";

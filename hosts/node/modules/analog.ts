@@ -1,6 +1,6 @@
 // Node implementation of Moddable's `pins/analog` (documentation/pins/pins.md#analog) over the current
 // device's Pins: 10-bit readings, 0..1023; A0 is the simulated photocell.
-import { currentDevice, type Device } from "../device.ts";
+import { currentBoard, type Board } from "../board.ts";
 
 export default class Analog {
   static CrossingUp = 0;
@@ -9,27 +9,27 @@ export default class Analog {
 
   /** Samples `pin` (ESP8266: 0 = A0). */
   static read(pin: number): number {
-    return currentDevice().pins.readAnalog(toPin(pin));
+    return currentBoard().pins.readAnalog(toPin(pin));
   }
 
   readonly resolution = 10;
-  private device: Device | undefined;
+  private board: Board | undefined;
   private readonly pin: number;
 
   constructor(dictionary: { pin: number }) {
     if (!dictionary || dictionary.pin === undefined) throw new Error("pin missing");
     this.pin = toPin(dictionary.pin);
-    this.device = currentDevice();
-    this.device.pins.readAnalog(this.pin); // validates the pin now, as the native constructor does
+    this.board = currentBoard();
+    this.board.pins.readAnalog(this.pin); // validates the pin now, as the native constructor does
   }
 
   read(): number {
-    if (!this.device) throw new Error("closed");
-    return this.device.pins.readAnalog(this.pin);
+    if (!this.board) throw new Error("closed");
+    return this.board.pins.readAnalog(this.pin);
   }
 
   close(): void {
-    this.device = undefined;
+    this.board = undefined;
   }
 }
 

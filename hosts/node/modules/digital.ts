@@ -1,7 +1,7 @@
 // Node implementation of Moddable's `pins/digital` (documentation/pins/pins.md#digital) over the current
 // device's Pins: static read/write, instances from a dictionary or ([port,] pin, mode), mode(), close().
-import { currentDevice, type Device } from "../device.ts";
-import { PinMode } from "../pins.ts";
+import { currentBoard, type Board } from "../board.ts";
+import { PinMode } from "../../shared/moddable-modes.ts";
 
 export default class Digital {
   static readonly Input = PinMode.Input;
@@ -15,19 +15,19 @@ export default class Digital {
 
   /** Makes `pin` an input and samples it. */
   static read(pin: number): 0 | 1 {
-    const pins = currentDevice().pins;
+    const pins = currentBoard().pins;
     pins.setMode(pin, PinMode.Input);
     return pins.read(pin);
   }
 
   /** Makes `pin` an output and sets it. */
   static write(pin: number, value: number): void {
-    const pins = currentDevice().pins;
+    const pins = currentBoard().pins;
     pins.setMode(pin, PinMode.Output);
     pins.write(pin, value);
   }
 
-  private device: Device | undefined;
+  private board: Board | undefined;
   readonly pin: number;
 
   constructor(dictionary: { pin: number; mode: number; port?: string });
@@ -47,9 +47,9 @@ export default class Digital {
     }
     const n = Number(pin);
     if (!Number.isInteger(n)) throw new Error("can't init pin");
-    this.device = currentDevice();
+    this.board = currentBoard();
     this.pin = n;
-    this.device.pins.setMode(n, Number(mode));
+    this.board.pins.setMode(n, Number(mode));
   }
 
   read(): 0 | 1 {
@@ -65,11 +65,11 @@ export default class Digital {
   }
 
   close(): void {
-    this.device = undefined;
+    this.board = undefined;
   }
 
-  private open(): Device {
-    if (!this.device) throw new Error("closed");
-    return this.device;
+  private open(): Board {
+    if (!this.board) throw new Error("closed");
+    return this.board;
   }
 }

@@ -2,8 +2,8 @@
 // As on ESP8266/ESP32: IP is undefined without a lease, MAC/BSSID are upper-case "AA:BB:..", RSSI is a number.
 import { lookup } from "node:dns";
 import { isIPv4 } from "node:net";
-import { currentDevice } from "../device.ts";
-import { Mode } from "../radio.ts";
+import { currentBoard } from "../board.ts";
+import { WiFiMode } from "../../shared/moddable-modes.ts";
 
 /** The soft-AP's address (the ESP default). */
 const softAPAddress = "192.168.4.1";
@@ -12,8 +12,8 @@ type Iface = "station" | "ap" | "ethernet" | undefined;
 
 export default class Net {
   static get(property: string, iface?: Iface): string | number | string[] | undefined {
-    const device = currentDevice();
-    const radio = device.radio;
+    const board = currentBoard();
+    const radio = board.radio;
     const station = which(radio.mode, iface);
     switch (property) {
       case "IP":
@@ -21,7 +21,7 @@ export default class Net {
         return station ? radio.ip : radio.softAP ? softAPAddress : undefined;
       case "MAC":
         if (station === undefined) return undefined;
-        return station ? device.mac : softAPMac(device.mac);
+        return station ? board.mac : softAPMac(board.mac);
       case "SSID":
         return radio.ap?.ssid;
       case "BSSID":
@@ -39,19 +39,19 @@ export default class Net {
 
   /** Resolves with Node's resolver (tests stay on 127.0.0.1/localhost); `address` is undefined on failure. */
   static resolve(host: string, callback: (name: string, address: string | undefined) => void): void {
-    const device = currentDevice();
+    const board = currentBoard();
     if (isIPv4(host)) {
-      device.clock.schedule(() => device.run(() => callback(host, host)), 0);
+      board.clock.schedule(() => board.run(() => callback(host, host)), 0);
       return;
     }
-    lookup(host, { family: 4 }, (error, address) => device.run(() => callback(host, error ? undefined : address)));
+    lookup(host, { family: 4 }, (error, address) => board.run(() => callback(host, error ? undefined : address)));
   }
 }
 
 /** true: station interface, false: soft-AP, undefined: none or ambiguous (station+AP without a named interface). */
 function which(mode: number, iface: Iface): boolean | undefined {
-  const hasStation = (mode & Mode.station) !== 0;
-  const hasAP = (mode & Mode.accessPoint) !== 0;
+  const hasStation = (mode & WiFiMode.station) !== 0;
+  const hasAP = (mode & WiFiMode.accessPoint) !== 0;
   if (iface === "station") return hasStation ? true : undefined;
   if (iface === "ap") return hasAP ? false : undefined;
   if (iface === "ethernet") return undefined;

@@ -2,7 +2,7 @@
 // `<device.preferenceDir>/preferences.json` when set. Enforces the ESP8266 limits, our smallest target.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { currentDevice, type Device } from "../device.ts";
+import { currentBoard, type Board } from "../board.ts";
 
 type Value = boolean | number | string | ArrayBuffer;
 type Stored = boolean | number | string | { buffer: number[] };
@@ -12,18 +12,18 @@ type Store = Record<string, Record<string, Stored>>;
 const maxName = 31;
 const maxValue = 63;
 
-const stores = new WeakMap<Device, Store>();
+const stores = new WeakMap<Board, Store>();
 const utf8 = new TextEncoder();
 
-function fileOf(device: Device): string | undefined {
-  return device.preferenceDir === undefined ? undefined : join(device.preferenceDir, "preferences.json");
+function fileOf(board: Board): string | undefined {
+  return board.preferenceDir === undefined ? undefined : join(board.preferenceDir, "preferences.json");
 }
 
-function storeOf(device: Device): Store {
-  let store = stores.get(device);
+function storeOf(board: Board): Store {
+  let store = stores.get(board);
   if (!store) {
     store = {};
-    const file = fileOf(device);
+    const file = fileOf(board);
     if (file) {
       try {
         store = JSON.parse(readFileSync(file, "utf8")) as Store;
@@ -31,15 +31,15 @@ function storeOf(device: Device): Store {
         // no file yet (or unreadable): start empty, as the device does with blank flash
       }
     }
-    stores.set(device, store);
+    stores.set(board, store);
   }
   return store;
 }
 
-function save(device: Device, store: Store): void {
-  const file = fileOf(device);
+function save(board: Board, store: Store): void {
+  const file = fileOf(board);
   if (!file) return;
-  mkdirSync(device.preferenceDir!, { recursive: true });
+  mkdirSync(board.preferenceDir!, { recursive: true });
   // Write then rename, so a crash mid-write never leaves half a file (flash writes are atomic per entry too).
   writeFileSync(file + ".tmp", JSON.stringify(store));
   renameSync(file + ".tmp", file);
@@ -67,29 +67,29 @@ export default class Preference {
       size = value.byteLength;
     } else throw new Error("unsupported type");
     if (size > maxValue) throw new Error("can't save prefs");
-    const device = currentDevice();
-    const store = storeOf(device);
+    const board = currentBoard();
+    const store = storeOf(board);
     (store[domain] ??= {})[key] = stored;
-    save(device, store);
+    save(board, store);
   }
 
   static get(domain: string, key: string): Value | undefined {
-    const stored = storeOf(currentDevice())[String(domain)]?.[String(key)];
+    const stored = storeOf(currentBoard())[String(domain)]?.[String(key)];
     if (stored !== null && typeof stored === "object") return new Uint8Array(stored.buffer).buffer;
     return stored;
   }
 
   static delete(domain: string, key: string): void {
-    const device = currentDevice();
-    const store = storeOf(device);
+    const board = currentBoard();
+    const store = storeOf(board);
     const entries = store[String(domain)];
     if (!entries || !(String(key) in entries)) return;
     delete entries[String(key)];
     if (Object.keys(entries).length === 0) delete store[String(domain)];
-    save(device, store);
+    save(board, store);
   }
 
   static keys(domain: string): string[] {
-    return Object.keys(storeOf(currentDevice())[String(domain)] ?? {});
+    return Object.keys(storeOf(currentBoard())[String(domain)] ?? {});
   }
 }

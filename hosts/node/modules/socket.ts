@@ -1,9 +1,7 @@
 // Node implementation of Moddable's `socket` module (TCP Socket and Listener) over node:net, following
 // documentation/network/network.md and the lwip port's behaviour; every socket obeys its device's NetworkConditions.
 import net from "node:net";
-import { currentDevice, type Device } from "../device.ts";
-import type { NetworkConditions } from "../network.ts";
-import { Wire } from "../wire.ts";
+import { currentBoard, type Board, type BoardConnection, type BoardNetwork } from "../board.ts";
 
 // Pending messages, delivered in lwip's order (socketClearPending): connect, receive, sent, disconnect, error.
 const CONNECT = 1, RECEIVE = 2, SENT = 4, DISCONNECT = 8, ERROR = 16;
@@ -29,10 +27,10 @@ export class Socket {
 
   callback: Callback | undefined = undefined;
 
-  private readonly device: Device;
-  private readonly network: NetworkConditions;
+  private readonly board: Board;
+  private readonly network: BoardNetwork;
   /** The connection under the device's network conditions (node socket, delay lines, windows). */
-  private readonly wire: Wire;
+  private readonly connection: BoardConnection;
   /** connecting -> open -> failed (-1/-2 queued); closed once the app calls close(). */
   private state: "connecting" | "open" | "failed" | "closed" = "connecting";
   private pending = 0;
@@ -46,7 +44,7 @@ export class Socket {
   private peerClosed = false;
   private warnedUnread = false;
 
-  // Send side: writes are staged in the wire and flushed once per tick.
+  // Send side: writes are staged in the connection and flushed once per tick.
   private flushQueued = false;
 
   // Bound once: setImmediate per batch then allocates only its own Immediate.
@@ -55,7 +53,8 @@ export class Socket {
 
   constructor(options: SocketOptions) {
     if (options === null || typeof options !== "object") throw new Error("invalid dictionary");
-    this.wire = new Wire({
+    this.board = currentBoard();
+    this.connection = this.board.openConnection({
       isOpen: () => this.isOpen,
       connected: () => this.connected(),
       received: (chunk) => this.receive(chunk),
@@ -63,8 +62,7 @@ export class Socket {
       failed: () => this.fail(),
       acknowledged: (bytes) => this.acknowledged(bytes),
     });
-    this.device = this.wire.device;
-    this.network = this.wire.network;
+    this.network = this.board.network;
     const noDelay = !!options.noDelay;
     const keepalive = options.keepalive;
     const keepAliveMs = keepalive && keepalive.enable !== false ? keepalive.idle ?? 0 : undefined;
@@ -72,7 +70,7 @@ export class Socket {
     if (options.listener !== undefined) {
       const accepted = options.listener.take();
       if (!accepted) throw new Error("no socket available from listener");
-      this.wire.accept(accepted, noDelay, keepAliveMs);
+      this.connection.accept(accepted, noDelay, keepAliveMs);
       return;
     }
 
@@ -84,7 +82,7 @@ export class Socket {
     const port = Number(options.port);
     if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error("invalid port");
 
-    this.wire.connect(options.address ?? (options.host as string), port, noDelay, keepAliveMs);
+    this.connection.connect(options.address ?? (options.host as string), port, noDelay, keepAliveMs);
   }
 
   /** True until the app closes it or it fails. */
@@ -143,11 +141,11 @@ export class Socket {
     if (this.state === "closed") throw new Error("write on closed socket");
     if (this.state === "failed") {
       if (count === 0) return 0;
-      this.device.traceSink("write on closed socket\n");
+      this.board.traceSink("write on closed socket\n");
       return;
     }
-    const wire = this.wire;
-    const free = Math.max(0, wire.free);
+    const connection = this.connection;
+    const free = Math.max(0, connection.free);
     if (count === 0) return free;
 
     let needed = 0;
@@ -158,9 +156,9 @@ export class Socket {
     // Copy now: the caller reuses its buffers immediately (and Node would keep a reference).
     for (let i = 0; i < count; i++) {
       const d = data[i];
-      if (typeof d === "string") wire.putString(d, Buffer.byteLength(d, "utf8"));
-      else if (typeof d === "number") wire.putByte(d);
-      else wire.put(wire.bytesOf(d as ArrayBufferLike | ArrayBufferView));
+      if (typeof d === "string") connection.putString(d, Buffer.byteLength(d, "utf8"));
+      else if (typeof d === "number") connection.putByte(d);
+      else connection.put(connection.bytesOf(d as ArrayBufferLike | ArrayBufferView));
     }
     if (!this.flushQueued) {
       this.flushQueued = true;
@@ -170,7 +168,7 @@ export class Socket {
 
   get(what: string): string | undefined {
     if (what !== "REMOTE_IP" || this.state === "closed") return undefined;
-    return this.wire.remoteAddress;
+    return this.connection.remoteAddress;
   }
 
   /** Frees the socket at once; written data still goes out, then the connection closes. No callback follows. */
@@ -182,10 +180,10 @@ export class Socket {
     this.cur = undefined;
     this.rxQueue = [];
     this.rxHead = 0;
-    this.wire.close(flushing);
+    this.connection.close(flushing);
   }
 
-  // --- what the wire reports ---
+  // --- what the connection reports ---
 
   private connected(): void {
     if (this.state !== "connecting") return;
@@ -209,10 +207,10 @@ export class Socket {
 
   private acknowledged(bytes: number): void {
     if (!this.isOpen) return;
-    const wire = this.wire;
-    wire.outstanding -= bytes;
+    const connection = this.connection;
+    connection.outstanding -= bytes;
     // lwip reports writable once everything written so far is acknowledged (didSend).
-    if (wire.outstanding === 0) this.setPending(SENT);
+    if (connection.outstanding === 0) this.setPending(SENT);
   }
 
   private fail(): void {
@@ -226,7 +224,7 @@ export class Socket {
     const cur = this.cur as Buffer;
     this.cur = undefined;
     this.pos = 0;
-    this.wire.consumed(cur.length, true);
+    this.connection.consumed(cur.length, true);
     if (this.rxHead < this.rxQueue.length) this.setPending(RECEIVE);
     else if (this.peerClosed) this.setPending(DISCONNECT);
   }
@@ -244,7 +242,7 @@ export class Socket {
 
   private flush(): void {
     this.flushQueued = false;
-    this.wire.flush();
+    this.connection.flush();
   }
 
   // --- message delivery (lwip posts a message to the machine; we use setImmediate) ---
@@ -254,7 +252,7 @@ export class Socket {
     if (bit === DISCONNECT || bit === ERROR) {
       if (this.state === "failed") return;
       this.state = "failed";
-      this.wire.release();
+      this.connection.release();
     }
     this.pending |= bit;
     if (!this.serviceQueued) {
@@ -269,7 +267,7 @@ export class Socket {
     this.pending = 0;
     if (pending & CONNECT) this.notify(Socket.connected);
     if (pending & RECEIVE) this.deliverReadable();
-    if (pending & SENT) this.notify(Socket.writable, Math.max(0, this.wire.free));
+    if (pending & SENT) this.notify(Socket.writable, Math.max(0, this.connection.free));
     if (pending & DISCONNECT) this.notify(Socket.disconnected);
     else if (pending & ERROR) this.notify(Socket.error);
   }
@@ -286,7 +284,7 @@ export class Socket {
       this.network.unreadStalls++;
       if (!this.warnedUnread) {
         this.warnedUnread = true;
-        this.device.traceSink(`socket: readable callback left ${chunk.length - this.pos} bytes unread; lwip delivers nothing more until they are read\n`);
+        this.board.traceSink(`socket: readable callback left ${chunk.length - this.pos} bytes unread; lwip delivers nothing more until they are read\n`);
       }
     }
   }
@@ -295,7 +293,7 @@ export class Socket {
     if (this.state === "closed") return;
     const callback = this.callback;
     if (typeof callback !== "function") return;
-    this.device.call(callback, this, message, value);
+    this.board.call(callback, this, message, value);
   }
 }
 
@@ -311,7 +309,7 @@ function byteLengthOf(d: unknown): number {
 export class Listener {
   callback: ((this: Listener) => void) | undefined = undefined;
 
-  private readonly device: Device;
+  private readonly board: Board;
   private readonly server: net.Server;
   private waiting: net.Socket[] = [];
   private closed = false;
@@ -319,9 +317,9 @@ export class Listener {
 
   /** `address` defaults to 127.0.0.1: the simulator has no LAN. */
   constructor(options: { port: number; address?: string }) {
-    this.device = currentDevice();
+    this.board = currentBoard();
     this.server = net.createServer({ pauseOnConnect: true }, (node) => this.incoming(node));
-    this.server.on("error", (err) => this.device.traceSink(`Listener: ${err.message}\n`));
+    this.server.on("error", (err) => this.board.traceSink(`Listener: ${err.message}\n`));
     this.server.listen(Number(options?.port ?? 0), options?.address ?? "127.0.0.1");
   }
 
@@ -357,7 +355,7 @@ export class Listener {
     for (let n = this.waiting.length; n > 0 && !this.closed; n--) {
       const callback = this.callback;
       if (typeof callback !== "function") return;
-      this.device.run(() => callback.call(this));
+      this.board.run(() => callback.call(this));
     }
   }
 }

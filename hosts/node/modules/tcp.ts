@@ -1,9 +1,7 @@
 // Node implementation of ECMA-419 `embedded:io/socket/tcp` as Moddable builds it on lwip (modules/io/socket/lwip):
 // callbacks onReadable(count)/onWritable(count)/onError(), formats "buffer" and "number", obeying the device's network.
 import net from "node:net";
-import type { Device } from "../device.ts";
-import type { NetworkConditions } from "../network.ts";
-import { Wire } from "../wire.ts";
+import { currentBoard, type Board, type BoardConnection, type BoardNetwork } from "../board.ts";
 
 // Triggers, delivered together on the next turn like lwip's tcpDeliver: output, readable, writable, error.
 const WRITABLE = 1, READABLE = 2, ERROR = 4, OUTPUT = 8;
@@ -27,10 +25,10 @@ export interface TCPOptions {
 type Callback = ((this: TCP, count: number) => void) | undefined;
 
 export default class TCP {
-  private readonly device: Device;
-  private readonly network: NetworkConditions;
+  private readonly board: Board;
+  private readonly network: BoardNetwork;
   /** The connection under the device's network conditions (node socket, delay lines, windows, staged writes). */
-  private readonly wire: Wire;
+  private readonly connection: BoardConnection;
   private readonly onReadable: Callback;
   private readonly onWritable: Callback;
   private readonly onError: ((this: TCP) => void) | undefined;
@@ -41,7 +39,7 @@ export default class TCP {
   private closed = false;
   private triggered = 0;
 
-  // Receive side: chunks as Node delivered them, `pos` into the first; the wire counts the unread bytes.
+  // Receive side: chunks as Node delivered them, `pos` into the first; the connection counts the unread bytes.
   private rx: Buffer[] = [];
   private pos = 0;
 
@@ -59,7 +57,8 @@ export default class TCP {
     const port = Number(options.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError("invalid port");
 
-    this.wire = new Wire({
+    this.board = currentBoard();
+    this.connection = this.board.openConnection({
       isOpen: () => this.isOpen,
       connected: () => this.connected(),
       received: (chunk) => this.received(chunk),
@@ -67,14 +66,13 @@ export default class TCP {
       failed: () => this.trigger(ERROR),
       acknowledged: (bytes) => this.acknowledged(bytes),
     });
-    this.device = this.wire.device;
-    this.network = this.wire.network;
+    this.network = this.board.network;
     this.fmt = format;
     this.onReadable = typeof options.onReadable === "function" ? options.onReadable : undefined;
     this.onWritable = typeof options.onWritable === "function" ? options.onWritable : undefined;
     this.onError = typeof options.onError === "function" ? options.onError : undefined;
     if ("target" in options) this.target = options.target;
-    this.wire.connect(target, port, !!options.nodelay, undefined);
+    this.connection.connect(target, port, !!options.nodelay, undefined);
   }
 
   /** The dictionary's `target`, when it had one. */
@@ -86,9 +84,9 @@ export default class TCP {
     this.fmt = value;
   }
 
-  get remoteAddress(): string | undefined { return this.wire.remoteAddress; }
+  get remoteAddress(): string | undefined { return this.connection.remoteAddress; }
 
-  get remotePort(): number | undefined { return this.wire.node?.remotePort; }
+  get remotePort(): number | undefined { return this.connection.remotePort; }
 
   /**
    * "number": one byte. "buffer": no argument, all available bytes; a count, that many; an ArrayBuffer or view,
@@ -96,7 +94,7 @@ export default class TCP {
    */
   read(what?: number | ArrayBuffer | ArrayBufferView): any {
     if (this.closed) throw new Error("closed");
-    const available = this.wire.rxBytes;
+    const available = this.connection.rxBytes;
     if (available === 0) return undefined;
     if (this.fmt === "number") {
       const chunk = this.rx[0];
@@ -122,20 +120,20 @@ export default class TCP {
     if (this.closed) throw new Error("closed");
     if (!this.ready && !this.error) throw new Error("not ready");
     if (this.error) return undefined;
-    const wire = this.wire;
-    const free = wire.free;
+    const connection = this.connection;
+    const free = connection.free;
     if (this.fmt === "number") {
       if (free < 1) throw new Error("would block");
-      wire.putByte(Number(data));
+      connection.putByte(Number(data));
     } else {
       if (typeof data !== "object" || data === null) throw new TypeError("buffer required");
       const bytes = this.viewOf(data);
       const n = bytes.byteLength;
       if (n > free) throw new Error("would block");
-      if (n > 0) wire.put(bytes);
+      if (n > 0) connection.put(bytes);
     }
     this.trigger(OUTPUT);
-    return wire.free;
+    return connection.free;
   }
 
   /** Frees the socket: no callback runs afterwards; what was written still goes out, then the connection ends. */
@@ -145,14 +143,14 @@ export default class TCP {
     this.triggered = 0;
     this.ready = false;
     this.rx = [];
-    this.wire.rxBytes = 0;
-    this.wire.close(!this.error);
+    this.connection.rxBytes = 0;
+    this.connection.close(!this.error);
   }
 
   /** Not closed by the app and not failed. */
   get isOpen(): boolean { return !this.closed && !this.error; }
 
-  // --- what the wire reports ---
+  // --- what the connection reports ---
 
   private connected(): void {
     this.ready = true;
@@ -167,7 +165,7 @@ export default class TCP {
 
   private acknowledged(bytes: number): void {
     if (this.closed) return;
-    this.wire.outstanding -= bytes;
+    this.connection.outstanding -= bytes;
     this.trigger(WRITABLE);  // lwip's tcpSent triggers writable on every acknowledgement
   }
 
@@ -195,15 +193,15 @@ export default class TCP {
       this.rx.shift();
       this.pos = 0;
     }
-    const wire = this.wire;
-    wire.consumed(n, chunkEnd);
-    if (wire.rxBytes === 0 && this.error) this.trigger(ERROR);  // held back until what arrived was read
+    const connection = this.connection;
+    connection.consumed(n, chunkEnd);
+    if (connection.rxBytes === 0 && this.error) this.trigger(ERROR);  // held back until what arrived was read
   }
 
   /** A byte view of a buffer argument (anything but an ArrayBuffer or view is refused). */
   private viewOf(data: ArrayBuffer | ArrayBufferView): Uint8Array {
     if (!(data instanceof ArrayBuffer) && !ArrayBuffer.isView(data)) throw new TypeError("buffer required");
-    return this.wire.bytesOf(data);
+    return this.connection.bytesOf(data);
   }
 
   // --- delivery (lwip posts one message per batch of triggers) ---
@@ -224,19 +222,19 @@ export default class TCP {
       if (!this.error) {
         this.error = true;
         this.ready = false;
-        this.wire.release();  // the connection is gone; unread data stays readable
+        this.connection.release();  // the connection is gone; unread data stays readable
       }
     }
-    if (t & OUTPUT) this.wire.flush();
-    if (t & READABLE && this.wire.rxBytes > 0 && this.onReadable) {
-      this.device.call(this.onReadable, this, this.wire.rxBytes, undefined);
+    if (t & OUTPUT) this.connection.flush();
+    if (t & READABLE && this.connection.rxBytes > 0 && this.onReadable) {
+      this.board.call(this.onReadable, this, this.connection.rxBytes, undefined);
       if (this.closed) return;
     }
     if (this.error) {
-      if (this.wire.rxBytes > 0) return;  // onError once the app has read what arrived first
-      if (t & ERROR && this.onError) this.device.call(this.onError, this, undefined, undefined);
+      if (this.connection.rxBytes > 0) return;  // onError once the app has read what arrived first
+      if (t & ERROR && this.onError) this.board.call(this.onError, this, undefined, undefined);
       return;
     }
-    if (t & WRITABLE && this.ready && this.onWritable) this.device.call(this.onWritable, this, this.wire.free, undefined);
+    if (t & WRITABLE && this.ready && this.onWritable) this.board.call(this.onWritable, this, this.connection.free, undefined);
   }
 }

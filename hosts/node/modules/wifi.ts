@@ -1,8 +1,9 @@
 // Node implementation of Moddable's `wifi` module on the current device's simulated radio.
 // Follows the ESP8266 port (modules/network/wifi/esp): string messages, "disconnect" carries -1 for a rejected
 // password, the callback is the instance's `callback` property, scan results then `null`, same errors.
-import { currentDevice } from "../device.ts";
-import { Mode, type Radio, type RadioListener, type StationConfig } from "../radio.ts";
+import { currentBoard } from "../board.ts";
+import type { BoardRadio, RadioListener, StationConfig } from "../board.ts";
+import { WiFiMode } from "../../shared/moddable-modes.ts";
 
 interface Dictionary { ssid?: unknown; password?: unknown; bssid?: unknown; channel?: unknown }
 interface ScanItem { ssid: string; bssid: ArrayBuffer; rssi: number; channel: number; hidden: boolean; authentication: string }
@@ -11,7 +12,7 @@ const utf8 = new TextEncoder();
 
 export default class WiFi {
   callback?: (message: string, value?: number) => void;
-  #radio: Radio | undefined;
+  #radio: BoardRadio | undefined;
   #listener: RadioListener | undefined;
 
   constructor(dictionary?: Dictionary, onNotify?: (message: string, value?: number) => void) {
@@ -26,7 +27,7 @@ export default class WiFi {
       return;
     }
     this.callback = callback;
-    this.#radio = currentDevice().radio;
+    this.#radio = currentBoard().radio;
     this.#listener = (message, value) => {
       const cb = this.callback;
       if (typeof cb !== "function") return;
@@ -47,27 +48,27 @@ export default class WiFi {
   }
 
   static get mode(): number {
-    return currentDevice().radio.mode;
+    return currentBoard().radio.mode;
   }
 
   static set mode(value: number) {
     if (value !== 0 && value !== 1 && value !== 2 && value !== 3) throw new Error("invalid wi-fi mode");
-    const radio = currentDevice().radio;
-    if (!(value & Mode.station)) radio.disconnect();
-    if (!(value & Mode.accessPoint)) radio.softAP = undefined;
+    const radio = currentBoard().radio;
+    if (!(value & WiFiMode.station)) radio.disconnect();
+    if (!(value & WiFiMode.accessPoint)) radio.softAP = undefined;
     radio.mode = value;
   }
 
   static scan(dictionary: { hidden?: boolean; channel?: number } | undefined, callback: (item: ScanItem | null) => void): void {
-    const device = currentDevice();
-    const radio = device.radio;
-    if (!(radio.mode & Mode.station)) throw new Error("can't scan");
+    const board = currentBoard();
+    const radio = board.radio;
+    if (!(radio.mode & WiFiMode.station)) throw new Error("can't scan");
     if (radio.scanning) throw new Error("unfinished wifi scan pending");
     radio.scanning = true;
     const hidden = !!dictionary?.hidden;
     const channel = dictionary?.channel === undefined ? undefined : Number(dictionary.channel);
     const scanMs = radio.air?.scanMs ?? 2000;
-    device.clock.schedule(() => {
+    board.clock.schedule(() => {
       // What the scan heard at its end; the results are copied before any callback runs, as on the device.
       const items: ScanItem[] = (radio.air?.visible(hidden, channel) ?? []).map((ap) => ({
         ssid: ap.hidden ? "" : ap.ssid,
@@ -78,7 +79,7 @@ export default class WiFi {
         authentication: ap.password ? "wpa2_psk" : "none",
       }));
       radio.scanning = false;
-      device.run(() => {
+      board.run(() => {
         try {
           for (const item of items) callback.call(globalThis, item);
         } catch {
@@ -90,7 +91,7 @@ export default class WiFi {
   }
 
   static connect(dictionary?: Dictionary): void {
-    const radio = currentDevice().radio;
+    const radio = currentBoard().radio;
     if (!dictionary) {
       radio.disconnect();
       return;
@@ -116,7 +117,7 @@ export default class WiFi {
   }
 
   static accessPoint(dictionary: { ssid: string; password?: string; channel?: number; hidden?: boolean; interval?: number; max?: number; station?: boolean }): void {
-    const radio = currentDevice().radio;
+    const radio = currentBoard().radio;
     const ssid = String(dictionary.ssid);
     if (utf8.encode(ssid).length > 32) throw new Error("ssid too long - 32 bytes max");
     if (dictionary.password !== undefined) {
@@ -127,7 +128,7 @@ export default class WiFi {
     const channel = dictionary.channel ?? 1;
     if (channel < 1 || channel > 13) throw new Error("invalid channel");
     if (!dictionary.station) radio.disconnect();
-    radio.mode = dictionary.station ? Mode.station | Mode.accessPoint : Mode.accessPoint;
+    radio.mode = dictionary.station ? WiFiMode.station | WiFiMode.accessPoint : WiFiMode.accessPoint;
     radio.softAP = { ssid, channel };
   }
 

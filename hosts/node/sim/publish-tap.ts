@@ -1,9 +1,9 @@
 // Watches the firmware's MQTTClient.publish calls from the host side (the firmware is not changed): each
 // accepted publish to a feed topic is reported with the device that made it, for delivery-latency matching.
 import { MQTTClient } from "../../../src/mqtt/client.ts";
-import { currentDevice, type Device } from "../device.ts";
+import { currentBoard, type Board } from "../board.ts";
 
-export type PublishListener = (device: Device, topic: string, payload: string, at: number) => void;
+export type PublishListener = (device: Board, topic: string, payload: string, at: number) => void;
 
 const listeners = new Set<PublishListener>();
 let installed = false;
@@ -24,7 +24,7 @@ function install(): void {
       const at = performance.now();
       const text = typeof payload === "string" ? payload : typeof payload === "number" ? String(payload)
         : payload === null ? "" : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("utf8");
-      const device = currentDevice();
+      const device = currentBoard();
       const name = typeof topic === "string" ? topic : topic.name;
       for (const l of listeners) l(device, name, text, at);
     }

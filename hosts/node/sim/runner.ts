@@ -2,8 +2,8 @@
 // external one), with fault injection, a "dashboard", delivery tracking and summaries. Used by `xsmq sim`,
 // the tests and bench/fleet.bench.ts. Keep per-device host state small: fleets of thousands run in one process.
 import { randomBytes } from "node:crypto";
-import { Device } from "../device.ts";
-import { Airwaves, type VirtualAccessPoint } from "../airwaves.ts";
+import { Device } from "../../../sim/board/device.ts";
+import { Airwaves, type VirtualAccessPoint } from "../../../sim/board/airwaves.ts";
 import { startAioBroker, type AioBroker } from "../aio-broker.ts";
 import type { App, AppStatus } from "../../../src/app/status.ts";
 import { loadApp, type AppEntry } from "./app-entry.ts";
@@ -206,7 +206,7 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
   const tracker = trackable ? new DeliveryTracker() : undefined;
   const untap = tracker
     ? tapPublishes((device, topic, payload, at) => {
-      const sim = byDevice.get(device);
+      const sim = byDevice.get(device as Device);
       const feed = feedOf(topic);
       if (sim && feed) tracker.published(sim.index, feed.key, payload, at);
     })

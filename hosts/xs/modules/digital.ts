@@ -2,7 +2,7 @@
 // tests read levels with `xs.device.pins.level(pin)`).
 import { nextId } from "./bridge.ts";
 import { remote } from "./remote.ts";
-import { PinMode } from "../../node/pins.ts";
+import { PinMode } from "../../shared/moddable-modes.ts";
 
 export default class Digital {
   static readonly Input = PinMode.Input;

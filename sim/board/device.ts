@@ -1,9 +1,10 @@
-// A simulated board: its clock, config, trace output, network conditions, radio and pins.
-// Host modules find "their" device through AsyncLocalStorage, so one process can run many devices,
+// A simulated board: its clock, config, trace output, network conditions, radio and pins. It is the Board that
+// the Moddable stand-ins (hosts/node/modules) find while its code runs, so one process can run many devices,
 // each executing the same src/ code with its own Wi-Fi, sockets and settings.
-import { AsyncLocalStorage } from "node:async_hooks";
-import { type Clock, realClock } from "./clock.ts";
+import { type Board, type Clock, type ConnectionEvents, callOn, runOn } from "../../hosts/node/board.ts";
+import { realClock } from "./clock.ts";
 import { NetworkConditions } from "./network.ts";
+import { SimulatedConnection } from "./connection.ts";
 import { Radio } from "./radio.ts";
 import { Pins } from "./pins.ts";
 
@@ -22,7 +23,7 @@ export interface DeviceOptions {
 
 let counter = 0;
 
-export class Device {
+export class Device implements Board {
   readonly id: string;
   readonly mac: string;
   config: Record<string, string | number | boolean>;
@@ -40,38 +41,22 @@ export class Device {
     this.clock = options.clock ?? realClock;
     this.preferenceDir = options.preferenceDir;
     this.traceSink = options.trace ?? ((text) => process.stdout.write(text));
-    this.network = new NetworkConditions(this);
-    this.radio = new Radio(this);
+    this.network = new NetworkConditions(this.clock);
+    this.radio = new Radio(this, this.network);
     this.pins = new Pins(this);
   }
 
-  /** Runs `fn` (and every callback it schedules) as code on this device. */
+  openConnection(events: ConnectionEvents): SimulatedConnection {
+    return new SimulatedConnection(this.network, events);
+  }
+
   run<T>(fn: () => T): T {
-    return storage.getStore() === this ? fn() : storage.run(this, fn);
+    return runOn(this, fn);
   }
 
-  /** `fn.call(self, a, b)` as code on this device, without a closure: host modules deliver hot callbacks this way. */
   call<S, A, B, R>(fn: (this: S, a: A, b: B) => R, self: S, a: A, b: B): R {
-    if (storage.getStore() === this) return fn.call(self, a, b);
-    return storage.run(this, callThrough, fn as (this: unknown, a: unknown, b: unknown) => unknown, self, a, b) as R;
+    return callOn(this, fn, self, a, b);
   }
-}
-
-function callThrough(fn: (this: unknown, a: unknown, b: unknown) => unknown, self: unknown, a: unknown, b: unknown): unknown {
-  return fn.call(self, a, b);
-}
-
-const storage = new AsyncLocalStorage<Device>();
-let fallback: Device | undefined;
-
-/** The device whose code is running now; outside any `device.run`, one default device. */
-export function currentDevice(): Device {
-  return storage.getStore() ?? (fallback ??= new Device({ id: "default" }));
-}
-
-/** Replaces the default device used outside `device.run` (tests that drive one device). */
-export function setDefaultDevice(device: Device): void {
-  fallback = device;
 }
 
 function macFromId(id: string): string {

@@ -1,24 +1,13 @@
 // The Wi-Fi radio of one simulated device: station state (mode, associated AP, IP, RSSI, pending connect)
 // driven by the device clock, with events posted to the `wifi` module's instances like the ESP8266 port does.
-import type { Device } from "./device.ts";
-import type { Airwaves, VirtualAccessPoint } from "./airwaves.ts";
-
-export type RadioMessage = "connect" | "gotIP" | "lostIP" | "disconnect";
-/** Value of the "disconnect" message: -1 when the password was rejected, else 0 (as on ESP8266/ESP32). */
-export type DisconnectReason = -1 | 0;
-export type RadioListener = (message: RadioMessage, value?: DisconnectReason) => void;
+import type { Board, BoardRadio, DisconnectReason, RadioListener, RadioMessage, StationConfig } from "../../hosts/node/board.ts";
+import { WiFiMode } from "../../hosts/shared/moddable-modes.ts";
+import type { Airwaves, Station, VirtualAccessPoint } from "./airwaves.ts";
+import type { NetworkConditions } from "./network.ts";
 
 export type StationState = "idle" | "associating" | "associated" | "connected";
 
-export interface StationConfig {
-  ssid: string;
-  password?: string;
-  bssid?: string;
-}
-
-export const Mode = { none: 0, station: 1, accessPoint: 2 } as const;
-
-export class Radio {
+export class Radio implements BoardRadio, Station {
   /**
    * The access points this device hears; none: every connect fails as "not found". Once a device has airwaves,
    * its network link follows the DHCP lease, as on a board: no IP, no route for its sockets.
@@ -26,11 +15,11 @@ export class Radio {
   get air(): Airwaves | undefined { return this.airwaves; }
   set air(air: Airwaves | undefined) {
     this.airwaves = air;
-    if (air) this.device.network.setLink(this.ip !== undefined);
+    if (air) this.network.setLink(this.ip !== undefined);
   }
   private airwaves: Airwaves | undefined;
   /** WiFi.mode: 0 none, 1 station, 2 access point, 3 both. */
-  mode: number = Mode.station;
+  mode: number = WiFiMode.station;
   state: StationState = "idle";
   /** The station configuration of the last WiFi.connect (like the ESP8266 keeps it). */
   config: StationConfig | undefined;
@@ -45,7 +34,8 @@ export class Radio {
   private pending: unknown;
   private dropTimer: unknown;
 
-  constructor(readonly device: Device) {}
+  /** `board`: whose clock times the radio and whose code its listeners are. */
+  constructor(private readonly board: Pick<Board, "clock" | "run">, private readonly network: NetworkConditions) {}
 
   addListener(listener: RadioListener): void {
     this.listeners.add(listener);
@@ -58,13 +48,13 @@ export class Radio {
   /** Begins connecting to `config` (dropping any current association first, as WiFi.connect does). */
   connect(config: StationConfig): void {
     this.disconnect();
-    this.mode = Mode.station; // the ESP8266 port leaves soft-AP mode here
+    this.mode = WiFiMode.station; // the ESP8266 port leaves soft-AP mode here
     this.softAP = undefined;
     this.config = config;
     this.state = "associating";
     const ap = this.air?.find(config.ssid, config.bssid);
     const delay = ap ? ap.associateMs : this.air?.notFoundMs ?? 2000;
-    this.pending = this.device.clock.schedule(() => this.associate(), delay);
+    this.pending = this.board.clock.schedule(() => this.associate(), delay);
   }
 
   /** Leaves the AP (or abandons a pending connect). An association that ends posts "disconnect" (0). */
@@ -97,8 +87,8 @@ export class Radio {
     ap.stations.add(this);
     this.state = "associated";
     this.post("connect");
-    if (ap.dhcp) this.pending = this.device.clock.schedule(() => this.gotIP(), ap.dhcpMs);
-    else this.pending = this.device.clock.schedule(() => this.dhcpTimeout(), this.air!.dhcpTimeoutMs);
+    if (ap.dhcp) this.pending = this.board.clock.schedule(() => this.gotIP(), ap.dhcpMs);
+    else this.pending = this.board.clock.schedule(() => this.dhcpTimeout(), this.air!.dhcpTimeoutMs);
   }
 
   private gotIP(): void {
@@ -106,9 +96,9 @@ export class Radio {
     const ap = this.ap!;
     this.ip = ap.lease();
     this.state = "connected";
-    if (this.airwaves) this.device.network.setLink(true);
+    if (this.airwaves) this.network.setLink(true);
     this.post("gotIP");
-    if (ap.dropAfterMs !== undefined) this.dropTimer = this.device.clock.schedule(() => this.dropped(), ap.dropAfterMs);
+    if (ap.dropAfterMs !== undefined) this.dropTimer = this.board.clock.schedule(() => this.dropped(), ap.dropAfterMs);
   }
 
   private dhcpTimeout(): void {
@@ -126,20 +116,20 @@ export class Radio {
     this.ap?.stations.delete(this);
     this.ap = undefined;
     this.ip = undefined;
-    if (this.airwaves) this.device.network.setLink(false);
+    if (this.airwaves) this.network.setLink(false);
   }
 
   private cancelTimers(): void {
-    if (this.pending !== undefined) this.device.clock.cancel(this.pending);
-    if (this.dropTimer !== undefined) this.device.clock.cancel(this.dropTimer);
+    if (this.pending !== undefined) this.board.clock.cancel(this.pending);
+    if (this.dropTimer !== undefined) this.board.clock.cancel(this.dropTimer);
     this.pending = this.dropTimer = undefined;
   }
 
   /** Events reach device code asynchronously, as a posted message does on the device. */
   private post(message: RadioMessage, value?: DisconnectReason): void {
     const listeners = [...this.listeners];
-    this.device.clock.schedule(() => {
-      for (const listener of listeners) if (this.listeners.has(listener)) this.device.run(() => listener(message, value));
+    this.board.clock.schedule(() => {
+      for (const listener of listeners) if (this.listeners.has(listener)) this.board.run(() => listener(message, value));
     }, 0);
   }
 }

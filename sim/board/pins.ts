@@ -1,10 +1,8 @@
 // GPIO and ADC state of one simulated device: analog inputs (A0 = a photocell whose light level drifts slowly,
 // deterministic per device id and time; tests pin it with setAnalog) and digital pin modes/levels with a
 // change hook, read by hosts/node/modules/analog.ts and digital.ts and by the simulator's view.
-import type { Device } from "./device.ts";
-
-/** Moddable's Digital mode numbers (modules/pins/digital/digital.js). */
-export const PinMode = { Input: 0, InputPullUp: 1, InputPullDown: 2, InputPullUpDown: 3, Output: 8, OutputOpenDrain: 9 } as const;
+import type { Board, BoardPins } from "../../hosts/node/board.ts";
+import { PinMode } from "../../hosts/shared/moddable-modes.ts";
 
 export interface DigitalPin {
   /** A PinMode value. */
@@ -15,12 +13,12 @@ export interface DigitalPin {
   writes: number;
 }
 
-export type PinListener = (pin: number, level: 0 | 1, device: Device) => void;
+export type PinListener = (pin: number, level: 0 | 1, board: Board) => void;
 
 /** Highest GPIO number accepted (ESP32 has 0..39; ESP8266 0..16). */
 export const maxPin = 39;
 
-export class Pins {
+export class Pins implements BoardPins {
   /** Digital pins touched so far, by number. */
   readonly digital = new Map<number, DigitalPin>();
   /** Analog pins pinned to a value by setAnalog. */
@@ -31,9 +29,9 @@ export class Pins {
   private readonly period: number;
   private readonly seed: number;
 
-  constructor(readonly device: Device) {
+  constructor(private readonly board: Board) {
     let h = 2166136261;
-    for (let i = 0; i < device.id.length; i++) h = Math.imul(h ^ device.id.charCodeAt(i), 16777619) >>> 0;
+    for (let i = 0; i < board.id.length; i++) h = Math.imul(h ^ board.id.charCodeAt(i), 16777619) >>> 0;
     this.seed = h;
     this.phase = (h % 6283) / 1000;
     this.period = 120_000 + (h % 180_000); // 2..5 minutes from dark to bright and back
@@ -56,7 +54,7 @@ export class Pins {
     checkPin(pin);
     const fixed = this.analogOverrides.get(pin);
     if (fixed !== undefined) return fixed;
-    return pin === 0 ? this.photocell(this.device.clock.now()) : 0;
+    return pin === 0 ? this.photocell(this.board.clock.now()) : 0;
   }
 
   /** The photocell at time `t` (ms): a slow day/night swing plus a little flicker, 0..1023, same for the same id and t. */
@@ -124,7 +122,7 @@ export class Pins {
   private setLevel(pin: number, p: DigitalPin, level: 0 | 1): void {
     if (p.level === level) return;
     p.level = level;
-    for (const l of this.listeners) l(pin, level, this.device);
+    for (const l of this.listeners) l(pin, level, this.board);
   }
 }
 

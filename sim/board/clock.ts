@@ -1,13 +1,9 @@
 // Time sources for the simulator: the real monotonic clock, or a virtual one that tests advance by hand
 // (so "30 seconds without an access point" takes microseconds).
+import type { Clock } from "../../hosts/node/board.ts";
 
-export interface Clock {
-  /** Milliseconds since an arbitrary origin, monotonic. */
-  now(): number;
-  /** Calls `fn` after `ms`; returns a handle for `cancel`. */
-  schedule(fn: () => void, ms: number): unknown;
-  cancel(handle: unknown): void;
-}
+/** Node turns a setTimeout delay above 2^31-1 ms into 1 ms. */
+const NODE_MAX_DELAY_MS = 0x7fffffff;
 
 // process.hrtime() measured at ~4 B/call in Node 20 against ~16 for performance.now() (a fresh HeapNumber each).
 const [originS, originNs] = process.hrtime();
@@ -18,8 +14,8 @@ export const realClock: Clock = {
     const t = process.hrtime();
     return (t[0] - originS) * 1000 + Math.floor((t[1] - originNs) / 1e6);
   },
-  // Node turns delays above 2^31-1 ms into 1 ms; a repeat of 0x7fffffff after a slightly early fire gets there.
-  schedule: (fn, ms) => setTimeout(fn, Math.min(0x7fffffff, Math.max(0, ms))),
+  // A repeat of NODE_MAX_DELAY_MS after a slightly early fire would go past it.
+  schedule: (fn, ms) => setTimeout(fn, Math.min(NODE_MAX_DELAY_MS, Math.max(0, ms))),
   cancel: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 

@@ -1,7 +1,7 @@
-// One simulated TCP connection under a device's NetworkConditions, shared by the `socket` and
-// `embedded:io/socket/tcp` host modules: node:net socket, delay lines, windows, counters, close/FIN.
+// One simulated TCP connection under a device's NetworkConditions, what the `socket` and `embedded:io/socket/tcp`
+// stand-ins drive: node:net socket, delay lines, windows, counters, close/FIN.
 import net from "node:net";
-import { currentDevice, type Device } from "./device.ts";
+import type { BoardConnection, ConnectionEvents } from "../../hosts/node/board.ts";
 import { DelayLine, type NetworkConditions, type NetworkEndpoint } from "./network.ts";
 
 // Markers that travel through the delay lines with the data, so order and latency apply to them too.
@@ -15,25 +15,7 @@ type Incoming = Buffer | typeof FIN | typeof CONNECTED | Error;
 const SMALL_FLUSH = 4096;
 const MIN_STAGE = 512;
 
-/** What a front-end (Moddable Socket, ECMA-419 TCP) does when the connection reports something;
- *  a separate hooks object, so these never show on the front-end's public API. */
-export interface WireOwner {
-  /** True until the app closes it or it fails; nothing arrives at a closed owner. */
-  isOpen(): boolean;
-  connected(): void;
-  /** A chunk arrived; it is already counted in `wire.rxBytes`. */
-  received(chunk: Buffer): void;
-  /** The peer closed its side (FIN). */
-  ended(): void;
-  /** The connection failed (error, reset, or no link while connecting). */
-  failed(): void;
-  /** `bytes` written earlier were acknowledged; the owner decides whether they still count. */
-  acknowledged(bytes: number): void;
-}
-
-export class Wire implements NetworkEndpoint {
-  readonly device: Device;
-  readonly network: NetworkConditions;
+export class SimulatedConnection implements BoardConnection, NetworkEndpoint {
   node: net.Socket | undefined = undefined;
 
   /** Received bytes not yet read by the app (the receive window). */
@@ -63,9 +45,7 @@ export class Wire implements NetworkEndpoint {
     if (!err) this.acks.push(bytes);
   };
 
-  constructor(private readonly owner: WireOwner) {
-    this.device = currentDevice();
-    this.network = this.device.network;
+  constructor(private readonly network: NetworkConditions, private readonly owner: ConnectionEvents) {
     this.inbound = new DelayLine(this.network, (item) => this.arrive(item));
     this.outbound = new DelayLine(this.network, (item) => this.depart(item));
     this.acks = new DelayLine(this.network, (bytes) => owner.acknowledged(bytes));
@@ -81,7 +61,7 @@ export class Wire implements NetworkEndpoint {
     this.network.attach(this);
     if (!this.network.linkUp) {
       // No route while the radio is down: the attempt fails shortly, as a board's stack reports it.
-      this.device.clock.schedule(() => this.owner.failed(), this.network.linkDownFailMs);
+      this.network.clock.schedule(() => this.owner.failed(), this.network.linkDownFailMs);
       return;
     }
     this.outbound.push(SYN);
@@ -103,6 +83,8 @@ export class Wire implements NetworkEndpoint {
     const ip = this.node?.remoteAddress;
     return ip?.startsWith("::ffff:") ? ip.slice(7) : ip;
   }
+
+  get remotePort(): number | undefined { return this.node?.remotePort; }
 
   // --- NetworkEndpoint ---
 

@@ -1,7 +1,12 @@
 // The virtual access points one simulation's devices can hear, shared by all of them.
 // Tests configure faults per AP (wrong password, no DHCP answer, weak signal, drop after N ms, outages).
-import { type Clock, realClock } from "./clock.ts";
-import type { Radio } from "./radio.ts";
+import type { Clock, HeardAccessPoint } from "../../hosts/node/board.ts";
+import { realClock } from "./clock.ts";
+
+/** A radio associated with an access point: the AP drops it when it goes away. */
+export interface Station {
+  dropped(): void;
+}
 
 export interface AccessPointOptions {
   ssid: string;
@@ -42,7 +47,7 @@ export interface AirwavesOptions {
   dhcpTimeoutMs?: number;
 }
 
-export class VirtualAccessPoint {
+export class VirtualAccessPoint implements HeardAccessPoint {
   ssid: string;
   password: string;
   rssi: number;
@@ -55,7 +60,7 @@ export class VirtualAccessPoint {
   associateMs: number;
   dhcpMs: number;
   /** Stations associated now. */
-  readonly stations = new Set<Radio>();
+  readonly stations = new Set<Station>();
   /** Third octet of this AP's 192.168.x.0/24 network. */
   readonly subnet: number;
   private nextHost = 100;
@@ -164,7 +169,7 @@ export class Airwaves {
   }
 
   private dropStations(ap: VirtualAccessPoint): void {
-    for (const radio of [...ap.stations]) radio.dropped();
+    for (const station of [...ap.stations]) station.dropped();
   }
 
   private must(ssid: string): VirtualAccessPoint {

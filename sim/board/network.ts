@@ -1,8 +1,8 @@
 // Network conditions of one simulated device: fault injection and traffic counters obeyed by every
-// socket of the device (hosts/node/modules/socket.ts). Timed effects run on the device clock.
-import type { Device } from "./device.ts";
+// connection of the device (sim/board/connection.ts, under both socket stand-ins). Timed effects run on the device clock.
+import type { BoardNetwork, Clock } from "../../hosts/node/board.ts";
 
-/** What a connection exposes to its device's network; implemented by `Wire` (hosts/node/wire.ts), under both socket modules. */
+/** What a connection exposes to its device's network; implemented by `SimulatedConnection` (connection.ts). */
 export interface NetworkEndpoint {
   /** True until the app closes it or it fails (-1/-2 pending or delivered). */
   readonly isOpen: boolean;
@@ -15,7 +15,7 @@ export interface NetworkEndpoint {
 /** What changed, for `onChange` listeners (a UI redraws its counters). */
 export type NetworkEvent = "open" | "connect" | "close" | "in" | "out" | "link" | "blackhole" | "kill";
 
-export class NetworkConditions {
+export class NetworkConditions implements BoardNetwork {
   /** Bytes a socket may have written and not yet had acknowledged (lwip TCP_SND_BUF); `write()` reports what is left. */
   sendWindow = 65536;
   /** Received bytes a socket buffers unread before the peer is made to wait (lwip TCP_WND). */
@@ -45,7 +45,7 @@ export class NetworkConditions {
   private hole = false;
   private listeners: ((event: NetworkEvent, network: NetworkConditions) => void)[] = [];
 
-  constructor(readonly device: Device) {}
+  constructor(readonly clock: Clock) {}
 
   /** Sockets open from the app's point of view. */
   get openSockets(): number {
@@ -160,7 +160,7 @@ export class DelayLine<T> {
       this.deliver(item);
       return;
     }
-    const now = network.device.clock.now();
+    const now = network.clock.now();
     const last = this.due.length ? this.due[this.due.length - 1] : now;
     this.items.push(item);
     this.due.push(Math.max(last, now + Math.max(0, network.latencyMs)));
@@ -169,7 +169,7 @@ export class DelayLine<T> {
 
   /** Releases every item that is due while the path is open; call again when the path reopens. */
   pump(): void {
-    const clock = this.network.device.clock;
+    const clock = this.network.clock;
     if (this.timer !== undefined) {
       clock.cancel(this.timer);
       this.timer = undefined;
@@ -189,7 +189,7 @@ export class DelayLine<T> {
   clear(): void {
     this.items = [];
     this.due = [];
-    if (this.timer !== undefined) this.network.device.clock.cancel(this.timer);
+    if (this.timer !== undefined) this.network.clock.cancel(this.timer);
     this.timer = undefined;
   }
 }
