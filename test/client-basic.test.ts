@@ -91,10 +91,24 @@ describe("MQTTClient with mosquitto", () => {
     await until("pub connected", () => pub.connected);
     pub.publish("t/unsub", "a", 1);
     await until("first message", () => count === 1);
-    expect(sub.unsubscribe("t/unsub")).toBe(true);
-    await new Promise((r) => setTimeout(r, 100));
+    const unsubacks: string[] = [];
+    sub.onUnsubscribe = (filter) => unsubacks.push(filter);
+    sub.unsubscribe("t/unsub");
+    await until("UNSUBACK", () => unsubacks.length === 1);
+    expect(unsubacks).toEqual(["t/unsub"]);
     pub.publish("t/unsub", "b", 1);
     await new Promise((r) => setTimeout(r, 200));
     expect(count).toBe(1);
+  });
+
+  it("unsubscribes a filter it never subscribed (a persistent session may hold it) and reports the UNSUBACK", async () => {
+    const c = client("unsub-unknown");
+    const unsubacks: string[] = [];
+    c.onUnsubscribe = (filter) => unsubacks.push(filter);
+    await until("connected", () => c.connected);
+    c.unsubscribe("never/subscribed/#");
+    await until("UNSUBACK", () => unsubacks.length === 1);
+    expect(unsubacks).toEqual(["never/subscribed/#"]);
+    expect(() => c.unsubscribe("a/#/b")).toThrow(/not a valid topic filter/);
   });
 });

@@ -30,6 +30,8 @@ class Events implements SessionListener {
   onSessionMessage(p: any) { this.messages.push(Buffer.from(p.buf.slice(p.payloadStart, p.payloadEnd)).toString()); }
   onSessionDelivered(id: number) { this.delivered.push(id); }
   onSessionSubscribe(_s: unknown, g: number) { this.subacks.push(g); }
+  unsubacks: string[] = [];
+  onSessionUnsubscribe(s: { filter: string }) { this.unsubacks.push(s.filter); }
   onSessionError(e: MQTTError) { this.errors.push(e); }
   onSessionFatal(e: MQTTError) { this.fatals.push(e); }
 }
@@ -237,6 +239,60 @@ describe("Session", () => {
     expect(events.subacks).toEqual([1]);
     expect(events.errors.map((e) => [e.code, e.reasonCode])).toEqual([[ErrorCode.QosDowngraded, 1]]);
     expect(events.errors[0].message).toContain(`granted QoS 1 for "s/+", not the 2 asked for`);
+  });
+
+  it("reports a SUBSCRIBE or UNSUBSCRIBE left without its ack after ackTimeout, naming the filter", () => {
+    const { session, wire, events, connect, at } = setup({ ackTimeout: 3000, keepalive: 60 });
+    connect();
+    session.subscribe("slow/+", 1, undefined, 0);
+    expect(wire.take().map((p) => p.cmd)).toEqual(["subscribe"]);
+    expect(session.nextDeadline(0)).toBe(3000);
+    at(2999); session.tick(2999);
+    expect(events.fatals).toEqual([]);
+    at(3000); session.tick(3000);
+    expect(events.fatals.map((e) => e.code)).toEqual([ErrorCode.AckTimeout]);
+    expect(events.fatals[0].message).toContain(`no SUBACK for "slow/+" within 3000 ms`);
+  });
+
+  it("unsubscribes a filter it does not know and reports the UNSUBACK", () => {
+    const { session, wire, events, deliver, connect } = setup();
+    connect();
+    session.unsubscribe("old/#", 0);
+    const [u] = wire.take();
+    expect([u.cmd, u.unsubscriptions]).toEqual(["unsubscribe", ["old/#"]]);
+    deliver({ cmd: "unsuback", messageId: u.messageId });
+    expect(events.unsubacks).toEqual(["old/#"]);
+    expect(session.subscriptions.list).toEqual([]);
+  });
+
+  it("speaks MQTT 3.1 (MQIsdp, level 3) when asked, and checks its 23-character client id", () => {
+    const { session, wire } = setup({ protocolVersion: 3, clientId: "old-broker" });
+    session.begin(wire, 0);
+    const [c] = wire.take();
+    expect([c.cmd, c.protocolId, c.protocolVersion, c.clientId]).toEqual(["connect", "MQIsdp", 3, "old-broker"]);
+    const events = new Events();
+    expect(() => new Session({ clientId: "x".repeat(24), protocolVersion: 3 }, events)).toThrow(/MQTT 3\.1 needs a clientId of 1 to 23/);
+    expect(() => new Session({ clientId: "x", protocolVersion: 5 as never }, events)).toThrow(/protocolVersion 5/);
+  });
+
+  it("with strictTopics, closes on a topic with control characters; without, delivers it", () => {
+    for (const strict of [false, true]) {
+      const { events, deliver, connect } = setup({ strictTopics: strict });
+      connect();
+      deliver({ cmd: "publish", topic: "a\u0007b", payload: Buffer.from("x"), qos: 0 });
+      deliver({ cmd: "publish", topic: "c\u0085d", payload: Buffer.from("y"), qos: 0 });
+      if (strict) {
+        expect(events.fatals.map((e) => e.code)).toEqual([ErrorCode.ProtocolViolation, ErrorCode.ProtocolViolation]);
+        expect(events.messages).toEqual([]);
+      } else expect(events.messages).toEqual(["x", "y"]);
+    }
+  });
+
+  it("says the real limit when a PUBLISH cannot fit even the largest txBuffer", () => {
+    const { session } = setup({ txBuffer: 65535 });
+    expect(() => session.publish("big", new Uint8Array(70000), 0, false, 0)).toThrow(/exceeds 65535 bytes, the largest packet this client sends/);
+    const small = setup({ txBuffer: 64 }).session;
+    expect(() => small.publish("big", new Uint8Array(100), 0, false, 0)).toThrow(/raise txBuffer \(at most 65535\)/);
   });
 
   it("subscribes on connect, resubscribes when the broker lost the session, and reports SUBACK 0x80", () => {

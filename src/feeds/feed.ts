@@ -137,8 +137,8 @@ export class Feed {
   }
 
   /** Ends the subscription made by subscribe/onNumber/onText/onBoolean/onJSON. */
-  unsubscribe(): boolean {
-    return this.space.unsubscribe(this.topic);
+  unsubscribe(): void {
+    this.space.unsubscribe(this.topic);
   }
 
   private checkedText(value: number | string | boolean): string {

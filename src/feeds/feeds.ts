@@ -163,8 +163,8 @@ export class Feeds implements FeedSpace {
     sub.onGranted = requestLast && this.requestLastDefault ? this.requestLastOnGrant : undefined;
   }
 
-  unsubscribe(topic: string): boolean {
-    return this.client.unsubscribe(topic);
+  unsubscribe(topic: string): void {
+    this.client.unsubscribe(topic);
   }
 
   report(error: FeedError | MQTTError): void {

@@ -81,8 +81,8 @@ export class Group {
     });
   }
 
-  unsubscribe(): boolean {
-    return this.space.unsubscribe(this.topic);
+  unsubscribe(): void {
+    this.space.unsubscribe(this.topic);
   }
 
   /** Number of values (the data points this publish costs); throws on any bad key, value or location. */

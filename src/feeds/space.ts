@@ -16,6 +16,6 @@ export interface FeedSpace {
   send(topic: string | Topic, payload: Payload, qos: number, cost: number): number;
   requestLast(topic: string): number;
   subscribe(topic: string, qos: number, handler: MessageHandler, requestLast: boolean): void;
-  unsubscribe(topic: string): boolean;
+  unsubscribe(topic: string): void;
   report(error: FeedError | MQTTError): void;
 }

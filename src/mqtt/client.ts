@@ -19,9 +19,19 @@ export type { MessageHandler, Subscription };
 
 export interface PublishOptions { qos?: 0 | 1 | 2; retain?: boolean }
 
+/** One broker of a failover list. */
+export interface Broker { host: string; port?: number }
+
 export interface MQTTClientOptions extends SessionOptions {
-  host: string;
+  /** The broker (a name or IP address); or give `brokers`. */
+  host?: string;
   port?: number;
+  /**
+   * Brokers to fail over between, tried in order: a connection that fails or is lost moves to the next, with
+   * the reconnect backoff in between. Unacknowledged QoS 1/2 publishes are resent to whichever answers
+   * (with a persistent session, point them at brokers that share or bridge it). `host`/`port`, if given, come first.
+   */
+  brokers?: Broker[];
   /** Largest incoming packet, bytes (default 256). Bigger ones are skipped with a PacketTooLarge error. */
   rxBuffer?: number;
   /** Reconnect backoff (default min 1 s, max 60 s, factor 2, jitter 0.5), or false to stay down. */
@@ -47,9 +57,15 @@ export class MQTTClient implements SessionListener, TransportListener {
   onDelivered: ((packetId: number) => void) | undefined;
   /** SUBACK: the QoS the broker granted, or 0x80 when it refused the filter. */
   onSubscribe: ((filter: string, granted: number) => void) | undefined;
+  /** UNSUBACK for `filter`. */
+  onUnsubscribe: ((filter: string) => void) | undefined;
 
-  readonly host: string;
-  readonly port: number;
+  /** The broker of the current (or next) connection. */
+  host: string;
+  port: number;
+  /** The failover list (one entry without `brokers`). */
+  readonly brokers: readonly Broker[];
+  private brokerIndex = 0;
   readonly session: Session;
   /** Connection attempts after the first one (by the backoff or when the link came back). */
   reconnects = 0;
@@ -71,11 +87,9 @@ export class MQTTClient implements SessionListener, TransportListener {
   private ticks = 0;
 
   constructor(options: MQTTClientOptions) {
-    if (!options || typeof options.host !== "string" || options.host.length === 0)
-      throw new MQTTError(ErrorCode.BadArgument, "options.host is required (a broker name or IP address)");
-    this.host = options.host;
-    this.port = options.port ?? 1883;
-    if (!(this.port > 0 && this.port < 65536)) throw new MQTTError(ErrorCode.BadArgument, `port ${options.port} is not 1..65535`);
+    this.brokers = brokerList(options);
+    this.host = this.brokers[0].host;
+    this.port = this.brokers[0].port ?? 1883;
     const rx = options.rxBuffer ?? 256;
     if (!(rx >= 16)) throw new MQTTError(ErrorCode.BadArgument, `rxBuffer ${rx} must be at least 16 bytes`);
     this.session = new Session(options, this);
@@ -120,9 +134,13 @@ export class MQTTClient implements SessionListener, TransportListener {
     return this.session.subscribe(filter, qos, handler, Time.ticks);
   }
 
-  /** Stops a subscription; false if there was none for `filter`. */
-  unsubscribe(filter: string): boolean {
-    return this.session.unsubscribe(filter, Time.ticks);
+  /**
+   * Ends the subscription to `filter`: its handler gets no more messages, and UNSUBSCRIBE goes out now or on the
+   * next connection, even for a filter this client never subscribed (a persistent session may hold one from
+   * before a reboot). `onUnsubscribe` reports the UNSUBACK. Throws MQTTError for a bad filter.
+   */
+  unsubscribe(filter: string): void {
+    this.session.unsubscribe(filter, Time.ticks);
   }
 
   /** Sends DISCONNECT (no will) and closes for good. */
@@ -186,6 +204,13 @@ export class MQTTClient implements SessionListener, TransportListener {
   }
 
   private lost(error: MQTTError | undefined): void {
+    // The broker that failed us is suspect: the next attempt goes to the next one in the list.
+    if (this.brokers.length > 1) {
+      this.brokerIndex = (this.brokerIndex + 1) % this.brokers.length;
+      const b = this.brokers[this.brokerIndex];
+      this.host = b.host;
+      this.port = b.port ?? 1883;
+    }
     try { this.onClose?.(error); } catch (e) { this.report(ErrorCode.CallbackFailed, e); }
     // Without a link there is nothing to retry: setLink(true) reconnects at once.
     if (this.closed || !this.backoff || !this.linkUp) { this.reschedule(); return; }
@@ -299,6 +324,10 @@ export class MQTTClient implements SessionListener, TransportListener {
     }
   }
 
+  onSessionUnsubscribe(subscription: Subscription): void {
+    try { this.onUnsubscribe?.(subscription.filter); } catch (e) { this.report(ErrorCode.CallbackFailed, e); }
+  }
+
   onSessionError(error: MQTTError): void { this.report(error.code, error); }
 
   onSessionFatal(error: MQTTError): void {
@@ -308,3 +337,20 @@ export class MQTTClient implements SessionListener, TransportListener {
 }
 
 export default MQTTClient;
+
+/** `host`/`port` first, then `brokers`; each checked. Throws MQTTError(BadArgument) with what is wrong. */
+function brokerList(options: MQTTClientOptions): Broker[] {
+  if (!options) throw new MQTTError(ErrorCode.BadArgument, "options are required: at least { host }");
+  const list: Broker[] = [];
+  if (options.host !== undefined) list.push({ host: options.host, port: options.port });
+  if (options.brokers) for (let i = 0; i < options.brokers.length; i++) list.push(options.brokers[i]);
+  if (list.length === 0) throw new MQTTError(ErrorCode.BadArgument, "options.host is required (a broker name or IP address), or options.brokers");
+  for (let i = 0; i < list.length; i++) {
+    const b = list[i];
+    if (!b || typeof b.host !== "string" || b.host.length === 0)
+      throw new MQTTError(ErrorCode.BadArgument, `broker ${i}: host must be a broker name or IP address`);
+    const port = b.port ?? 1883;
+    if (!(port > 0 && port < 65536 && port === Math.floor(port))) throw new MQTTError(ErrorCode.BadArgument, `broker ${i} (${b.host}): port ${b.port} is not 1..65535`);
+  }
+  return list;
+}

@@ -91,18 +91,21 @@ export interface ConnectOptions {
   username?: string;
   password?: Uint8Array | string;
   will?: WillOptions;
+  /** 4: MQTT 3.1.1 (default); 3: MQTT 3.1 ("MQIsdp"), for older brokers. */
+  protocolVersion?: 3 | 4;
 }
 
 function fits(buf: Uint8Array, o: number, remaining: number): boolean {
   return remaining <= MAX_REMAINING_LENGTH && o + packetSize(remaining) <= buf.length;
 }
 
-/** CONNECT (3.1) with protocol "MQTT" level 4. Allocates nothing; run once per connection. */
+/** CONNECT (3.1): protocol "MQTT" level 4, or "MQIsdp" level 3 (MQTT 3.1) when asked. Run once per connection. */
 export function encodeConnect(buf: Uint8Array, o: number, c: ConnectOptions): number {
   const idLen = utf8Length(c.clientId);
   if (idLen < 0 || idLen > 65535) return -ErrorCode.BadUtf8;
   if (!(c.keepalive >= 0 && c.keepalive <= 65535)) return -ErrorCode.BadArgument;
-  let remaining = 10 + 2 + idLen;
+  const v31 = c.protocolVersion === 3;
+  let remaining = (v31 ? 12 : 10) + 2 + idLen;
   let flags = c.cleanSession ? 0x02 : 0;
   let willTopicLen = 0, willPayloadLen = 0, userLen = 0, passLen = 0;
   const will = c.will;
@@ -131,8 +134,14 @@ export function encodeConnect(buf: Uint8Array, o: number, c: ConnectOptions): nu
   }
   if (!fits(buf, o, remaining)) return -ErrorCode.BufferTooShort;
   o = writeHeader(buf, o, PacketType.CONNECT << 4, remaining);
-  buf[o++] = 0; buf[o++] = 4; buf[o++] = 0x4d; buf[o++] = 0x51; buf[o++] = 0x54; buf[o++] = 0x54; // "MQTT"
-  buf[o++] = 4;
+  if (v31) {
+    buf[o++] = 0; buf[o++] = 6; buf[o++] = 0x4d; buf[o++] = 0x51; buf[o++] = 0x49; // "MQIsdp"
+    buf[o++] = 0x73; buf[o++] = 0x64; buf[o++] = 0x70;
+    buf[o++] = 3;
+  } else {
+    buf[o++] = 0; buf[o++] = 4; buf[o++] = 0x4d; buf[o++] = 0x51; buf[o++] = 0x54; buf[o++] = 0x54; // "MQTT"
+    buf[o++] = 4;
+  }
   buf[o++] = flags;
   buf[o++] = c.keepalive >> 8;
   buf[o++] = c.keepalive & 255;

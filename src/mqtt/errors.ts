@@ -37,6 +37,8 @@ export const ErrorCode = Object.freeze({
   CallbackFailed: 17,
   /** The broker took a publish or granted a subscription at a lower QoS than asked (e.g. RabbitMQ: no QoS 2). */
   QosDowngraded: 18,
+  /** No SUBACK or UNSUBACK within ackTimeout: the connection is ended and the request made again on the next. */
+  AckTimeout: 19,
 } as const);
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -60,6 +62,7 @@ const messages: Readonly<Record<number, string>> = Object.freeze({
   15: "no CONNACK in time",
   17: "an application callback threw",
   18: "the broker lowered the QoS",
+  19: "no acknowledgement in time",
 });
 
 /** Meaning of each MQTT 3.1.1 CONNACK return code (section 3.2.2.3). */

@@ -10,6 +10,7 @@ import {
 import { EntryKind, Outbox } from "./outbox";
 import { Inflight, SlotState } from "./inflight";
 import { type MessageHandler, type Subscription, SubscriptionState, Subscriptions } from "./subscriptions";
+import { hasControlCharacters } from "./topic";
 import { Message } from "./message";
 import { packetBytes } from "./packet-buffer";
 import { StringCache, type Topic } from "./topic-bytes";
@@ -36,6 +37,8 @@ export interface SessionListener {
   onSessionDelivered(packetId: number): void;
   /** SUBACK for `subscription`: granted QoS, or 0x80 for failure (the subscription is then removed). */
   onSessionSubscribe(subscription: Subscription, granted: number): void;
+  /** UNSUBACK for `subscription` (already removed from the table). */
+  onSessionUnsubscribe(subscription: Subscription): void;
   /** Something went wrong that does not end the connection (overflow, oversize, refused subscription). */
   onSessionError(error: MQTTError): void;
   /** The connection must end: refused CONNACK, protocol violation, ping or CONNACK timeout. */
@@ -61,10 +64,19 @@ export interface SessionOptions extends Omit<ConnectOptions, "keepalive" | "clea
   queueQos0?: boolean;
   /** ms to wait for CONNACK (default 10000). */
   connectTimeout?: number;
+  /** ms to wait for a SUBACK or UNSUBACK before reporting it and reconnecting (default: connectTimeout). */
+  ackTimeout?: number;
+  /**
+   * Treat topics with control characters (U+0001..U+001F, U+007F..U+009F) as a protocol violation (MQTT 3.1.1
+   * 4.7.3: they SHOULD NOT appear and a receiver MAY close). Default false.
+   */
+  strictTopics?: boolean;
 }
 
 export const SessionState = Object.freeze({ Offline: 0, Connecting: 1, Connected: 2 } as const);
 const CONNECTED = SessionState.Connected;
+/** Largest txBuffer: one packet buffer's size limit (remaining lengths past it would need streaming). */
+const MAX_TX = 65535;
 
 const CONTROL_CAPACITY = 16;
 
@@ -91,6 +103,8 @@ export class Session {
   readonly overflow: OverflowPolicy;
   readonly queueQos0: boolean;
   readonly connectTimeout: number;
+  readonly ackTimeout: number;
+  readonly strictTopics: boolean;
   /** The one decoded packet, reused: handed to the application as its Message. */
   readonly packet = new Message();
   /** Topic strings published lately and their bytes, so publishing by string walks no string. */
@@ -127,7 +141,12 @@ export class Session {
       username: options.username,
       password: options.password,
       will: options.will,
+      protocolVersion: options.protocolVersion ?? 4,
     };
+    const v = this.connect.protocolVersion;
+    if (v !== 3 && v !== 4) throw new MQTTError(ErrorCode.BadArgument, `protocolVersion ${v} is not 3 (MQTT 3.1) or 4 (MQTT 3.1.1)`);
+    if (v === 3 && !(options.clientId.length >= 1 && options.clientId.length <= 23))
+      throw new MQTTError(ErrorCode.BadArgument, `MQTT 3.1 needs a clientId of 1 to 23 characters, not "${options.clientId}"`);
     if (options.password !== undefined && options.username === undefined)
       throw new MQTTError(ErrorCode.BadArgument, "a password needs a username: MQTT 3.1.1 sends a password only with a user name (MQTT-3.1.2-22)");
     if (!this.connect.cleanSession && !options.clientId)
@@ -135,7 +154,7 @@ export class Session {
     const txSize = options.txBuffer ?? 128;
     const inflight = options.inflight ?? 2;
     const queue = options.queue ?? 512;
-    if (!(txSize >= 16 && txSize <= 65535)) throw new MQTTError(ErrorCode.BadArgument, `txBuffer ${txSize} must be 16..65535 bytes`);
+    if (!(txSize >= 16 && txSize <= MAX_TX)) throw new MQTTError(ErrorCode.BadArgument, `txBuffer ${txSize} must be 16..${MAX_TX} bytes`);
     if (!(inflight >= 1 && inflight <= 1024)) throw new MQTTError(ErrorCode.BadArgument, `inflight ${inflight} must be 1..1024`);
     if (!(queue >= 0)) throw new MQTTError(ErrorCode.BadArgument, `queue ${queue} must be >= 0 bytes`);
     this.txSize = txSize;
@@ -148,6 +167,8 @@ export class Session {
       throw new MQTTError(ErrorCode.BadArgument, `overflow must be "drop-oldest" or "drop-newest", not "${this.overflow}"`);
     this.queueQos0 = options.queueQos0 ?? true;
     this.connectTimeout = options.connectTimeout ?? 10000;
+    this.ackTimeout = options.ackTimeout ?? this.connectTimeout;
+    this.strictTopics = options.strictTopics === true;
     this.pubrelPending = new Uint16Array(options.inflightIn ?? 20);
     // Checked now so a bad will or password fails at construction, not at every reconnect.
     const n = encodeConnect(this.tx, 0, this.connect);
@@ -192,6 +213,12 @@ export class Session {
       return;
     }
     if (this.state !== SessionState.Connected) return;
+    const late = this.subscriptions.oldestAwaiting();
+    if (late && now - late.sentAt >= this.ackTimeout) {
+      const what = late.state === SubscriptionState.AwaitSuback ? "SUBACK" : "UNSUBACK";
+      this.listener.onSessionFatal(new MQTTError(ErrorCode.AckTimeout, `no ${what} for "${late.filter}" within ${this.ackTimeout} ms; reconnecting to ask again`));
+      return;
+    }
     const k = this.connect.keepalive * 1000;
     if (k === 0) return;
     if (this.pingSentAt >= 0) {
@@ -211,11 +238,12 @@ export class Session {
   nextDeadline(now: number): number {
     if (this.state === SessionState.Connecting) return Math.max(0, this.connectStartedAt + this.connectTimeout - now);
     if (this.state !== SessionState.Connected) return -1;
+    const late = this.subscriptions.oldestAwaiting();
+    const ack = late ? Math.max(0, late.sentAt + this.ackTimeout - now) : -1;
     const k = this.connect.keepalive * 1000;
-    if (k === 0) return -1;
-    if (this.pingSentAt >= 0) return Math.max(0, this.pingSentAt + k / 2 - now);
-    const idle = Math.min(this.lastSent, this.lastReceived) + k - now;
-    return Math.max(0, idle);
+    if (k === 0) return ack;
+    const keep = this.pingSentAt >= 0 ? Math.max(0, this.pingSentAt + k / 2 - now) : Math.max(0, Math.min(this.lastSent, this.lastReceived) + k - now);
+    return ack >= 0 && ack < keep ? ack : keep;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -282,6 +310,10 @@ export class Session {
   }
 
   private publishIn(p: Message, now: number): void {
+    if (this.strictTopics && hasControlCharacters(p.buf, p.topicStart, p.topicEnd)) {
+      this.listener.onSessionFatal(new MQTTError(ErrorCode.ProtocolViolation, "a PUBLISH topic with control characters (strictTopics is on)"));
+      return;
+    }
     const id = p.packetId;
     if (p.qos === 2) {
       if (this.awaitsPubrel(id)) { this.sendControl(PacketType.PUBREC, id, now); return; }
@@ -373,7 +405,9 @@ export class Session {
 
   private unsuback(id: number): void {
     const sub = this.subscriptions.awaiting(SubscriptionState.AwaitUnsuback, id);
-    if (sub) this.subscriptions.remove(sub);
+    if (!sub) return;
+    this.subscriptions.remove(sub);
+    this.listener.onSessionUnsubscribe(sub);
   }
 
   private awaitsPubrel(id: number): boolean {
@@ -471,7 +505,9 @@ export class Session {
   private publishError(errorCode: number, to: string | Topic, payload: Uint8Array | string | number | null | undefined): MQTTError {
     const code = errorCode as ErrorCodeValue, topic = typeof to === "string" ? to : to.name;
     if (code === ErrorCode.BufferTooShort)
-      return new MQTTError(code, `PUBLISH to "${topic}" with ${payloadLength(payload)} payload bytes exceeds txBuffer ${this.txSize}; raise txBuffer`);
+      return new MQTTError(code, this.txSize >= MAX_TX
+        ? `PUBLISH to "${topic}" with ${payloadLength(payload)} payload bytes exceeds 65535 bytes, the largest packet this client sends (txBuffer's limit): split the payload`
+        : `PUBLISH to "${topic}" with ${payloadLength(payload)} payload bytes exceeds txBuffer ${this.txSize}; raise txBuffer (at most ${MAX_TX})`);
     if (typeof payload === "number") return new MQTTError(code, `payload ${payload} is not a finite number that can be written as text`);
     return new MQTTError(code, `cannot encode PUBLISH to "${topic}"`);
   }
@@ -507,15 +543,14 @@ export class Session {
     return sub;
   }
 
-  /** Removes a subscription; UNSUBSCRIBE goes out now or on the next connect. False if unknown. */
-  unsubscribe(filter: string, now: number): boolean {
-    const subs = this.subscriptions, sub = subs.find(filter);
-    if (!sub) return false;
-    if (sub.state === SubscriptionState.ToSubscribe && !this.connected) { subs.remove(sub); return true; }
-    sub.state = SubscriptionState.ToUnsubscribe;
-    subs.pending = true;
+  /**
+   * Ends a subscription: messages stop at once, UNSUBSCRIBE goes out now or on the next connect, even for a filter
+   * this client does not know (a persistent session may hold one from before a reboot). Throws for a bad filter.
+   */
+  unsubscribe(filter: string, now: number): Subscription {
+    const sub = this.subscriptions.unsubscribe(filter, this.txSize);
     this.pump(now);
-    return true;
+    return sub;
   }
 
   /** Sends DISCONNECT if it can (the caller closes the transport). */
@@ -603,6 +638,7 @@ export class Session {
         this.txBuffer.resize(n);
         if (!this.write(tx, now)) return;
         sub.packetId = id;
+        sub.sentAt = now;
         sub.state = subscribe ? SubscriptionState.AwaitSuback : SubscriptionState.AwaitUnsuback;
       }
       subs.pending = false;

@@ -27,8 +27,9 @@ export class Subscription {
   readonly bytes: Uint8Array;
   qos: number;
   state: number = SubscriptionState.ToSubscribe;
-  /** Packet id of the SUBSCRIBE/UNSUBSCRIBE awaiting its ack. */
+  /** Packet id of the SUBSCRIBE/UNSUBSCRIBE awaiting its ack, and when it was sent (ms ticks). */
   packetId = 0;
+  sentAt = 0;
   /** QoS the broker granted in its last SUBACK (-1 before the first). */
   granted = -1;
   handler: MessageHandler | undefined;
@@ -90,6 +91,35 @@ export class Subscriptions {
     }
     this.pending = true;
     return s;
+  }
+
+  /**
+   * An UNSUBSCRIBE for `filter`: its subscription's, or for a filter this client does not know (a persistent
+   * session may hold subscriptions made before a reboot; MQTT allows unsubscribing any filter).
+   */
+  unsubscribe(filter: string, txBuffer: number): Subscription {
+    let s = this.find(filter);
+    if (!s) {
+      const n = typeof filter === "string" ? filterLength(filter) : -1;
+      if (n < 0) throw new MQTTError(ErrorCode.BadTopic, `"${filter}" is not a valid topic filter`);
+      if (n + 6 > txBuffer) throw new MQTTError(ErrorCode.BufferTooShort, `filter "${filter}" does not fit txBuffer ${txBuffer}; raise txBuffer`);
+      s = new Subscription(filter, n, 0, undefined);
+      this.list.push(s);
+    }
+    s.state = SubscriptionState.ToUnsubscribe;
+    this.pending = true;
+    return s;
+  }
+
+  /** The request waiting longest for its SUBACK or UNSUBACK, if any. */
+  oldestAwaiting(): Subscription | undefined {
+    const list = this.list;
+    let oldest: Subscription | undefined;
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i];
+      if ((s.state === SubscriptionState.AwaitSuback || s.state === SubscriptionState.AwaitUnsuback) && (!oldest || s.sentAt < oldest.sentAt)) oldest = s;
+    }
+    return oldest;
   }
 
   remove(s: Subscription): void {

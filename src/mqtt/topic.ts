@@ -76,3 +76,13 @@ export function topicMatches(f: Uint8Array, fs: number, fe: number, t: Uint8Arra
     ti++;
   }
 }
+
+/** True if topic bytes t[ts, te) hold U+0001..U+001F or U+007F..U+009F (MQTT 3.1.1 4.7.3: SHOULD NOT appear). */
+export function hasControlCharacters(t: Uint8Array, ts: number, te: number): boolean {
+  for (let i = ts; i < te; i++) {
+    const c = t[i];
+    if (c < 0x20 || c === 0x7f) return true;
+    if (c === 0xc2 && i + 1 < te && t[i + 1] >= 0x80 && t[i + 1] <= 0x9f) return true; // U+0080..U+009F
+  }
+  return false;
+}
