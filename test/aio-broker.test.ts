@@ -2,7 +2,7 @@
 // startAioBroker, checking auth, topic rules, payload forms, /get, limits, QoS 2, time topics, restart.
 import { afterEach, describe, expect, it } from "vitest";
 import mqtt, { type MqttClient, type IClientOptions, type Packet } from "mqtt";
-import { startAioBroker, type AioBroker, type AioBrokerOptions } from "../hosts/node/aio-broker.ts";
+import { startAioBroker, type AioBroker, type AioBrokerOptions } from "../sim/aio/broker.ts";
 import { VirtualClock } from "../sim/board/clock.ts";
 
 const USERS = { alice: "aio_alice_key", bob: "aio_bob_key" };

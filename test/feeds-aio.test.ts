@@ -1,7 +1,7 @@
 // Feed helpers against the local Adafruit IO emulator (startAioBroker): what IO stores for every form,
 // /get on (re)subscribe, typed subscriptions, time topics, and the throttle/errors/ban reports.
 import { afterEach, describe, expect, it } from "vitest";
-import { startAioBroker, type AioBroker, type AioBrokerOptions } from "../hosts/node/aio-broker.ts";
+import { startAioBroker, type AioBroker, type AioBrokerOptions } from "../sim/aio/broker.ts";
 import { AdafruitIO, type AdafruitIOOptions } from "../src/feeds/adafruit-io.ts";
 import { FeedError, FeedErrorCode } from "../src/feeds/errors.ts";
 import { HELD } from "../src/feeds/rate-limiter.ts";

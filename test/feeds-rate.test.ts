@@ -2,7 +2,7 @@
 // second to the IO emulator (same clock); exact counts sent/held/dropped per policy, and IO never throttles.
 // Also: after a refused key the client waits the long refused-login back-off, not the reconnect one.
 import { afterEach, describe, expect, it } from "vitest";
-import { startAioBroker, type AioBroker } from "../hosts/node/aio-broker.ts";
+import { startAioBroker, type AioBroker } from "../sim/aio/broker.ts";
 import { VirtualClock } from "../sim/board/clock.ts";
 import { Device } from "../sim/board/device.ts";
 import { AdafruitIO, type AdafruitIOOptions } from "../src/feeds/adafruit-io.ts";

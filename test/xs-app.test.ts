@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import mqtt from "mqtt";
 import { XSHost } from "../hosts/xs/runner.ts";
-import { startAioBroker, type AioBroker } from "../hosts/node/aio-broker.ts";
+import { startAioBroker, type AioBroker } from "../sim/aio/broker.ts";
 import { freePort } from "./support/mosquitto.ts";
 
 const USER = "maker", KEY = "aio_maker_key";

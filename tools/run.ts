@@ -7,7 +7,7 @@ import { createInterface } from "node:readline";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { randomBytes } from "node:crypto";
-import { startAioBroker, type AioBroker } from "../hosts/node/aio-broker.ts";
+import { startAioBroker, type AioBroker } from "../sim/aio/broker.ts";
 import { buildFirmware } from "./build.ts";
 import { CliError } from "./cli-error.ts";
 import { buildDir, repoRoot } from "./firmware.ts";

@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { Device } from "../../../sim/board/device.ts";
 import { Airwaves, type VirtualAccessPoint } from "../../../sim/board/airwaves.ts";
-import { startAioBroker, type AioBroker } from "../aio-broker.ts";
+import { startAioBroker, type AioBroker } from "../../../sim/aio/broker.ts";
 import type { App, AppStatus } from "../../../src/app/status.ts";
 import { loadApp, type AppEntry } from "./app-entry.ts";
 import { tapPublishes } from "./publish-tap.ts";

@@ -27,12 +27,12 @@
 //   (subscriptions, queued QoS 1 messages) are lost, so clients must resubscribe.
 import { createServer, type Server, type Socket } from "node:net";
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from "aedes";
-import type { Clock } from "./board.ts";
-import { realClock } from "../../sim/board/clock.ts";
-import { checkSubscription, isFeedKey, isGroupKey, parseTopic, resourceTopic, splitFeedKey, type Format, type ResourceTopic } from "./aio/topics.ts";
-import { parseFeedPayload, parseGroupPayload, renderFeed, renderGroup, type DataValue, type Location } from "./aio/values.ts";
-import { FeedStore, type FeedRecord, type StoredPoint } from "./aio/store.ts";
-import { Limits } from "./aio/limits.ts";
+import type { Clock } from "../../hosts/node/board.ts";
+import { realClock } from "../board/clock.ts";
+import { checkSubscription, isFeedKey, isGroupKey, parseTopic, resourceTopic, splitFeedKey, type Format, type ResourceTopic } from "./topics.ts";
+import { parseFeedPayload, parseGroupPayload, renderFeed, renderGroup, type DataValue, type Location } from "./values.ts";
+import { FeedStore, type FeedRecord, type StoredPoint } from "./store.ts";
+import { Limits } from "./limits.ts";
 
 export type { DataValue, FeedRecord, StoredPoint };
 
