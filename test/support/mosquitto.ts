@@ -12,6 +12,8 @@ export interface MosquittoOptions {
   /** Keep sessions and queued messages across restarts (persistence to a file). */
   persistence?: boolean;
   port?: number;
+  /** More mosquitto.conf lines (a bridge, another listener...), appended as given. */
+  config?: string[];
 }
 
 export async function freePort(): Promise<number> {
@@ -55,6 +57,7 @@ export class Mosquitto {
       execFileSync("mosquitto_passwd", ["-U", pw], { stdio: "ignore" });
       lines.push("allow_anonymous false", `password_file ${pw}`);
     } else lines.push("allow_anonymous true");
+    if (options.config) lines.push(...options.config);
     writeFileSync(join(dir, "mosquitto.conf"), lines.join("\n") + "\n");
     const m = new Mosquitto(port, dir);
     await m.launch();
