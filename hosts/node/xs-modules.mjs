@@ -1,6 +1,7 @@
 // The one map from XS module specifiers (as src/ imports them) to their Node implementations.
 // Used by vitest.config.ts (aliases) and by hosts/node/register.mjs (a Node resolve hook),
 // so tests, `npm start` and the CLI resolve `import Timer from "timer"` the same way.
+import { readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const here = new URL("./modules/", import.meta.url);
@@ -24,8 +25,16 @@ export function xsModulePath(specifier) {
   return file === undefined ? undefined : fileURLToPath(new URL(file, here));
 }
 
-/** file: URL of the Node implementation of an XS module, or undefined. */
-export function xsModuleURL(specifier) {
-  const file = xsModules[specifier];
-  return file === undefined ? undefined : new URL(file, here).href;
+// xsmq's own device modules by their Moddable names ("mqtt/client" is src/mqtt/client.ts), as an app outside
+// this package imports them (its manifest includes src/<folder>/manifest.json, which names them so).
+const src = new URL("../../src/", import.meta.url);
+export const deviceModules = Object.fromEntries(
+  readdirSync(src, { withFileTypes: true }).filter((d) => d.isDirectory()).flatMap((d) =>
+    readdirSync(new URL(`${d.name}/`, src)).filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))
+      .map((f) => [`${d.name}/${f.slice(0, -3)}`, fileURLToPath(new URL(`${d.name}/${f}`, src))])),
+);
+
+/** Absolute path of what a bare specifier names: an XS module's stand-in or one of xsmq's device modules. */
+export function moduleSpecifierPath(specifier) {
+  return xsModulePath(specifier) ?? (Object.hasOwn(deviceModules, specifier) ? deviceModules[specifier] : undefined);
 }
