@@ -5,7 +5,7 @@ import type { Packet as MqttPacket } from "mqtt-packet";
 import { decode, encodeAck, encodeEmpty, encodePublish, encodeSubscribe, Packet, PacketReader, PacketType, ReadStatus } from "../src/mqtt/codec.ts";
 import { readUtf8 } from "../src/mqtt/utf8.ts";
 import type { Figures } from "./index.ts";
-import { PushReader, decodeAny } from "../test/support/server-codec.ts";
+import { PushReader, decodeAny } from "../sim/brokers/server-codec.ts";
 
 const WARMUP_MS = 300, ROUND_MS = 250, ROUNDS = 7;
 

@@ -7,7 +7,7 @@ import type { Packet as MqttPacket } from "mqtt-packet";
 import { decode, Packet, PacketReader, PacketType, ReadStatus, writeHeader } from "../src/mqtt/codec.ts";
 import { ErrorCode } from "../src/mqtt/errors.ts";
 import { ChunkSource, filterEntries, fromMqttPacket, fromOurPacket } from "./codec-helpers.ts";
-import { PushReader, ServerPacket, decodeAny } from "./support/server-codec.ts";
+import { PushReader, ServerPacket, decodeAny } from "../sim/brokers/server-codec.ts";
 
 const INPUTS = 100_000;
 const seed = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) >>> 0 : (Date.now() ^ (Math.random() * 2 ** 32)) >>> 0;

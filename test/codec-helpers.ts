@@ -4,7 +4,7 @@ import mqttPacket from "mqtt-packet";
 import type { IConnectPacket, IPublishPacket, Packet as MqttPacket } from "mqtt-packet";
 import { decode, encodePublish, Packet, PacketReader, PacketType, ReadStatus, type ByteSource } from "../src/mqtt/codec.ts";
 import { encodeOurs, type Fields } from "./support/encode-fields.ts";
-import { PushReader, ServerPacket, decodeAny } from "./support/server-codec.ts";
+import { PushReader, ServerPacket, decodeAny } from "../sim/brokers/server-codec.ts";
 
 export { encodeOurs, type Fields };
 

@@ -6,7 +6,7 @@ import { decimalLength, readDecimal, writeDecimal } from "../src/mqtt/decimal.ts
 import { ErrorCode, MQTTError, type ErrorCodeValue } from "../src/mqtt/errors.ts";
 import { packets, type PacketFixture } from "./fixtures/packets.ts";
 import { ChunkSource, chunk, decodeStream, filterEntries, fromOurPacket, ours, parseWithMqttPacket, pullChunks, pushChunks, theirs } from "./codec-helpers.ts";
-import { PushReader, ServerPacket, decodeAny, encodeConnack, encodePublishBytes, encodeSuback } from "./support/server-codec.ts";
+import { PushReader, ServerPacket, decodeAny, encodeConnack, encodePublishBytes, encodeSuback } from "../sim/brokers/server-codec.ts";
 
 const codeName = (code: number): string => Object.entries(ErrorCode).find(([, v]) => v === -code)?.[0] ?? `unknown ${code}`;
 const utf8 = new TextDecoder("utf-8", { fatal: true });

@@ -6,7 +6,7 @@ import mqttPacket from "mqtt-packet";
 import { Session, type SessionListener, type Output } from "../src/mqtt/session";
 import { PacketReader, PacketType } from "../src/mqtt/codec";
 import { ErrorCode, type MQTTError } from "../src/mqtt/errors";
-import { PushReader } from "./support/server-codec.ts";
+import { PushReader } from "../sim/brokers/server-codec.ts";
 
 class Wire implements Output {
   window = 1 << 20;

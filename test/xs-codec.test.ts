@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { XSHost } from "../hosts/xs/runner.ts";
 import { chunk, decodeStream, fromOurPacket, ours, parseWithMqttPacket, theirs, type Fields, type Outcome } from "./codec-helpers.ts";
 import { encodePublish } from "../src/mqtt/codec.ts";
-import { ServerPacket } from "./support/server-codec.ts";
+import { ServerPacket } from "../sim/brokers/server-codec.ts";
 import type { RawOutcome } from "./support/xs/codec.ts";
 
 const bytes = (s: string): number[] => Array.from(Buffer.from(s, "utf8"));

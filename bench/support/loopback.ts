@@ -11,7 +11,7 @@ import { Window } from "./heap.ts";
 import { setDefaultBoard } from "../../hosts/node/board.ts";
 import { Device } from "../../sim/board/device.ts";
 import { VirtualClock } from "../../sim/board/clock.ts";
-import { PushReader, decodeAny, encodeConnack, encodePublishBytes, encodeSuback } from "../../test/support/server-codec.ts";
+import { PushReader, decodeAny, encodeConnack, encodePublishBytes, encodeSuback } from "../../sim/brokers/server-codec.ts";
 
 const TOPIC = "bench/loop/x";
 

@@ -1,7 +1,7 @@
 // Our codec driven from plain packet data (the `Fields` shape shared with the mqtt-packet converters).
 // No npm imports: the XS runner bundles this file into the engine too (hosts/xs/entries/codec.ts).
 import { encodeAck, encodeConnect, encodeEmpty, encodePublish, encodeSubscribe, encodeUnsubscribe, PacketType, type ConnectOptions } from "../../src/mqtt/codec.ts";
-import { encodeConnack, encodeSuback } from "./server-codec.ts";
+import { encodeConnack, encodeSuback } from "../../sim/brokers/server-codec.ts";
 
 /** A packet as plain data, close to mqtt-packet's objects; byte fields are number[] so deep equality works. */
 export type Fields =

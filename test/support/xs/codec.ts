@@ -2,7 +2,7 @@
 // the results with mqtt-packet and with the same codec on V8. Packets come back as raw fields and buffer bytes.
 import { decode, encodePublish, Packet, PacketReader, ReadStatus, type ByteSource } from "../../../src/mqtt/codec.ts";
 import { encodeOurs, type Fields } from "../encode-fields.ts";
-import { PushReader, ServerPacket, decodeAny } from "../server-codec.ts";
+import { PushReader, ServerPacket, decodeAny } from "../../../sim/brokers/server-codec.ts";
 
 const scratch = new Uint8Array(70000);
 

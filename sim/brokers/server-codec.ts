@@ -1,6 +1,6 @@
 // What a broker sends and receives, for tests, benches and the simulator: CONNACK, SUBACK and PUBLISH-from-
 // bytes encoders, CONNECT/SUBSCRIBE/UNSUBSCRIBE decoding, and feeding a PacketReader from an array. A device
-// never runs this code, so it lives here and not in src/mqtt/codec.ts.
+// never runs this code, so it lives here and not in src/mqtt/codec.ts. Runs inside XS too (test/support/xs/codec.ts).
 import {
   type ByteSource, MAX_REMAINING_LENGTH, Packet, PacketReader, PacketType, ReadStatus, decode, packetSize, writeHeader,
 } from "../../src/mqtt/codec.ts";
