@@ -1,7 +1,7 @@
 // Fleet figures for `npm run bench`: how many simulated boards running the example app one process sustains
 // (one QoS 1 reading per device per second to a local mosquitto, none lost, over FLEET_SECONDS, default 60),
 // CPU and memory per device, and the reconnect storm after a broker restart (time to all connected, peak rate).
-import { startSimulation, type Simulation } from "../hosts/node/sim/runner.ts";
+import { startSimulation, type Simulation } from "../sim/run/runner.ts";
 import { Mosquitto } from "../test/support/mosquitto.ts";
 import type { Figures } from "./index.ts";
 
@@ -108,7 +108,7 @@ export default async function fleet(): Promise<Figures> {
   if (best) {
     figures["fleet.cpu_ms_per_device_s"] = { value: best.cpuMsPerDeviceS, unit: "ms CPU per device-second", note: `simulator process only, at ${best.devices} devices` };
     figures["fleet.rss_mb_per_device"] = { value: best.rssMbPerDevice, unit: "MB", note: `peak RSS growth / devices at ${best.devices}` };
-    figures["fleet.latency_p99_ms"] = { value: best.p99, unit: "ms", note: `publish call to arrival at a monitoring subscriber, at ${best.devices} devices (p50 ${best.p50.toFixed(1)} ms)` };
+    figures["fleet.latency_p99_ms"] = { value: best.p99, unit: "ms", note: `from leaving the device's TCP stack to arrival at a monitoring subscriber, at ${best.devices} devices (p50 ${best.p50.toFixed(1)} ms)` };
   }
   const st = stormFigures[0];
   if (st) {

@@ -1,7 +1,7 @@
 // The simulation API that tests and tools drive: one device running the app against the local broker,
 // with every fault the CLI offers injected through code, and the dashboard writing feeds.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { startSimulation, type Simulation } from "../hosts/node/sim/runner.ts";
+import { startSimulation, type Simulation } from "../sim/run/runner.ts";
 import { until, sleep } from "./support/wait.ts";
 
 let sim: Simulation;

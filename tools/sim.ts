@@ -1,10 +1,10 @@
 // `xsmq sim` (and `npm start`): runs the example firmware on simulated boards against the local Adafruit IO
 // emulator or a real broker; a live view on a terminal, timestamped log lines otherwise, a JSON summary on request.
 import { parseArgs } from "node:util";
-import { startSimulation, type Simulation, type Summary } from "../hosts/node/sim/runner.ts";
-import { SimLog } from "../hosts/node/sim/log.ts";
-import { SimView } from "../hosts/node/sim/view.ts";
-import { fleetLine } from "../hosts/node/sim/fleet.ts";
+import { startSimulation, type Simulation } from "../sim/run/runner.ts";
+import { SimLog } from "../sim/run/log.ts";
+import { SimView } from "../sim/run/view.ts";
+import { fleetLine, type Summary } from "../sim/run/summary.ts";
 import { CliError } from "./cli-error.ts";
 
 export const help = `usage: xsmq sim [options]

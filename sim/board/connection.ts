@@ -171,6 +171,7 @@ export class SimulatedConnection implements BoardConnection, NetworkEndpoint {
       this.stage = undefined;
     }
     this.stageLength = 0;
+    this.network.sniffer?.(this, out);
     this.outbound.push(out);
   }
 

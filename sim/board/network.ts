@@ -38,6 +38,10 @@ export class NetworkConditions implements BoardNetwork {
   /** Readable callbacks that returned with bytes unread (on lwip that stalls the socket until they are read). */
   unreadStalls = 0;
 
+  /** Sees each chunk the device's connections send, in order, as it leaves the device's TCP stack (a packet
+   *  sniffer on the device's side of the link; the simulator matches readings with it). */
+  sniffer: ((endpoint: NetworkEndpoint, bytes: Uint8Array) => void) | undefined = undefined;
+
   /** Every socket that still holds a connection (open, or closed by the app and still flushing). */
   readonly endpoints = new Set<NetworkEndpoint>();
 

@@ -1,6 +1,32 @@
-// Fleet figures for the view, the log and `--json`: a sliding-window rate meter, a connect progress bar and
-// the one-line fleet summary (messages/s, connected count, delivery latency p50/p99).
-import type { Summary } from "./runner.ts";
+// What a simulation reports, for the view, the log and `--json`: the Summary, its sliding-window rate meter,
+// a connect progress bar and the one-line fleet summary (messages/s, connected count, delivery latency p50/p99).
+
+export interface Summary {
+  devices: number;
+  started: number;
+  wifiConnected: number;
+  connected: number;
+  /** Readings the app handed to its client. */
+  published: number;
+  /** QoS 1 readings acknowledged by the broker. */
+  delivered: number;
+  /** Messages the apps received on their subscriptions. */
+  received: number;
+  reconnects: number;
+  errors: number;
+  queued: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Readings seen arriving at the broker (local) or at the monitoring subscriber (external); undefined: not tracked. */
+  arrived: number | undefined;
+  /** Readings published but not seen arriving yet (in flight, or lost). */
+  unconfirmed: number | undefined;
+  latencyP50Ms: number | undefined;
+  latencyP99Ms: number | undefined;
+  /** Readings arriving per second over the last few seconds (published per second when not tracked). */
+  messagesPerSecond: number;
+  elapsedS: number;
+}
 
 /** Rate of a growing counter over the last `windowMs` (sampled whenever asked). */
 export class RateMeter {

@@ -1,8 +1,8 @@
 // Plain, timestamped log lines for `xsmq sim` without a terminal (CI, pipes): the devices' trace output,
 // state changes seen in their AppStatus, and for a fleet a progress line, then a summary line every few seconds.
-import type { AppStatus } from "../../../src/app/status.ts";
+import type { AppStatus } from "../../src/app/status.ts";
 import type { Simulation, SimDevice } from "./runner.ts";
-import { fleetLine, progressBar } from "./fleet.ts";
+import { fleetLine, progressBar } from "./summary.ts";
 
 export type Write = (line: string) => void;
 

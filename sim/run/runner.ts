@@ -2,15 +2,15 @@
 // external one), with fault injection, a "dashboard", delivery tracking and summaries. Used by `xsmq sim`,
 // the tests and bench/fleet.bench.ts. Keep per-device host state small: fleets of thousands run in one process.
 import { randomBytes } from "node:crypto";
-import { Device } from "../../../sim/board/device.ts";
-import { Airwaves, type VirtualAccessPoint } from "../../../sim/board/airwaves.ts";
-import { startAioBroker, type AioBroker } from "../../../sim/aio/broker.ts";
-import type { App, AppStatus } from "../../../src/app/status.ts";
+import { Device } from "../board/device.ts";
+import { Airwaves, type VirtualAccessPoint } from "../board/airwaves.ts";
+import { startAioBroker, type AioBroker } from "../aio/broker.ts";
+import type { App, AppStatus } from "../../src/app/status.ts";
 import { loadApp, type AppEntry } from "./app-entry.ts";
-import { tapPublishes } from "./publish-tap.ts";
+import { sniffPublishes } from "./publish-sniffer.ts";
 import { DeliveryTracker, feedOf } from "./latency.ts";
 import { Monitor } from "./monitor.ts";
-import { RateMeter } from "./fleet.ts";
+import { RateMeter, type Summary } from "./summary.ts";
 
 export interface SimulationOptions {
   /** Number of simulated boards (default 1). */
@@ -35,7 +35,7 @@ export interface SimulationOptions {
   traceLines?: number;
   /** Every complete trace line of every device. */
   onTrace?: (device: SimDevice, line: string) => void;
-  /** The firmware entry (default: src/app/main.ts, or the stand-in while it is missing). */
+  /** The firmware entry (default: src/app/main.ts). */
   main?: () => App;
   /** Data points per user per minute for the local broker, and `config.rateLimit` for the app's client-side limiter
    *  (default: twice what the interval needs, at least Adafruit IO's free 30). */
@@ -53,33 +53,6 @@ export interface SimDevice {
   startError: string | undefined;
   /** The last trace lines, oldest first. */
   readonly trace: string[];
-}
-
-export interface Summary {
-  devices: number;
-  started: number;
-  wifiConnected: number;
-  connected: number;
-  /** Readings the app handed to its client. */
-  published: number;
-  /** QoS 1 readings acknowledged by the broker. */
-  delivered: number;
-  /** Messages the apps received on their subscriptions. */
-  received: number;
-  reconnects: number;
-  errors: number;
-  queued: number;
-  bytesIn: number;
-  bytesOut: number;
-  /** Readings seen arriving at the broker (local) or at the monitoring subscriber (external); undefined: not tracked. */
-  arrived: number | undefined;
-  /** Readings published but not seen arriving yet (in flight, or lost). */
-  unconfirmed: number | undefined;
-  latencyP50Ms: number | undefined;
-  latencyP99Ms: number | undefined;
-  /** Readings arriving per second over the last few seconds (published per second when not tracked). */
-  messagesPerSecond: number;
-  elapsedS: number;
 }
 
 export interface Faults {
@@ -115,9 +88,9 @@ export interface Simulation {
   /** The local broker, when no external one was given. */
   readonly broker: AioBroker | undefined;
   readonly brokerUrl: string;
-  /** Where the firmware came from: "src/app/main.ts" or the stand-in. */
+  /** Where the firmware came from: "src/app/main.ts", or "options.main". */
   readonly appSource: string;
-  /** Why the stand-in runs instead of src/app/main.ts. */
+  /** Readings seen leaving the devices against their arrival; undefined when arrivals cannot be told apart. */
   readonly tracker: DeliveryTracker | undefined;
   readonly faults: Faults;
   readonly dashboard: Dashboard;
@@ -166,7 +139,6 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
   const air = new Airwaves([{ ssid, password, rssi: -58 }]);
   const accessPoint = air.accessPoints[0];
   const devices: SimDevice[] = [];
-  const byDevice = new Map<Device, SimDevice>();
   const byClientId = new Map<string, SimDevice>();
   const byUser = new Map<string, SimDevice>();
   for (let i = 0; i < count; i++) {
@@ -196,21 +168,20 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
     device.network.latencyMs = options.latencyMs ?? 0;
     couplePathToRadio(device);
     devices.push(sim);
-    byDevice.set(device, sim);
     byClientId.set(clientId, sim);
     byUser.set(username, sim);
   }
 
-  // --- delivery tracking: a device's publish (tap) against its arrival (broker event or monitor) ------------
+  // --- delivery tracking: a reading leaving a device (sniffed) against its arrival (broker event or monitor) ---
   const trackable = !fleet || sharedUser === undefined;
   const tracker = trackable ? new DeliveryTracker() : undefined;
-  const untap = tracker
-    ? tapPublishes((device, topic, payload, at) => {
-      const sim = byDevice.get(device as Device);
+  const sniffers = tracker
+    ? devices.map((sim) => sniffPublishes(sim.device.network, (topic, payload, at) => {
       const feed = feedOf(topic);
-      if (sim && feed) tracker.published(sim.index, feed.key, payload, at);
-    })
-    : () => {};
+      if (feed) tracker.published(sim.index, feed.key, payload, at);
+    }))
+    : [];
+  const untap = () => { for (const stop of sniffers) stop(); };
   const offPublish = broker && tracker
     ? broker.on("publish", (e) => {
       const sim = byClientId.get(e.clientId);

@@ -1,4 +1,4 @@
-// Delivery latency of feed readings: each device's publish (seen by the publish tap) is matched with its
+// Delivery latency of feed readings: each reading leaving a device (seen by the publish sniffer) is matched with its
 // arrival where it is observed (the local broker storing it, or a monitoring subscriber), by feed key and value.
 // Matching is per device and in order; a value not found among the oldest pending ones is a duplicate.
 

@@ -1,7 +1,7 @@
 // The live terminal view of `xsmq sim`: redraws ~5 times a second (ANSI, alternate screen, fits 80x24) and
 // turns key presses into faults and dashboard writes. One device gets a detailed panel, a fleet a table.
-import type { Simulation, Summary } from "./runner.ts";
-import { fleetLine, formatMs, progressBar } from "./fleet.ts";
+import type { Simulation } from "./runner.ts";
+import { fleetLine, formatMs, progressBar, type Summary } from "./summary.ts";
 import { timestamp } from "./log.ts";
 
 const ESC = "\x1b[";

@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";
-import type { App } from "../../../src/app/status.ts";
+import type { App } from "../../src/app/status.ts";
 
 export interface AppEntry {
   main: () => App;
@@ -11,7 +11,7 @@ export interface AppEntry {
   source: string;
 }
 
-const exampleApp = new URL("../../../src/app/main.ts", import.meta.url);
+const exampleApp = new URL("../../src/app/main.ts", import.meta.url);
 
 /** Loads `file` (default: the example app); throws an Error naming the file and what is wrong with it. */
 export async function loadApp(file?: string): Promise<AppEntry> {
