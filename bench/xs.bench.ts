@@ -4,7 +4,7 @@
 // message through the host; slots kept per message after a forced GC (no leak); the footprint of a connected
 // client with its modules preloaded and the host's stand-ins apart; and what loading the modules costs in RAM.
 import mqtt from "mqtt";
-import { XSHost, esp8266 } from "../hosts/xs/runner.ts";
+import { XSHost, esp8266 } from "../sim/xs/host.ts";
 import { Mosquitto } from "../test/support/mosquitto.ts";
 import { CountingProxy } from "../test/support/counting-proxy.ts";
 import { XSMeter } from "../test/support/xs-meter.ts";

@@ -5,7 +5,7 @@
 // refused connection is first reported as connected).
 import { afterEach, describe, expect, it } from "vitest";
 import mqtt from "mqtt";
-import { XSHost } from "../hosts/xs/runner.ts";
+import { XSHost } from "../sim/xs/host.ts";
 import { startAioBroker, type AioBroker } from "../sim/aio/broker.ts";
 import { freePort } from "./support/mosquitto.ts";
 

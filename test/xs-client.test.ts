@@ -2,7 +2,7 @@
 // subscribe round trips, messages from an independent client (MQTT.js) into XS, and no heap growth per message.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import mqtt from "mqtt";
-import { XSHost, esp8266 } from "../hosts/xs/runner.ts";
+import { XSHost, esp8266 } from "../sim/xs/host.ts";
 import { Mosquitto } from "./support/mosquitto.ts";
 
 describe("MQTT client inside XS against mosquitto", () => {

@@ -1,7 +1,7 @@
 // src/mqtt/codec inside the real XS engine: fixed packets of every type must encode to mqtt-packet's bytes,
 // decode to mqtt-packet's reading, and fail with the same error codes as on V8, whole or split anywhere.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { XSHost } from "../hosts/xs/runner.ts";
+import { XSHost } from "../sim/xs/host.ts";
 import { chunk, decodeStream, fromOurPacket, ours, parseWithMqttPacket, theirs, type Fields, type Outcome } from "./codec-helpers.ts";
 import { encodePublish } from "../src/mqtt/codec.ts";
 import { ServerPacket } from "../sim/brokers/server-codec.ts";

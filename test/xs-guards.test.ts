@@ -3,7 +3,7 @@
 // the machine (every pending and later call fails with it). Each guard is shown failing the bad code.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createServer, type Server } from "node:net";
-import { XSHost, XSAbortError } from "../hosts/xs/runner.ts";
+import { XSHost, XSAbortError } from "../sim/xs/host.ts";
 
 const entry = "test/support/xs/guards.ts";
 

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { XSWorker, checkWorker, XSWorkerMissingError } from "../hosts/xs/worker.ts";
-import { XSHost, XSBudgetError } from "../hosts/xs/runner.ts";
+import { XSHost, XSBudgetError } from "../sim/xs/host.ts";
 import { bundleForXS, XSBundleError } from "../hosts/xs/bundle.ts";
 import { Delivery } from "../hosts/xs/protocol.ts";
 

@@ -26,7 +26,7 @@ export interface BundleOptions {
   /** Values seen by `import config from "mc/config"`. */
   config?: Record<string, string | number | boolean>;
   minify?: boolean;
-  /** Include the runner's bridge and call server (default). false: the entry alone, XS specifiers external. */
+  /** Include the bridge to the Node side and the call server (default). false: the entry alone, XS specifiers external. */
   host?: boolean;
   /** What hosts/xs/modules/host-config.ts exports in this bundle (XSHost.start sets it). */
   hostConfig?: HostConfig;
@@ -108,7 +108,7 @@ async function run(contents: string, resolveDir: string, options: BundleOptions)
 
 /**
  * One script for xsnap: the bridge first (it hides xsnap's extras and installs `trace`), then the entry,
- * whose exported functions the runner can call.
+ * whose exported functions the Node side can call.
  */
 export function bundleForXS(entry: string, options: BundleOptions = {}): Promise<Bundle> {
   const path = JSON.stringify(resolve(entry));

@@ -5,7 +5,7 @@
 // reported only after everything received was read.
 import { lookup } from "node:dns";
 import { connect, isIP, type Socket as NetSocket } from "node:net";
-import type { Board as Device } from "../node/board.ts";
+import type { Board } from "../node/board.ts";
 import { Delivery, u32, type ConnectRequest } from "./protocol.ts";
 
 export interface ConnectionsOwner {
@@ -17,7 +17,7 @@ export interface ConnectionsOwner {
   /** How long an acknowledgement waits for data from the peer to ride on (TCP's delayed ACK). */
   readonly ackDelayMs: number;
   /** The simulated board: with airwaves, an ESP8266 has no route while it has no IP. */
-  readonly device: Device;
+  readonly device: Board;
   deliver(op: number, id: number, payload?: Uint8Array): void;
   trace(text: string): void;
 }

@@ -1,4 +1,4 @@
-// Message layouts between the XS-side host modules and the Node runner, shared by both sides.
+// Message layouts between the XS-side host modules and the Node side (XSHost, sim/xs/host.ts), shared by both sides.
 // XS -> Node: records [op u8][id u32][length u32][payload], appended to one reused outbox that XS hands over
 // as a crank's result or through `issueCommand` when it needs an answer (so requests allocate nothing in XS).
 // Node -> XS: one delivery per crank, [payload][op u8][id u32]: the trailer keeps the payload at offset 0 of

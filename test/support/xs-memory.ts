@@ -2,7 +2,7 @@
 // (hosts/xs/entries/memory.ts) or Moddable's own client over fakes (hosts/xs/entries/moddable-peer.ts, see
 // xs-moddable.ts). The broker's packets are encoded here by mqtt-packet, an independent encoder.
 import mqttPacket from "mqtt-packet";
-import { XSHost } from "../../hosts/xs/runner.ts";
+import { XSHost } from "../../sim/xs/host.ts";
 import { XSMeter, type PerMessage } from "./xs-meter.ts";
 import type { Packets, SetupOptions, TransportKind } from "../../hosts/xs/entries/memory.ts";
 import { Run } from "../../hosts/xs/entries/meter-ops.ts";

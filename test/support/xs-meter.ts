@@ -7,7 +7,7 @@
 import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { XSHost } from "../../hosts/xs/runner.ts";
+import type { XSHost } from "../../sim/xs/host.ts";
 import { Builtin, METER_OP } from "../../hosts/xs/entries/meter-ops.ts";
 
 /** xsnapPlatform.c's mxReserveChunkSize: the address range XS reserves for its one growing chunk block. */

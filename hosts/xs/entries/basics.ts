@@ -1,4 +1,4 @@
-// XS entry for the runner's own tests: globals as a board sees them, timers, and the socket bridge.
+// XS entry for the Node side's own tests: globals as a board sees them, timers, and the socket bridge.
 import Timer from "timer";
 import Time from "time";
 import { Socket } from "socket";

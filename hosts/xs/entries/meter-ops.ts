@@ -1,7 +1,7 @@
 // Codes shared by the Node side (test/support/xs-meter.ts) and the XS side (hosts/xs/entries/meter.ts) of
 // measured cranks. Plain constants: safe to import on both sides.
 
-/** Delivery op of a measured crank; far from the runner's own ops (hosts/xs/protocol.ts). */
+/** Delivery op of a measured crank; far from the Node side's own ops (hosts/xs/protocol.ts). */
 export const METER_OP = 0xb0;
 
 /** Built-in actions: nothing, GC sentinel arm/probe, heap growth, garbage slots, a known allocation (calibration). */

@@ -1,6 +1,7 @@
 // Runs INSIDE XS, first in every bundle: takes xsnap's private host functions and hides them so bundled code
 // sees a Moddable-like global object, installs `trace` and the XS string helpers, freezes the built-ins, routes
-// host deliveries, and keeps the outbox through which host modules talk to the Node runner without allocating.
+// host deliveries, and keeps the outbox through which host modules talk to the Node side (XSHost,
+// sim/xs/host.ts) without allocating.
 import { Delivery, Request, recordHeaderSize, trailerSize } from "../protocol.ts";
 import hostConfig from "./host-config.ts";
 import { freezeBuiltIns } from "./freeze.ts";
@@ -30,7 +31,7 @@ const handlers: (Handler | undefined)[] = [];
 for (const name of ["issueCommand", "gc", "print", "performance", "setImmediate", "TextEncoder", "TextDecoder", "Base64", "currentMeterLimit", "resetMeter", "harden"])
   delete g[name];
 
-// --- the outbox: records for the runner, handed over at the end of each crank or when an answer is needed ---
+// --- the outbox: records for the Node side, handed over at the end of each crank or when an answer is needed ---
 
 /** Room for a full lwIP send buffer (2 x 1460) and the records around it. */
 const outboxSize = 8192;
@@ -47,7 +48,7 @@ function reopen(): void {
   open = true;
 }
 
-/** Exchanges the outbox for the runner's answer to its last record (XS waits meanwhile). */
+/** Exchanges the outbox for the Node side's answer to its last record (XS waits meanwhile). */
 function exchange(): Uint8Array {
   if (!open) reopen();
   outbox.resize(used);
@@ -95,7 +96,7 @@ export function sendText(op: number, id: number, text: string): void {
   else alone(op, id, bytes);
 }
 
-/** Sends a text record now and returns the runner's answer. */
+/** Sends a text record now and returns the Node side's answer. */
 export function requestText(op: number, id: number, text: string): Uint8Array {
   const bytes = encoder.encode(text);
   if (recordHeaderSize + bytes.length > outboxSize) return alone(op, id, bytes);
@@ -140,7 +141,7 @@ let lastId = 0;
 export function nextId(): number { return ++lastId; }
 
 /**
- * An exception escaped a host callback (`kind`: "timer", "socket", ...). On a device XS aborts: the runner
+ * An exception escaped a host callback (`kind`: "timer", "socket", ...). On a device XS aborts: the Node side
  * is told first (with the stack), then the exception unwinds the crank and nothing runs in this machine again.
  */
 export function abort(kind: string, error: unknown): never {

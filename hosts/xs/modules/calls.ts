@@ -1,5 +1,5 @@
-// INSIDE XS: lets the Node runner call the functions a bundle's entry exports, and hear their results
-// (a returned promise is awaited; XS runs its promise jobs at the end of each crank).
+// INSIDE XS: lets the Node side (XSHost, sim/xs/host.ts) call the functions a bundle's entry exports, and hear
+// their results (a returned promise is awaited; XS runs its promise jobs at the end of each crank).
 import { Delivery, Request } from "../protocol.ts";
 import { fromUtf8, onDelivery, sendText } from "./bridge.ts";
 

@@ -1,4 +1,4 @@
-// INSIDE XS: routes the runner's connection deliveries (one id space for `socket` and `embedded:io/socket/tcp`)
+// INSIDE XS: routes the Node side's connection deliveries (one id space for `socket` and `embedded:io/socket/tcp`)
 // to the object that owns the connection. One entry per connection; routing allocates nothing.
 import { Delivery, readU32 } from "../protocol.ts";
 import { onDelivery } from "./bridge.ts";

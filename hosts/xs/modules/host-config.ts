@@ -1,4 +1,4 @@
-// INSIDE XS: how the runner configured this machine. hosts/xs/bundle.ts replaces these defaults with the
+// INSIDE XS: how the Node side configured this machine. hosts/xs/bundle.ts replaces these defaults with the
 // XSHost options; the file exists so the host modules type-check against one shape.
 export interface HostConfig {
   /** Whose native modules the host models: lwIP on an ESP8266, or Moddable's Linux port. */

@@ -1,4 +1,4 @@
-// Moddable's `net` module INSIDE XS: answered by the simulated board in Node (hosts/xs/board.ts), which
+// Moddable's `net` module INSIDE XS: answered by the simulated board in Node (hosts/xs/remote-modules.ts), which
 // follows the ESP8266 (hosts/node/modules/net.ts) or lin (only "IP"; MAC is undefined there).
 import { listen, remote } from "./remote.ts";
 

@@ -1,4 +1,4 @@
-// INSIDE XS: calls into the simulated board the runner keeps in Node (hosts/xs/board.ts, which runs the
+// INSIDE XS: calls into the simulated board XSHost keeps in Node (hosts/xs/remote-modules.ts, which runs the
 // simulator's own modules: hosts/node/modules). For modules off the per-message path (Wi-Fi, net, preference,
 // pins): JSON over the outbox, ArrayBuffers as {$ab: bytes}, callbacks as {$fn: listener id}.
 import { Delivery, Request, type RemoteReply, type RemoteRequest } from "../protocol.ts";

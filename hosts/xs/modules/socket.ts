@@ -1,4 +1,4 @@
-// Moddable's `socket` module (TCP client) INSIDE XS, bridged to a real Node net.Socket by the runner.
+// Moddable's `socket` module (TCP client) INSIDE XS, bridged to a real Node net.Socket by the Node side.
 // Follows modules/network/socket/lwip/modSocket.c (ESP8266) or lin/modSocket.c (hostConfig.platform):
 // dictionary rules, read forms, all-or-nothing writes, what is reported when, what throws after a close.
 // Reading, writing and callbacks allocate nothing beyond the view of each delivered segment.
@@ -152,7 +152,7 @@ export class Socket {
     if (this.position === this.end) this.drained();
   }
 
-  /** The segment was read to its end: the runner may deliver the next one. */
+  /** The segment was read to its end: the Node side may deliver the next one. */
   private drained(): void {
     this.input = undefined;
     send(Request.Consumed, this.id);
@@ -169,7 +169,7 @@ export class Socket {
     }
   }
 
-  /** What the runner reports, as the native code reports it. */
+  /** What the Node side reports, as the native code reports it. */
   private static readonly receiver: Receiver<Socket> = {
     connected(s, bytes, length) {
       if (s.state !== Connecting) return;

@@ -185,7 +185,7 @@ export default class TCP {
       this.head = (this.head + 1) % this.segments.length;
       this.count--;
       this.position = 0;
-      send(Request.Consumed, this.id); // the runner then delivers more, and onError once all was read
+      send(Request.Consumed, this.id); // the Node side then delivers more, and onError once all was read
     }
   }
 
@@ -208,7 +208,7 @@ export default class TCP {
     data(t, bytes, length) {
       if (t.closed) return;
       const segments = t.segments;
-      if (t.count === segments.length) {  // grow the ring (only when the runner sends more than it usually does)
+      if (t.count === segments.length) {  // grow the ring (only when the Node side sends more than it usually does)
         const grown = segments.slice(t.head).concat(segments.slice(0, t.head));
         const lengths = t.lengths.slice(t.head).concat(t.lengths.slice(0, t.head));
         segments.length = t.lengths.length = 0;
@@ -234,7 +234,7 @@ export default class TCP {
       if (t.closed) return;
       t.error = true;
       t.ready = false;
-      if (t.available > 0) return; // onError once what arrived has been read (the runner reports it again)
+      if (t.available > 0) return; // onError once what arrived has been read (the Node side reports it again)
       if (t.onError) {
         try {
           (t.onError as (this: TCP) => void).call(t);

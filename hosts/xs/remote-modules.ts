@@ -1,8 +1,8 @@
-// The simulated board behind the XS host's `wifi`, `net`, `preference`, `pins/analog` and `pins/digital`:
-// requests from XS (hosts/xs/modules/remote.ts) run the simulator's own modules (hosts/node/modules) on one
-// Device, so both hosts share one implementation of each; callbacks come back to XS as Event deliveries.
+// The Node side of the XS stand-ins for `wifi`, `net`, `preference`, `pins/analog` and `pins/digital`: requests
+// from XS (hosts/xs/modules/remote.ts) run the Node stand-ins (hosts/node/modules) on one Board, so both hosts
+// share one implementation of each; callbacks come back to XS as Event deliveries.
 import { networkInterfaces } from "node:os";
-import type { Board as Device } from "../node/board.ts";
+import type { Board } from "../node/board.ts";
 import WiFi from "../node/modules/wifi.ts";
 import Net from "../node/modules/net.ts";
 import Preference from "../node/modules/preference.ts";
@@ -26,12 +26,12 @@ class LinNet {
   }
 }
 
-export class Board {
+export class RemoteModules {
   private readonly modules: Record<string, Module>;
   private readonly instances = new Map<number, any>();
 
   constructor(
-    readonly device: Device,
+    readonly board: Board,
     platform: "esp8266" | "lin",
     /** Delivers a callback's arguments to XS listener `listener`. */
     private readonly event: (listener: number, args: unknown[]) => void,
@@ -50,7 +50,7 @@ export class Board {
     let reply: RemoteReply;
     try {
       const request = JSON.parse(text, (_k, v) => this.revive(v)) as RemoteRequest;
-      reply = { value: this.device.run(() => this.run(request)) };
+      reply = { value: this.board.run(() => this.run(request)) };
     } catch (e) {
       const error = e as Error;
       reply = { error: error.message ?? String(e), name: error.name ?? "Error" };
@@ -68,7 +68,7 @@ export class Board {
 
   private run(r: RemoteRequest): unknown {
     const module = this.modules[r.module];
-    if (!module) throw new Error(`hosts/xs: the board has no module "${r.module}"`);
+    if (!module) throw new Error(`hosts/xs: no remote module "${r.module}"`);
     const args = r.args ?? [];
     switch (r.op) {
       case "static": return module[r.name as string](...args);
@@ -89,7 +89,7 @@ export class Board {
 
   private instance(id: number): any {
     const instance = this.instances.get(id);
-    if (!instance) throw new Error(`hosts/xs: no board instance ${id}`);
+    if (!instance) throw new Error(`hosts/xs: no remote instance ${id}`);
     return instance;
   }
 

@@ -1,18 +1,18 @@
-// Runs a bundled entry inside the real XS engine the way the Moddable runtime runs firmware: built-ins frozen,
-// an exception escaping any host callback aborts the machine, host modules with the SDK's argument rules.
-// Node serves them: timers on Node timers, sockets on real net.Sockets, Wi-Fi/net/preference/pins on a
-// simulated board (hosts/node), `trace` collected; plus heap measurements and an ESP8266 slot budget.
+// Runs a bundled entry inside the real XS engine (hosts/xs) the way the Moddable runtime runs firmware: built-ins
+// frozen, an exception escaping any host callback aborts the machine, host modules with the SDK's argument rules.
+// Node serves them: timers on Node timers, sockets on real net.Sockets, Wi-Fi/net/preference/pins on a simulated
+// board (sim/board, through the Node stand-ins), `trace` collected; plus heap measurements and an ESP8266 slot budget.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Device } from "../../sim/board/device.ts";
-import { Airwaves, type AccessPointOptions, type AirwavesOptions } from "../../sim/board/airwaves.ts";
-import { bundleForXS, type BundleOptions } from "./bundle.ts";
-import { Board, encodeArgs } from "./board.ts";
-import { Connections } from "./connections.ts";
-import { Delivery, Request, forEachRecord, frame, readU32, u32, type ConnectRequest } from "./protocol.ts";
-import { XSError, XSWorker, type Meter } from "./worker.ts";
-import type { HostConfig } from "./modules/host-config.ts";
+import { Device } from "../board/device.ts";
+import { Airwaves, type AccessPointOptions, type AirwavesOptions } from "../board/airwaves.ts";
+import { bundleForXS, type BundleOptions } from "../../hosts/xs/bundle.ts";
+import { RemoteModules, encodeArgs } from "../../hosts/xs/remote-modules.ts";
+import { Connections } from "../../hosts/xs/connections.ts";
+import { Delivery, Request, forEachRecord, frame, readU32, u32, type ConnectRequest } from "../../hosts/xs/protocol.ts";
+import { XSError, XSWorker, type Meter } from "../../hosts/xs/worker.ts";
+import type { HostConfig } from "../../hosts/xs/modules/host-config.ts";
 
 /** ESP8266 defaults from Moddable's build/devices/esp/manifest.json: one static 32 KB block for chunks and slots. */
 export const esp8266 = {
@@ -101,7 +101,7 @@ export class XSHost {
   readonly refusedConnects: boolean;
   readonly segmentSize: number | undefined;
   readonly ackDelayMs: number;
-  private readonly board: Board;
+  private readonly remote: RemoteModules;
   private readonly connections: Connections;
   private readonly timers = new Map<number, NodeJS.Timeout>();
   private readonly calls = new Map<number, PendingCall>();
@@ -124,7 +124,7 @@ export class XSHost {
       trace: (text) => this.trace(text),
     });
     if (options.accessPoints) this.device.radio.air = new Airwaves(options.accessPoints, options.airwaves);
-    this.board = new Board(this.device, config.platform, (listener, args) => {
+    this.remote = new RemoteModules(this.device, config.platform, (listener, args) => {
       void this.deliver(Delivery.Event, listener, Buffer.from(encodeArgs(args)));
     });
     this.connections = new Connections(this);
@@ -238,7 +238,7 @@ export class XSHost {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     this.connections.closeAll();
-    this.board.close();
+    this.remote.close();
     this.device.radio.disconnect();
   }
 
@@ -353,7 +353,7 @@ export class XSHost {
         this.abort(text());
         break;
       case Request.Remote:
-        return Buffer.from(this.board.handle(text()));
+        return Buffer.from(this.remote.handle(text()));
       default:
         throw new XSError(`unknown request ${op} from XS`);
     }
