@@ -24,15 +24,20 @@ export class Monitor {
     client.on("connect", () => { if (ready) client.subscribe(options.filters, { qos: 1 }); });
     let ready = false;
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => { client.end(true); reject(new Error(`monitor: no connection to ${options.url} within 10 s`)); }, 10_000);
+      // Until the first connection, an error ends the attempt; after it, errors (a broker restarting refuses
+      // connections for a while) only mean MQTT.js reconnects, so this handler must not outlive the start.
+      const fail = (e: Error) => { clearTimeout(timer); client.off("error", fail); client.end(true); reject(new Error(`monitor: ${e.message}`)); };
+      const timer = setTimeout(() => fail(new Error(`no connection to ${options.url} within 10 s`)), 10_000);
       client.once("connect", () => {
         client.subscribe(options.filters, { qos: 1 }, (e) => {
           clearTimeout(timer);
+          client.off("error", fail);
           if (e) { client.end(true); reject(new Error(`monitor: cannot subscribe: ${e.message}`)); } else resolve();
         });
       });
-      client.once("error", (e) => { clearTimeout(timer); client.end(true); reject(new Error(`monitor: ${e.message}`)); });
+      client.on("error", fail);
     });
+    client.on("error", () => { /* reconnecting: MQTT.js retries every reconnectPeriod */ });
     ready = true;
     return new Monitor(client);
   }
