@@ -48,13 +48,16 @@ export class Backoff {
 
   /** A number in [0, 1) from xorshift32. */
   random(): number {
-    let x = this.state;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.state = x;
+    const x = this.state = xorshift32(this.state);
     return (x >>> 0) / 4294967296;
   }
+}
+
+/** The next state of xorshift32 (never 0 from a non-zero state): the small PRNG of the retry jitter and WebSocket masks. */
+export function xorshift32(x: number): number {
+  x ^= x << 13;
+  x ^= x >>> 17;
+  return x ^ (x << 5);
 }
 
 /** A 32-bit seed from a string such as a MAC address or client id (FNV-1a). */
