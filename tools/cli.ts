@@ -1,6 +1,7 @@
 // `xsmq`: dispatches to one module per command, loaded only when that command runs.
 // Each command module exports `help` (its usage text) and `run(argv)` returning an exit code.
 import { CliError, formatCliError } from "./cli-error.ts";
+import { packageVersion } from "./project.ts";
 
 export interface Command {
   help: string;
@@ -8,6 +9,7 @@ export interface Command {
 }
 
 export const commands: Record<string, () => Promise<Command>> = {
+  init: () => import("./init.ts"),
   build: () => import("./build.ts"),
   flash: () => import("./flash.ts"),
   monitor: () => import("./monitor.ts"),
@@ -18,13 +20,14 @@ export const commands: Record<string, () => Promise<Command>> = {
 };
 
 const summaries: Record<string, string> = {
-  build: "type-check src/ and build the firmware with the Moddable SDK",
+  init: "make a new firmware project (xsmq init my-sensor)",
+  build: "type-check the project and build its firmware with the Moddable SDK",
   flash: "write the firmware to a board over a serial port",
   monitor: "show a board's serial output (Ctrl-] quits)",
   size: "bytes per module and of the bundle and firmware image",
   doctor: "check this machine's tools, SDK and serial ports",
-  sim: "run the example device(s) in the simulator",
-  run: "build the app and run it on Moddable's lin runtime (no board needed)",
+  sim: "run the project's app on simulated boards",
+  run: "build the project's app and run it on Moddable's lin runtime (no board needed)",
 };
 
 export function usage(): string {
@@ -32,6 +35,10 @@ export function usage(): string {
   const pad = Math.max(...names.map((n) => n.length));
   return [
     "usage: xsmq <command> [options]      (xsmq <command> --help for its options)",
+    "",
+    "Commands work on the project in this folder (the nearest manifest.json); settings come from",
+    "--config key=value, the environment or .env (WIFI_SSID, WIFI_PASSWORD, AIO_USERNAME, AIO_KEY)",
+    "and xsmq.config.json.",
     "",
     "commands:",
     ...names.map((n) => `  ${n.padEnd(pad)}  ${summaries[n] ?? ""}`),
@@ -43,6 +50,10 @@ export async function main(argv: string[]): Promise<number> {
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     console.log(usage());
     return name === undefined ? 2 : 0;
+  }
+  if (name === "--version" || name === "-v" || name === "version") {
+    console.log(packageVersion);
+    return 0;
   }
   const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!load) {

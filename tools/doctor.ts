@@ -4,12 +4,16 @@ import { spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync, readdirSync } from "node:fs";
 import { SerialPort } from "serialport";
 import { findMcconfig, findOnPath, findSdk, findToolchain, findTypeScript } from "./moddable.ts";
+import { parseOptions } from "./options.ts";
 
-export const help = `usage: xsmq doctor
+export const help = `usage: xsmq doctor [--json]
 
 Checks Node, the Moddable SDK ($MODDABLE, mcconfig), the TypeScript mcconfig gets, what \`xsmq run --platform lin\`
 compiles its loader with, the ESP8266 and ESP32 toolchains, serial ports and
-your permission to use them, and mosquitto/socat for the tests. Prints OK, WARN or FAIL with what to do.`;
+your permission to use them, and mosquitto/socat for the tests. Prints OK, WARN or FAIL with what to do.
+Exit code 1 when a check FAILs.
+
+  --json   print {"checks": [{status, label, detail, fix?}...], "failed": N, "warnings": N} instead`;
 
 type Status = "OK" | "WARN" | "FAIL";
 export interface Check { status: Status; label: string; detail: string; fix?: string }
@@ -72,8 +76,15 @@ async function checks(): Promise<Check[]> {
   return out;
 }
 
-export async function run(_argv: string[]): Promise<number> {
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseOptions(argv, { json: { type: "boolean", default: false } });
   const results = await checks();
+  const failed = results.filter((c) => c.status === "FAIL").length;
+  const warned = results.filter((c) => c.status === "WARN").length;
+  if (values.json) {
+    console.log(JSON.stringify({ checks: results, failed, warnings: warned }, null, 2));
+    return failed ? 1 : 0;
+  }
   const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
   const paint: Record<Status, string> = { OK: "32", WARN: "33", FAIL: "1;31" };
   for (const c of results) {
@@ -81,8 +92,6 @@ export async function run(_argv: string[]): Promise<number> {
     console.log(`${status} ${c.label}: ${c.detail}`);
     if (c.fix && c.status !== "OK") for (const line of c.fix.split("\n")) console.log(`     ${line}`);
   }
-  const failed = results.filter((c) => c.status === "FAIL").length;
-  const warned = results.filter((c) => c.status === "WARN").length;
   console.log(failed ? `${failed} problem(s) to fix.` : warned ? `Nothing blocking; ${warned} warning(s).` : "All good.");
   return failed ? 1 : 0;
 }

@@ -1,30 +1,28 @@
-// Where firmware images live: the list `xsmq build` records (build/xsmq-images.json) and IMAGE arguments.
+// Where firmware images live: the list `xsmq build` records (the project's build/xsmq-images.json) and IMAGE arguments.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { basename, join } from "node:path";
 import { CliError } from "./cli-error.ts";
 import type { FlashImage } from "./flasher.ts";
-
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+import { requireProject, type Project } from "./project.ts";
 
 export interface RecordedImage { address: number; path: string }
 export interface BuildRecord { platform: string; images: RecordedImage[] }
 
-/** Where builds go: build/ in the repo, or $XSMQ_BUILD_DIR. */
-export function buildDir(env = process.env): string {
-  return env.XSMQ_BUILD_DIR ?? join(repoRoot, "build");
+/** Where a project's builds go: its build/ folder, or $XSMQ_BUILD_DIR. */
+export function buildDir(project: Project, env = process.env): string {
+  return env.XSMQ_BUILD_DIR ?? join(project.root, "build");
 }
 
-export function buildRecordPath(dir = buildDir()): string {
+export function buildRecordPath(dir: string): string {
   return join(dir, "xsmq-images.json");
 }
 
-export function writeBuildRecord(record: BuildRecord, dir = buildDir()): void {
+export function writeBuildRecord(record: BuildRecord, dir: string): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(buildRecordPath(dir), JSON.stringify(record, null, 2) + "\n");
 }
 
-export function readBuildRecord(dir = buildDir()): BuildRecord | undefined {
+export function readBuildRecord(dir: string): BuildRecord | undefined {
   const path = buildRecordPath(dir);
   return existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")) as BuildRecord) : undefined;
 }
@@ -44,8 +42,8 @@ export function loadImages(list: RecordedImage[]): FlashImage[] {
   });
 }
 
-/** The images of the last build, or a clear error saying how to get some. */
-export function imagesFromBuild(dir = buildDir()): FlashImage[] {
+/** The images of the project's last build, or a clear error saying how to get some. */
+export function imagesFromBuild(dir = buildDir(requireProject())): FlashImage[] {
   const record = readBuildRecord(dir);
   if (!record || record.images.length === 0) {
     throw new CliError("no firmware image to flash",

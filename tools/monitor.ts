@@ -1,8 +1,10 @@
 // `xsmq monitor`: a serial monitor for xsmq boards: timestamps every line, highlights XS exceptions and
 // `trace` output, forwards typed keys, resets the board on Ctrl-R and quits on Ctrl-].
-import { parseArgs } from "node:util";
 import { CliError } from "./cli-error.ts";
+import { baudRule } from "./flash.ts";
 import { classify, RecordSplitter, type Record_ } from "./monitor-lines.ts";
+import { numberOption, parseOptions } from "./options.ts";
+import { findProject } from "./project.ts";
 import { NodeSerialDevice, pulseReset } from "./serial/node-serial-device.ts";
 
 export const help = `usage: xsmq monitor --port PATH [--baud N] [--reset]
@@ -10,8 +12,8 @@ export const help = `usage: xsmq monitor --port PATH [--baud N] [--reset]
 Shows the board's serial output with timestamps; XS exceptions are marked ERROR (red) and trace lines
 trace (cyan). Keys you type go to the board.
 
-  --port PATH   serial port of the board
-  --baud N      speed (default 115200; Moddable debug builds on ESP8266 use 921600)
+  --port PATH   serial port of the board (default: xsmq.config.json's "port")
+  --baud N      speed (default 115200, or xsmq.config.json's "baud"; Moddable debug builds on ESP8266 use 921600)
   --reset       reset the board when the monitor starts, to see it boot
 
   Ctrl-R  reset the board (needs DTR/RTS lines)      Ctrl-]  quit`;
@@ -31,19 +33,17 @@ export function formatRecord(record: Record_, color: boolean, now = new Date()):
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      port: { type: "string", short: "p" },
-      baud: { type: "string", short: "b", default: "115200" },
-      reset: { type: "boolean", default: false },
-    },
+  const { values } = parseOptions(argv, {
+    port: { type: "string", short: "p" },
+    baud: { type: "string", short: "b" },
+    reset: { type: "boolean", default: false },
   });
-  if (!values.port) throw new CliError("--port is required", "Name the board's serial port, e.g. --port /dev/ttyUSB0 (`xsmq doctor` lists ports).", 2);
-  const baud = Number(values.baud);
-  if (!Number.isInteger(baud) || baud <= 0) throw new CliError(`bad --baud ${values.baud}`, undefined, 2);
+  const project = findProject();
+  const port = values.port ?? project?.file.port;
+  if (!port) throw new CliError("--port is required", "Name the board's serial port, e.g. --port /dev/ttyUSB0 (`xsmq doctor` lists ports),\nor set \"port\" in xsmq.config.json.", 2);
+  const baud = numberOption("baud", values.baud, project?.file.baud ?? 115200, baudRule);
   const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
-  const device = new NodeSerialDevice(values.port, { controlLines: true });
+  const device = new NodeSerialDevice(port, { controlLines: true });
   await device.open({ baudRate: baud });
   // Opening a port must not reset or hold the board in the bootloader: both lines released.
   await device.setSignals({ dataTerminalReady: false, requestToSend: false });
@@ -53,11 +53,11 @@ export async function run(argv: string[]): Promise<number> {
     if (line !== undefined) process.stdout.write(line + "\n");
   });
   const decoder = new TextDecoder();
-  console.error(`Monitoring ${values.port} at ${baud} baud. Ctrl-R resets the board, Ctrl-] quits.`);
+  console.error(`Monitoring ${port} at ${baud} baud. Ctrl-R resets the board, Ctrl-] quits.`);
 
   const reset = async () => {
     if (await pulseReset(device)) console.error("-- board reset --");
-    else console.error(`-- cannot reset: ${values.port} has no DTR/RTS lines; press the board's RESET button --`);
+    else console.error(`-- cannot reset: ${port} has no DTR/RTS lines; press the board's RESET button --`);
   };
   if (values.reset) await reset();
 
@@ -104,7 +104,7 @@ export async function run(argv: string[]): Promise<number> {
           splitter.push(decoder.decode(value, { stream: true }));
         }
       } catch { /* port closed */ }
-      void finish(done ? 0 : 1, done ? undefined : `-- ${values.port} closed (board unplugged?) --`);
+      void finish(done ? 0 : 1, done ? undefined : `-- ${port} closed (board unplugged?) --`);
     })();
   });
 }

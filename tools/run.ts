@@ -1,48 +1,51 @@
-// `xsmq run --platform lin`: builds the example app with mcconfig and runs it on Moddable's own lin runtime
+// `xsmq run --platform lin`: builds the project's app with mcconfig and runs it on Moddable's own lin runtime
 // (the built mc.so, loaded by tools/lin-host.c: no display, no GTK), against the local Adafruit IO emulator
 // or a broker of your own, showing the device's trace.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { randomBytes } from "node:crypto";
 import { startAioBroker, type AioBroker } from "../sim/aio/broker.ts";
 import { buildFirmware } from "./build.ts";
 import { CliError } from "./cli-error.ts";
-import { buildDir, repoRoot } from "./firmware.ts";
+import { buildDir } from "./firmware.ts";
 import { findSdk, findOnPath } from "./moddable.ts";
+import { brokerOption, durationRule, numberOption, parseOptions } from "./options.ts";
+import { packageRoot, projectSettings, requireProject } from "./project.ts";
 
 export const help = `usage: xsmq run --platform lin [--broker mqtt://HOST:PORT] [--username U] [--key K]
-                [--interval S] [--rate-limit N] [--duration S] [--release]
+                [--config K=V ...] [--interval S] [--rate-limit N] [--duration S] [--release]
 
-Builds the example app (src/app) for Moddable's lin platform with mcconfig, then runs it on the real XS
-runtime in this terminal: no board, no display. Wi-Fi is Moddable's lin simulation (joins in about 2 s).
+Builds the project's app (the manifest.json in this folder or above) for Moddable's lin platform with
+mcconfig, then runs it on the real XS runtime in this terminal: no board, no display. Wi-Fi is Moddable's
+lin simulation (joins in about 2 s).
 Each line of the device's trace is printed as it comes; Ctrl-C stops it. With the local broker, on a terminal,
 keys play the dashboard: o toggles onoff, < > move the slider, r restarts the broker (3 s down), q quits.
 
   --platform lin     the only platform that runs here (boards: xsmq build, flash, monitor)
   --broker URL       mqtt://host:port of your broker; default: a local Adafruit IO emulator on 127.0.0.1,
                      whose stored readings are shown as "broker:" lines
-  --username, --key  broker user name and password (Adafruit IO user and key); default with --broker:
-                     $AIO_USERNAME / $AIO_KEY, else "xsmq-lin" and no password
-  --interval S       seconds between photocell readings (default 3)
+  --username, --key  broker user name and password (Adafruit IO user and key); default: the project's
+                     settings ($AIO_USERNAME / $AIO_KEY, .env, xsmq.config.json), else "xsmq-demo"
+  --config K=V       a Moddable config setting for the app (repeat for more), as xsmq build takes it
+  --interval S       seconds between photocell readings (default: config interval, else 3)
   --rate-limit N     data points per minute the app allows itself (default: 30, Adafruit IO's free plan, with
                      --broker; enough for --interval with the local emulator)
-  --duration S       stop after S seconds (default: until Ctrl-C)
+  --duration S       stop after S seconds (> 0; leave it out to run until Ctrl-C)
   --release          a release build (default debug: exceptions are traced with file and line)
 
 Needs $MODDABLE (a Moddable SDK with its lin tools built), a C compiler and GLib's headers (libglib2.0-dev,
 which libgtk-3-dev brings): \`xsmq doctor\` checks them.`;
 
 /** The loader's source, and where the CLI compiles it. */
-const hostSource = join(repoRoot, "tools", "lin-host.c");
+const hostSource = join(packageRoot, "tools", "lin-host.c");
 
 /** Exit status of tools/lin-host.c when XS aborts (an unhandled exception: a board would reboot). */
 const ABORTED = 3;
 
 /** Compiles tools/lin-host.c against the SDK's simulator header unless the binary is newer. */
-export function linHost(sdk: string, outDir = join(buildDir(), "moddable")): string {
+export function linHost(sdk: string, outDir: string): string {
   const exe = join(outDir, "xsmq-lin");
   if (existsSync(exe) && statSync(exe).mtimeMs > statSync(hostSource).mtimeMs) return exe;
   const cc = findOnPath("cc") ?? findOnPath("gcc");
@@ -62,44 +65,36 @@ export function isTraceLine(line: string): boolean {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      platform: { type: "string", default: "lin" },
-      broker: { type: "string" }, username: { type: "string" }, key: { type: "string" },
-      interval: { type: "string", default: "3" }, "rate-limit": { type: "string" }, duration: { type: "string" },
-      release: { type: "boolean", default: false },
-    },
+  const { values } = parseOptions(argv, {
+    platform: { type: "string", default: "lin" },
+    broker: { type: "string" }, username: { type: "string" }, key: { type: "string" },
+    config: { type: "string", multiple: true },
+    interval: { type: "string" }, "rate-limit": { type: "string" }, duration: { type: "string" },
+    release: { type: "boolean", default: false },
   });
   if (values.platform !== "lin") {
     throw new CliError(`xsmq run runs the lin platform only (not "${values.platform}")`,
       "On a board: xsmq build --platform esp8266, then xsmq flash and xsmq monitor.", 2);
   }
-  const interval = Number(values.interval);
-  if (!(interval > 0)) throw new CliError(`--interval ${values.interval}: expected seconds > 0`, undefined, 2);
-  const duration = values.duration === undefined ? 0 : Number(values.duration);
-  if (!(duration >= 0)) throw new CliError(`--duration ${values.duration}: expected seconds >= 0`, undefined, 2);
+  const project = requireProject();
+  const settings = projectSettings(project, { config: values.config, flags: { username: values.username, key: values.key } });
+  const interval = numberOption("interval", values.interval, Number(settings.interval ?? 3000) / 1000, { above: true, unit: "seconds" });
+  const duration = numberOption("duration", values.duration, undefined, durationRule);
   // Room for the readings plus the app's /get requests with the local emulator, like `xsmq sim`.
-  const rateLimit = values["rate-limit"] === undefined ? (values.broker ? 30 : Math.max(30, Math.ceil(120 / interval))) : Number(values["rate-limit"]);
-  if (!(Number.isInteger(rateLimit) && rateLimit >= 1)) throw new CliError(`--rate-limit ${values["rate-limit"]}: expected a whole number >= 1`, undefined, 2);
-  let target: URL | undefined;
-  if (values.broker !== undefined) {
-    target = /^mqtt:\/\/[^/:]+(:\d+)?\/?$/.test(values.broker) ? new URL(values.broker) : undefined;
-    if (!target) throw new CliError(`--broker ${values.broker}: expected mqtt://host:port`, undefined, 2);
-  }
+  const rateLimit = numberOption("rate-limit", values["rate-limit"], values.broker ? 30 : Math.max(30, Math.ceil(120 / interval)),
+    { min: 1, integer: true });
+  const target = brokerOption(values.broker);
   const sdk = findSdk();
   if (!sdk.ok) throw new CliError(`cannot run on lin: missing ${sdk.what}`, sdk.fix);
-  const host = linHost(sdk.path);
+  const outDir = join(buildDir(project), "moddable");
+  const host = linHost(sdk.path, outDir);
 
   // The broker comes first: its address is built into the app (mc/config).
   let broker: AioBroker | undefined;
-  let username: string, key: string;
-  if (target) {
-    username = values.username ?? (process.env.AIO_USERNAME || "xsmq-lin");
-    key = values.key ?? (process.env.AIO_KEY || "");
-  } else {
-    username = values.username ?? "xsmq-demo";
-    key = values.key ?? `aio_${randomBytes(12).toString("hex")}`;
+  const username = settings.username ?? "xsmq-demo";
+  let key = settings.key ?? "";
+  if (!target) {
+    key ||= `aio_${randomBytes(12).toString("hex")}`;
     broker = await startAioBroker({ users: { [username]: key }, rateLimitPerMinute: rateLimit });
   }
   const brokerHost = target ? target.hostname : broker!.host;
@@ -107,15 +102,15 @@ export async function run(argv: string[]): Promise<number> {
 
   let status: number;
   try {
-    const built = await buildFirmware("lin", values.release, {
-      ssid: "xsmq-lin", password: "simulated", broker: brokerHost, port: String(brokerPort), username, key,
+    const built = await buildFirmware(project, "lin", values.release, {
+      ssid: "xsmq-lin", password: "simulated", ...settings, broker: brokerHost, port: String(brokerPort), username, key,
       interval: String(Math.round(interval * 1000)), rateLimit: String(rateLimit),
     }, true);
     console.log(`xsmq run: ${join(built.binDir, "mc.so")} on Moddable's lin runtime, broker mqtt://${brokerHost}:${brokerPort}` +
       `${broker ? " (local Adafruit IO emulator)" : ""}, user ${username}`);
     broker?.on("publish", (e) => console.log(`broker: ${e.key} = ${e.point.value}`));
     const keys = broker && process.stdin.isTTY ? dashboardKeys(broker, username) : undefined;
-    status = await runHost(host, join(built.binDir, "mc.so"), duration, keys);
+    status = await runHost(host, join(built.binDir, "mc.so"), duration ?? 0, keys);
   } finally {
     await broker?.close();
   }

@@ -1,16 +1,19 @@
-// `xsmq size`: how many bytes each src/ module and the whole bundle take once minified (what XS
-// compiles to byte code is roughly proportional), and the size of the last firmware image built.
+// `xsmq size`: how many bytes each of the project's src/ modules and its whole app bundle take once minified
+// (what XS compiles to byte code is roughly proportional), and the size of the last firmware image built.
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { parseArgs } from "node:util";
-import { build } from "esbuild";
-import { readBuildRecord, repoRoot } from "./firmware.ts";
+import { build, type Plugin } from "esbuild";
+// @ts-ignore -- plain ESM module shared with the Node resolve hook
+import { deviceModules } from "../hosts/node/xs-modules.mjs";
+import { buildDir, readBuildRecord } from "./firmware.ts";
+import { parseOptions } from "./options.ts";
+import { requireProject, type Project } from "./project.ts";
 
 export const help = `usage: xsmq size [--json]
 
-Bytes of each src/ module (source, and minified by esbuild), of the app bundle (app/main with
-everything it imports, minified; XS modules such as "socket" are external), and of the firmware
-image from the last \`xsmq build\`, when there is one.
+Bytes of each module in the project's src/ (source, and minified by esbuild), of the app bundle (its main
+module with everything it imports, xsmq's modules included, minified; XS modules such as "socket" are
+external), and of the firmware image from the last \`xsmq build\`, when there is one.
 
   --json   print the numbers as JSON`;
 
@@ -22,11 +25,22 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-async function minifiedBytes(options: { entry?: string; stdin?: string; bundle: boolean }): Promise<number> {
+/** xsmq's modules imported by their Moddable names ("wifi/manager") are part of the app, not external. */
+const xsmqModules: Plugin = {
+  name: "xsmq-modules",
+  setup(b) {
+    b.onResolve({ filter: /^[a-z]+\/[a-z0-9-]+$/ }, (args) => {
+      const path = (deviceModules as Record<string, string>)[args.path];
+      return path ? { path } : undefined;
+    });
+  },
+};
+
+async function minifiedBytes(options: { entry?: string; stdin?: string; resolveDir?: string; bundle: boolean }): Promise<number> {
   const result = await build({
-    ...(options.entry ? { entryPoints: [options.entry] } : { stdin: { contents: options.stdin!, resolveDir: join(repoRoot, "src"), loader: "ts" } }),
+    ...(options.entry ? { entryPoints: [options.entry] } : { stdin: { contents: options.stdin!, resolveDir: options.resolveDir, loader: "ts" } }),
     bundle: options.bundle, minify: true, write: false, format: "esm", target: "es2022", platform: "neutral",
-    packages: "external", logLevel: "silent",
+    packages: "external", logLevel: "silent", plugins: [xsmqModules],
   });
   return result.outputFiles.reduce((sum, f) => sum + f.contents.length, 0);
 }
@@ -38,26 +52,26 @@ export interface SizeReport {
   firmware?: { path: string; bytes: number }[];
 }
 
-export async function measure(): Promise<SizeReport> {
-  const src = join(repoRoot, "src");
+export async function measure(project: Project): Promise<SizeReport> {
+  const src = join(project.root, "src");
   const files = sourceFiles(src);
   const modules = await Promise.all(files.map(async (file) => ({
     module: relative(src, file).replace(/\.ts$/, ""),
     source: statSync(file).size,
     minified: await minifiedBytes({ entry: file, bundle: false }),
   })));
-  const main = join(src, "app", "main.ts");
-  const bundle = existsSync(main)
-    ? { entry: "app/main", minified: await minifiedBytes({ entry: main, bundle: true }) }
-    : { entry: "all of src/", minified: await minifiedBytes({ stdin: modules.map((m, i) => `export * as m${i} from "./${m.module}";`).join("\n"), bundle: true }) };
-  const record = readBuildRecord();
+  const main = project.main;
+  const bundle = main && existsSync(main)
+    ? { entry: relative(src, main).replace(/\.ts$/, ""), minified: await minifiedBytes({ entry: main, bundle: true }) }
+    : { entry: "all of src/", minified: await minifiedBytes({ stdin: modules.map((m, i) => `export * as m${i} from "./${m.module}";`).join("\n"), resolveDir: src, bundle: true }) };
+  const record = readBuildRecord(buildDir(project));
   const firmware = record?.images.filter((i) => existsSync(i.path)).map((i) => ({ path: i.path, bytes: statSync(i.path).size }));
   return { modules, totalMinified: modules.reduce((s, m) => s + m.minified, 0), bundle, firmware: firmware?.length ? firmware : undefined };
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { json: { type: "boolean", default: false } } });
-  const report = await measure();
+  const { values } = parseOptions(argv, { json: { type: "boolean", default: false } });
+  const report = await measure(requireProject());
   if (values.json) {
     console.log(JSON.stringify(report, null, 2));
     return 0;

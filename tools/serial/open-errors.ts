@@ -13,6 +13,11 @@ export function explainOpenError(path: string, error: Error): CliError {
       `Add yourself to the group that owns the port, then log out and in again:\n` +
       `  sudo usermod -aG dialout $USER      (the group is "uucp" on Arch, "dialout" on Debian/Ubuntu/Fedora)`);
   }
+  if (/Inappropriate ioctl|ENOTTY|not a (tty|typewriter)/i.test(text)) {
+    return new CliError(`${path} is not a serial port (the terminal settings a board's port takes do not apply to it)`,
+      "A board's port is /dev/ttyUSB* or /dev/ttyACM* on Linux, /dev/cu.usbserial-* or /dev/cu.usbmodem* on macOS:\n" +
+      "plug the board in and list them with `xsmq doctor`.");
+  }
   if (/busy|EBUSY|lock/i.test(text)) {
     return new CliError(`serial port ${path} is in use`, "Close the other program using it (a serial monitor, xsbug, screen, the Arduino IDE).");
   }
