@@ -2,9 +2,9 @@
 // bytes allocated in GC-free windows) and XS instructions per message, over the in-memory transport (src/ alone,
 // the transport's share apart) and over src/net's TCP (default) and socket transports on in-memory fakes of the
 // native modules (the fakes' share apart); and Moddable's own MQTT client (from $MODDABLE) in the same engine.
-import { type MessageBench, type MessageCase, type MessageFigures, startMemoryBench } from "../test/support/xs-memory.ts";
-import type { TransportKind } from "../hosts/xs/entries/memory.ts";
-import { startModdableBench } from "../test/support/xs-moddable.ts";
+import { type MessageBench, type MessageCase, type MessageFigures, startMemoryBench } from "../sim/xs/memory-bench.ts";
+import type { TransportKind } from "../sim/xs/entries/memory.ts";
+import { startModdableBench } from "../sim/xs/moddable-bench.ts";
 import type { Figures } from "./index.ts";
 
 const messages = Number(process.env.XS_BENCH_MESSAGES ?? 10_000);

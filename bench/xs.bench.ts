@@ -6,9 +6,9 @@
 import mqtt from "mqtt";
 import { XSHost, esp8266 } from "../sim/xs/host.ts";
 import { Mosquitto } from "../test/support/mosquitto.ts";
-import { CountingProxy } from "../test/support/counting-proxy.ts";
-import { XSMeter } from "../test/support/xs-meter.ts";
-import { Builtin } from "../hosts/xs/entries/meter-ops.ts";
+import { CountingProxy } from "./support/counting-proxy.ts";
+import { XSMeter } from "../sim/xs/meter.ts";
+import { Builtin } from "../sim/xs/entries/meter-ops.ts";
 import type { Figures } from "./index.ts";
 
 const messages = Number(process.env.XS_BENCH_MESSAGES ?? 10_000);
@@ -21,7 +21,7 @@ const heapSlots = Math.max(1 << 21, messages * 700);
  * so QoS 2 batches stay within 20.
  */
 const batch = { 0: 200, 1: 200, 2: 20 } as const;
-const clientEntry = "hosts/xs/entries/client.ts";
+const clientEntry = "sim/xs/entries/client.ts";
 
 export default async function xsBench(): Promise<Figures> {
   const broker = await Mosquitto.start();
@@ -85,8 +85,8 @@ async function modulesRam(figures: Figures): Promise<void> {
       await xs.close();
     }
   };
-  const without = await heap("hosts/xs/entries/empty.ts");
-  const withModules = await heap("hosts/xs/entries/modules.ts");
+  const without = await heap("sim/xs/entries/empty.ts");
+  const withModules = await heap("sim/xs/entries/modules.ts");
   const slots = withModules.slots - without.slots;
   const chunkBytes = withModules.chunkBytes - without.chunkBytes;
   figures["xs.modules_ram_slots"] = {

@@ -4,8 +4,8 @@
 // and instructions per message (deterministic counts) under Moddable's own client's (issue 18).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import mqttPacket from "mqtt-packet";
-import { type MessageBench, type MessageCase, type MessageFigures, benchTopic, startMemoryBench } from "./support/xs-memory.ts";
-import { Builtin, Run } from "../hosts/xs/entries/meter-ops.ts";
+import { type MessageBench, type MessageCase, type MessageFigures, benchTopic, startMemoryBench } from "../sim/xs/memory-bench.ts";
+import { Builtin, Run } from "../sim/xs/entries/meter-ops.ts";
 
 /** Messages per window: enough to see one slot per message, few enough for seconds. */
 const N = 300;

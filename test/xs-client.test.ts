@@ -13,7 +13,7 @@ describe("MQTT client inside XS against mosquitto", () => {
   beforeAll(async () => {
     broker = await Mosquitto.start();
     // Every crank is checked against an ESP8266-sized slot budget: exceeding it fails the run loudly.
-    xs = await XSHost.start({ entry: "hosts/xs/entries/client.ts", slotBudget: esp8266.appSlotBudget });
+    xs = await XSHost.start({ entry: "sim/xs/entries/client.ts", slotBudget: esp8266.appSlotBudget });
     peer = await mqtt.connectAsync(broker.url, { clientId: "xs-test-peer", reconnectPeriod: 0 });
   });
 

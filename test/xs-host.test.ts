@@ -11,7 +11,7 @@ import { XSHost, XSBudgetError } from "../sim/xs/host.ts";
 import { bundleForXS, XSBundleError } from "../hosts/xs/bundle.ts";
 import { Delivery } from "../hosts/xs/protocol.ts";
 
-const entry = "hosts/xs/entries/basics.ts";
+const entry = "test/support/xs/basics.ts";
 
 describe("xsnap-worker", () => {
   it("evaluates scripts and answers issueCommand from XS", async () => {

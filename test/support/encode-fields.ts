@@ -1,5 +1,5 @@
 // Our codec driven from plain packet data (the `Fields` shape shared with the mqtt-packet converters).
-// No npm imports: the XS runner bundles this file into the engine too (hosts/xs/entries/codec.ts).
+// No npm imports: XSHost bundles this file into the engine too (test/support/xs/codec.ts).
 import { encodeAck, encodeConnect, encodeEmpty, encodePublish, encodeSubscribe, encodeUnsubscribe, PacketType, type ConnectOptions } from "../../src/mqtt/codec.ts";
 import { encodeConnack, encodeSuback } from "../../sim/brokers/server-codec.ts";
 

@@ -1,7 +1,7 @@
 // XS entry for src/ with no network: the real MQTTClient over the in-memory transport ("memory"), or over its
 // real transports (src/net: "tcp", the default, and "socket") on in-memory fakes of the native modules (the
 // bench bundles them in place of the host's with `modules`). N messages per measured crank
-// (hosts/xs/entries/meter.ts); broker packets encoded on the Node side. The transport's (or fake's) own
+// (sim/xs/entries/meter.ts); broker packets encoded on the Node side. The transport's (or fake's) own
 // instructions are measured apart by replaying, without the client, the exact calls one message made.
 import { MQTTClient, type Message } from "../../../src/mqtt/client";
 import type { Transport } from "../../../src/net/transport";

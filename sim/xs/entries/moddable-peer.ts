@@ -1,6 +1,6 @@
 // XS entry for the peer: Moddable's own MQTT client (modules/network/mqtt/mqtt.js, read from $MODDABLE at bench
 // time and never stored here) over an in-memory fake of Moddable's `socket` and `timer`, driven like our client
-// in hosts/xs/entries/memory.ts. The fakes' own cost is measured apart by replaying the calls the client made.
+// in sim/xs/entries/memory.ts. The fakes' own cost is measured apart by replaying the calls the client made.
 import { action, probed } from "./meter.ts";
 import { Run } from "./meter-ops.ts";
 

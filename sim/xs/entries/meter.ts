@@ -1,7 +1,7 @@
 // INSIDE XS, for the allocation and instruction benches: cranks whose only work is a registered action, so the
 // worker's meter after the crank (heap count, instructions) belongs to that action and a fixed delivery cost.
 // Also a GC sentinel (a WeakRef whose target is garbage: cleared by any collection) and heap pre-growth.
-import { onDelivery } from "../modules/bridge.ts";
+import { onDelivery } from "../../../hosts/xs/modules/bridge.ts";
 import { Builtin, METER_OP } from "./meter-ops.ts";
 
 /** An action run by a measured crank: (a, b, n) come from the delivery. */

@@ -1,11 +1,11 @@
 // Moddable's own MQTT client as the peer inside the same XS engine: modules/network/mqtt/mqtt.js is read from the
-// SDK that $MODDABLE names, at run time, bundled with esbuild over the fakes of hosts/xs/entries/moddable-peer.ts.
+// SDK that $MODDABLE names, at run time, bundled with esbuild over the fakes of sim/xs/entries/moddable-peer.ts.
 // Nothing from the SDK is stored in this repository.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
-import { MessageBench, benchSizes, benchTopic, packetBytes, publishBytes } from "./xs-memory.ts";
-import type { PeerSetup } from "../../hosts/xs/entries/moddable-peer.ts";
+import { MessageBench, benchSizes, benchTopic, packetBytes, publishBytes } from "./memory-bench.ts";
+import type { PeerSetup } from "./entries/moddable-peer.ts";
 
 /** mqtt.js of the SDK at $MODDABLE, or why it is not there. */
 export function moddableClientSource(): { source: string; path: string } | { skipped: string } {
@@ -53,5 +53,5 @@ export async function startModdableBench(heapSlots: number): Promise<MessageBenc
   const found = moddableClientSource();
   if ("skipped" in found) return found;
   const script = await wrapModdableClient(found.source);
-  return MessageBench.start("hosts/xs/entries/moddable-peer.ts", peerSetup(), heapSlots, async (xs) => { await xs.evaluate(script); });
+  return MessageBench.start("sim/xs/entries/moddable-peer.ts", peerSetup(), heapSlots, async (xs) => { await xs.evaluate(script); });
 }

@@ -3,12 +3,12 @@
 // the window tells), chunk bytes from the rise of XS's chunk allocator (it bumps a pointer through one block
 // until a collection compacts it), instructions from the worker's meter. Each figure is a window of n messages
 // minus an empty window (n = 0), which holds the fixed cost of a crank.
-// The XS side is hosts/xs/entries/meter.ts; its entry registers the actions measured here.
+// The XS side is sim/xs/entries/meter.ts; its entry registers the actions measured here.
 import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { XSHost } from "../../sim/xs/host.ts";
-import { Builtin, METER_OP } from "../../hosts/xs/entries/meter-ops.ts";
+import type { XSHost } from "./host.ts";
+import { Builtin, METER_OP } from "./entries/meter-ops.ts";
 
 /** xsnapPlatform.c's mxReserveChunkSize: the address range XS reserves for its one growing chunk block. */
 const CHUNK_RESERVE = 1024 * 1024 * 1024;
@@ -52,7 +52,7 @@ export class XSMeter {
 
   private get pid(): number {
     const pid = this.xs.worker.pid;
-    if (pid === undefined) throw new Error("xs-meter: the worker has no pid");
+    if (pid === undefined) throw new Error("XSMeter: the worker has no pid");
     return pid;
   }
 
@@ -85,7 +85,7 @@ export class XSMeter {
   async crank(code: number, a = 0, b = 0, n = 0): Promise<CrankMeter> {
     const payload = new Uint8Array([code, a, b, n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff]);
     const meter = await this.xs.deliver(METER_OP, 0, payload);
-    if (!meter) throw this.xs.failure ?? new Error("xs-meter: the XS host is closed");
+    if (!meter) throw this.xs.failure ?? new Error("XSMeter: the XS host is closed");
     this.lastHeap = meter.currentHeapCount;
     return { heap: meter.currentHeapCount, compute: meter.compute, chunkTop: this.chunkTop() };
   }
@@ -108,7 +108,7 @@ export class XSMeter {
         return;
       }
     }
-    throw new Error("xs-meter: no collection ran while churning the heap");
+    throw new Error("XSMeter: no collection ran while churning the heap");
   }
 
   /** One window: arm the sentinel, run `code` with n in one crank, probe. */

@@ -1,5 +1,5 @@
 // INSIDE XS: what the in-memory fakes of native modules were asked to do, recorded for one message so the
-// fakes' own cost can be replayed without the client (hosts/xs/entries/memory.ts). Off (undefined) when measuring.
+// fakes' own cost can be replayed without the client (sim/xs/entries/memory.ts). Off (undefined) when measuring.
 export const rec: { log: number[] | undefined } = { log: undefined };
 
 /** Calls on a connection, as recorded: [op, arg] pairs. */

@@ -1,11 +1,11 @@
 // Per-message figures of an MQTT client inside XS with no network: src/ over the in-memory transport
-// (hosts/xs/entries/memory.ts) or Moddable's own client over fakes (hosts/xs/entries/moddable-peer.ts, see
-// xs-moddable.ts). The broker's packets are encoded here by mqtt-packet, an independent encoder.
+// (sim/xs/entries/memory.ts) or Moddable's own client over fakes (sim/xs/entries/moddable-peer.ts, see
+// moddable-bench.ts). The broker's packets are encoded here by mqtt-packet, an independent encoder.
 import mqttPacket from "mqtt-packet";
-import { XSHost } from "../../sim/xs/host.ts";
-import { XSMeter, type PerMessage } from "./xs-meter.ts";
-import type { Packets, SetupOptions, TransportKind } from "../../hosts/xs/entries/memory.ts";
-import { Run } from "../../hosts/xs/entries/meter-ops.ts";
+import { XSHost } from "./host.ts";
+import { XSMeter, type PerMessage } from "./meter.ts";
+import type { Packets, SetupOptions, TransportKind } from "./entries/memory.ts";
+import { Run } from "./entries/meter-ops.ts";
 
 /** An 11-character topic, as in issue 18's table. */
 export const benchTopic = "xsmq/bench1";
@@ -36,9 +36,9 @@ export function memorySetup(transport: TransportKind = "memory", topic = benchTo
 
 /** In-memory fakes of the native modules under src/net's transports (the "tcp" and "socket" kinds). */
 export const fakeNatives: Record<string, string> = {
-  "embedded:io/socket/tcp": "hosts/xs/entries/fakes/tcp.ts",
-  socket: "hosts/xs/entries/fakes/socket.ts",
-  net: "hosts/xs/entries/fakes/net.ts",
+  "embedded:io/socket/tcp": "sim/xs/entries/fakes/tcp.ts",
+  socket: "sim/xs/entries/fakes/socket.ts",
+  net: "sim/xs/entries/fakes/net.ts",
 };
 
 export interface MessageCase { kind: "publish" | "receive"; qos: 0 | 1 | 2; size: number }
@@ -112,5 +112,5 @@ export class MessageBench {
  * ("memory"), or over src/net's TcpTransport ("tcp") or SocketTransport ("socket") on in-memory fake natives.
  */
 export function startMemoryBench(heapSlots: number, transport: TransportKind = "memory"): Promise<MessageBench> {
-  return MessageBench.start("hosts/xs/entries/memory.ts", memorySetup(transport), heapSlots, undefined, transport === "memory" ? undefined : fakeNatives);
+  return MessageBench.start("sim/xs/entries/memory.ts", memorySetup(transport), heapSlots, undefined, transport === "memory" ? undefined : fakeNatives);
 }

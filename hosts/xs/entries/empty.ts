@@ -1,2 +1,0 @@
-// XS entry with nothing of ours: the zero line for what loading src/'s modules costs (hosts/xs/entries/modules.ts).
-export function nothing(): number { return 0; }
