@@ -241,6 +241,14 @@ describe("Session", () => {
     expect(events.errors[0].message).toContain(`granted QoS 1 for "s/+", not the 2 asked for`);
   });
 
+  it("calls a second CONNACK on a connection what it is", () => {
+    const { events, deliver, connect } = setup();
+    connect();
+    deliver({ cmd: "connack", returnCode: 0, sessionPresent: false });
+    expect(events.fatals.map((e) => e.code)).toEqual([ErrorCode.ProtocolViolation]);
+    expect(events.fatals[0].message).toContain("a second CONNACK on this connection");
+  });
+
   it("reports a SUBSCRIBE or UNSUBSCRIBE left without its ack after ackTimeout, naming the filter", () => {
     const { session, wire, events, connect, at } = setup({ ackTimeout: 3000, keepalive: 60 });
     connect();

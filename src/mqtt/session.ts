@@ -286,6 +286,9 @@ export class Session {
       case PacketType.SUBACK: this.suback(p); break;
       case PacketType.UNSUBACK: this.unsuback(p.packetId); break;
       case PacketType.PINGRESP: break;
+      case PacketType.CONNACK:
+        this.listener.onSessionFatal(new MQTTError(ErrorCode.ProtocolViolation, "the broker sent a second CONNACK on this connection (MQTT-3.2.0-1: one per connection)"));
+        return;
       default:
         this.listener.onSessionFatal(new MQTTError(ErrorCode.ProtocolViolation, `the broker sent ${packetName(p.type)}, which only clients send`));
         return;
