@@ -259,7 +259,7 @@ export class WebSocketTransport implements Transport {
       this.sendClose(code);
       let reason = "";
       if (n > 2) {
-        try { reason = String.fromArrayBuffer(c.buffer.slice(2, n)); } catch { reason = "(not UTF-8)"; }
+        try { reason = String.fromArrayBuffer(c.slice(2, n).buffer); } catch { reason = "(not UTF-8)"; }
       }
       this.fail(code !== CLOSE_NORMAL, `WebSocket closed by the server (${n >= 2 ? `code ${code}` : "no code"}${reason ? `: ${reason}` : ""})`);
       return false;
@@ -378,7 +378,7 @@ export class WebSocketTransport implements Transport {
         this.responseLength = n;
         let problem: string;
         try {
-          problem = this.checkResponse(String.fromArrayBuffer(buf.buffer.slice(0, n)));
+          problem = this.checkResponse(String.fromArrayBuffer(buf.slice(0, n).buffer));
         } catch {
           problem = "the response headers are not text";
         }
