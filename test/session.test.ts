@@ -8,7 +8,8 @@ import { PacketReader, PacketType } from "../src/mqtt/codec";
 import { ErrorCode, type MQTTError } from "../src/mqtt/errors";
 import { PushReader } from "../sim/brokers/server-codec.ts";
 
-class Wire implements Output {
+/** The session's Output: parses what it writes with mqtt-packet and keeps the packets, within a window we set. */
+class ParsingOutput implements Output {
   window = 1 << 20;
   packets: any[] = [];
   private parser = mqttPacket.parser({ protocolVersion: 4 });
@@ -39,7 +40,7 @@ class Events implements SessionListener {
 function setup(options: Partial<ConstructorParameters<typeof Session>[0]> = {}, rxBuffer = 512) {
   const events = new Events();
   const session = new Session({ clientId: "unit", keepalive: 10, txBuffer: 256, inflight: 4, queue: 256, ...options }, events);
-  const wire = new Wire();
+  const output = new ParsingOutput();
   const reader = new PushReader(rxBuffer);
   let now = 0;
   const deliver = (packet: object) => {
@@ -53,18 +54,18 @@ function setup(options: Partial<ConstructorParameters<typeof Session>[0]> = {}, 
     }
   };
   const connect = (sessionPresent = false) => {
-    session.begin(wire, now);
-    expect(wire.take().map((p) => p.cmd)).toEqual(["connect"]);
+    session.begin(output, now);
+    expect(output.take().map((p) => p.cmd)).toEqual(["connect"]);
     deliver({ cmd: "connack", returnCode: 0, sessionPresent });
   };
-  return { session, events, wire, deliver, connect, at: (t: number) => { now = t; } };
+  return { session, events, output, deliver, connect, at: (t: number) => { now = t; } };
 }
 
 describe("Session", () => {
   it("sends CONNECT with the options and reports CONNACK", () => {
-    const { session, wire, events, deliver } = setup({ username: "u", password: "p", cleanSession: false, will: { topic: "w", payload: "gone", qos: 1, retain: true } });
-    session.begin(wire, 0);
-    const [c] = wire.take();
+    const { session, output, events, deliver } = setup({ username: "u", password: "p", cleanSession: false, will: { topic: "w", payload: "gone", qos: 1, retain: true } });
+    session.begin(output, 0);
+    const [c] = output.take();
     expect(c).toMatchObject({ cmd: "connect", clientId: "unit", keepalive: 10, clean: false, username: "u", protocolVersion: 4 });
     expect(c.will).toMatchObject({ topic: "w", qos: 1, retain: true });
     expect(Buffer.from(c.will.payload).toString()).toBe("gone");
@@ -74,8 +75,8 @@ describe("Session", () => {
   });
 
   it("treats anything but CONNACK first as a protocol violation", () => {
-    const { session, wire, events, deliver } = setup();
-    session.begin(wire, 0);
+    const { session, output, events, deliver } = setup();
+    session.begin(output, 0);
     deliver({ cmd: "pingresp" });
     expect(events.fatals.map((e) => e.code)).toEqual([ErrorCode.ProtocolViolation]);
   });
@@ -89,7 +90,7 @@ describe("Session", () => {
   });
 
   it("keeps every byte right when QoS 0 publishes reuse the topic in tx: sizes across the 128-byte header step, other topics, acks in between", () => {
-    const { session, wire, deliver, connect } = setup({ txBuffer: 512 });
+    const { session, output, deliver, connect } = setup({ txBuffer: 512 });
     connect();
     const bytes = (n: number, fill: number) => new Uint8Array(n).fill(fill);
     const sent: [string, number, number, boolean][] = [
@@ -100,25 +101,25 @@ describe("Session", () => {
       expect(session.publish(topic, bytes(n, fill), 0, retain, 0)).toBe(0);
       deliver({ cmd: "publish", topic: "in", payload: Buffer.from("x"), qos: 1, messageId: fill }); // a PUBACK goes out between
     }
-    const got = wire.take().filter((p) => p.cmd === "publish").map((p) => [p.topic, p.payload.length, p.payload[0] ?? 0, p.retain]);
+    const got = output.take().filter((p) => p.cmd === "publish").map((p) => [p.topic, p.payload.length, p.payload[0] ?? 0, p.retain]);
     expect(got).toEqual(sent.map(([t, n, f, r]) => [t, n, n ? f : 0, r]));
   });
 
   it("resends unacknowledged QoS 1 and 2 publishes with DUP and their ids after a reconnect, PUBREL for PUBREC'd ones", () => {
-    const { session, wire, events, deliver, connect } = setup({ cleanSession: false });
+    const { session, output, events, deliver, connect } = setup({ cleanSession: false });
     connect();
     const a = session.publish("t/a", "one", 1, false, 0);
     const b = session.publish("t/b", "two", 2, false, 0);
     const c = session.publish("t/c", "three", 2, false, 0);
-    expect(wire.take().map((p) => [p.cmd, p.messageId, p.dup])).toEqual([["publish", a, false], ["publish", b, false], ["publish", c, false]]);
+    expect(output.take().map((p) => [p.cmd, p.messageId, p.dup])).toEqual([["publish", a, false], ["publish", b, false], ["publish", c, false]]);
     deliver({ cmd: "pubrec", messageId: c });
-    expect(wire.take().map((p) => [p.cmd, p.messageId])).toEqual([["pubrel", c]]);
+    expect(output.take().map((p) => [p.cmd, p.messageId])).toEqual([["pubrel", c]]);
     session.end();
     connect(true);
-    expect(wire.take().map((p) => [p.cmd, p.messageId, p.dup ?? false])).toEqual([["publish", a, true], ["publish", b, true], ["pubrel", c, false]]);
+    expect(output.take().map((p) => [p.cmd, p.messageId, p.dup ?? false])).toEqual([["publish", a, true], ["publish", b, true], ["pubrel", c, false]]);
     deliver({ cmd: "puback", messageId: a });
     deliver({ cmd: "pubrec", messageId: b });
-    expect(wire.take().map((p) => [p.cmd, p.messageId])).toEqual([["pubrel", b]]);
+    expect(output.take().map((p) => [p.cmd, p.messageId])).toEqual([["pubrel", b]]);
     deliver({ cmd: "pubcomp", messageId: b });
     deliver({ cmd: "pubcomp", messageId: c });
     expect(events.delivered).toEqual([a, b, c]);
@@ -126,28 +127,28 @@ describe("Session", () => {
   });
 
   it("delivers an incoming QoS 2 message once even when the broker sends it again before PUBREL", () => {
-    const { events, wire, deliver, connect } = setup();
+    const { events, output, deliver, connect } = setup();
     connect();
     const msg = { cmd: "publish", topic: "in", payload: Buffer.from("x"), qos: 2, messageId: 7, retain: false, dup: false };
     deliver(msg);
     deliver({ ...msg, dup: true });
     deliver({ cmd: "pubrel", messageId: 7 });
     expect(events.messages).toEqual(["x"]);
-    expect(wire.take().map((p) => [p.cmd, p.messageId])).toEqual([["pubrec", 7], ["pubrec", 7], ["pubcomp", 7]]);
+    expect(output.take().map((p) => [p.cmd, p.messageId])).toEqual([["pubrec", 7], ["pubrec", 7], ["pubcomp", 7]]);
     deliver(msg); // a new message that reuses id 7 after the exchange ended is delivered
     expect(events.messages).toEqual(["x", "x"]);
   });
 
   it("acknowledges QoS 1 after delivering it", () => {
-    const { events, wire, deliver, connect } = setup();
+    const { events, output, deliver, connect } = setup();
     connect();
     deliver({ cmd: "publish", topic: "in", payload: Buffer.from("y"), qos: 1, messageId: 9, retain: false, dup: false });
     expect(events.messages).toEqual(["y"]);
-    expect(wire.take().map((p) => [p.cmd, p.messageId])).toEqual([["puback", 9]]);
+    expect(output.take().map((p) => [p.cmd, p.messageId])).toEqual([["puback", 9]]);
   });
 
   it("queues while offline and sends in order on connect; QoS 1 beyond the in-flight slots waits for a slot", () => {
-    const { session, wire, deliver, connect } = setup({ inflight: 1 });
+    const { session, output, deliver, connect } = setup({ inflight: 1 });
     session.publish("q", "first", 0, false, 0);
     expect(session.publish("q", "second", 1, false, 0)).toBe(0); // queued: its packet id comes with a slot
     session.publish("q", "third", 1, false, 0);
@@ -155,49 +156,49 @@ describe("Session", () => {
     expect(session.outbox.count).toBe(4); // "second" queued behind "first" to keep the order
     connect();
     // in order: "first" goes, "second" takes the only slot, "third" must wait for it and "fourth" waits behind "third"
-    const sent = wire.take();
+    const sent = output.take();
     expect(sent.map((p) => Buffer.from(p.payload).toString())).toEqual(["first", "second"]);
     expect(sent[1].messageId).toBeGreaterThan(0);
     deliver({ cmd: "puback", messageId: sent[1].messageId });
-    expect(wire.take().map((p) => Buffer.from(p.payload).toString())).toEqual(["third", "fourth"]);
+    expect(output.take().map((p) => Buffer.from(p.payload).toString())).toEqual(["third", "fourth"]);
   });
 
   it("holds packets while the TCP window is full and sends them when it opens", () => {
-    const { session, wire, connect } = setup();
+    const { session, output, connect } = setup();
     connect();
-    wire.window = 10;
+    output.window = 10;
     session.publish("w", "0123456789", 0, false, 0);
     session.publish("w", "abc", 0, false, 0);
-    expect(wire.take()).toEqual([]);
-    wire.window = 1000;
+    expect(output.take()).toEqual([]);
+    output.window = 1000;
     session.pump(0);
-    expect(wire.take().map((p) => Buffer.from(p.payload).toString())).toEqual(["0123456789", "abc"]);
+    expect(output.take().map((p) => Buffer.from(p.payload).toString())).toEqual(["0123456789", "abc"]);
   });
 
   it("drop-oldest keeps the newest messages and reports how many it dropped", () => {
-    const { session, events, wire, connect } = setup({ queue: 40 });
+    const { session, events, output, connect } = setup({ queue: 40 });
     for (let i = 0; i < 6; i++) session.publish("o", `m${i}`, 0, false, 0); // 7-byte packets + 3-byte entry header: 4 fit
     expect(events.errors.length).toBeGreaterThan(0);
     expect(events.errors.every((e) => e.code === ErrorCode.QueueOverflow)).toBe(true);
     connect();
-    const got = wire.take().map((p) => Buffer.from(p.payload).toString());
+    const got = output.take().map((p) => Buffer.from(p.payload).toString());
     expect(got).toEqual(["m2", "m3", "m4", "m5"]);
     expect(session.dropped).toBe(2);
   });
 
   it("drop-newest refuses new messages with -1 and keeps the old ones", () => {
-    const { session, wire, connect } = setup({ queue: 40, overflow: "drop-newest" });
+    const { session, output, connect } = setup({ queue: 40, overflow: "drop-newest" });
     const results = [0, 1, 2, 3, 4].map((i) => session.publish("o", `m${i}`, 0, false, 0));
     expect(results).toEqual([0, 0, 0, 0, -1]);
     connect();
-    expect(wire.take().map((p) => Buffer.from(p.payload).toString())).toEqual(["m0", "m1", "m2", "m3"]);
+    expect(output.take().map((p) => Buffer.from(p.payload).toString())).toEqual(["m0", "m1", "m2", "m3"]);
   });
 
   it("takes a PUBACK for a QoS 2 publish as a downgraded delivery (RabbitMQ) and does not jam the queue", () => {
-    const { session, wire, events, deliver, connect } = setup({ inflight: 2 });
+    const { session, output, events, deliver, connect } = setup({ inflight: 2 });
     connect();
     const ids = [0, 1, 2, 3].map((i) => session.publish("q2", `m${i}`, 2, false, 0));
-    const sent = wire.take();
+    const sent = output.take();
     expect(sent.map((p) => p.messageId)).toEqual([ids[0], ids[1]]); // two slots: the rest wait
     deliver({ cmd: "puback", messageId: ids[0] });
     deliver({ cmd: "puback", messageId: ids[1] });
@@ -205,25 +206,25 @@ describe("Session", () => {
     expect(events.errors.map((e) => e.code)).toEqual([ErrorCode.QosDowngraded, ErrorCode.QosDowngraded]);
     expect(events.errors[0].message).toMatch(new RegExp(`QoS 2 publish ${ids[0]} with PUBACK`));
     expect(events.fatals).toEqual([]);
-    const next = wire.take();
+    const next = output.take();
     expect(next.map((p) => [p.cmd, p.qos, Buffer.from(p.payload).toString()])).toEqual([["publish", 2, "m2"], ["publish", 2, "m3"]]);
   });
 
   it("ends the connection on an ack of the wrong kind for an id in flight, naming the packet and the id", () => {
     for (const wrong of ["pubrec", "pubcomp"] as const) {
-      const { session, wire, events, deliver, connect } = setup();
+      const { session, output, events, deliver, connect } = setup();
       connect();
       const id = session.publish("q1", "x", 1, false, 0);
-      wire.take();
+      output.take();
       deliver({ cmd: wrong, messageId: id });
       expect(events.fatals.map((e) => e.code)).toEqual([ErrorCode.ProtocolViolation]);
       expect(events.fatals[0].message).toContain(`${wrong.toUpperCase()} for publish ${id}, which waits for PUBACK`);
       expect(events.delivered).toEqual([]);
     }
-    const { session, wire, events, deliver, connect } = setup();
+    const { session, output, events, deliver, connect } = setup();
     connect();
     const id = session.publish("q2", "x", 2, false, 0);
-    wire.take();
+    output.take();
     deliver({ cmd: "pubcomp", messageId: id });
     expect(events.fatals[0].message).toContain(`PUBCOMP for publish ${id}, which waits for PUBREC`);
     deliver({ cmd: "puback", messageId: 999 }); // an id not in flight: a late duplicate, ignored
@@ -231,10 +232,10 @@ describe("Session", () => {
   });
 
   it("reports a SUBACK that grants less than the QoS asked for", () => {
-    const { session, wire, events, deliver, connect } = setup();
+    const { session, output, events, deliver, connect } = setup();
     session.subscribe("s/+", 2, undefined, 0);
     connect();
-    const [sub] = wire.take();
+    const [sub] = output.take();
     deliver({ cmd: "suback", messageId: sub.messageId, granted: [1] });
     expect(events.subacks).toEqual([1]);
     expect(events.errors.map((e) => [e.code, e.reasonCode])).toEqual([[ErrorCode.QosDowngraded, 1]]);
@@ -250,10 +251,10 @@ describe("Session", () => {
   });
 
   it("reports a SUBSCRIBE or UNSUBSCRIBE left without its ack after ackTimeout, naming the filter", () => {
-    const { session, wire, events, connect, at } = setup({ ackTimeout: 3000, keepalive: 60 });
+    const { session, output, events, connect, at } = setup({ ackTimeout: 3000, keepalive: 60 });
     connect();
     session.subscribe("slow/+", 1, undefined, 0);
-    expect(wire.take().map((p) => p.cmd)).toEqual(["subscribe"]);
+    expect(output.take().map((p) => p.cmd)).toEqual(["subscribe"]);
     expect(session.nextDeadline(0)).toBe(3000);
     at(2999); session.tick(2999);
     expect(events.fatals).toEqual([]);
@@ -263,10 +264,10 @@ describe("Session", () => {
   });
 
   it("unsubscribes a filter it does not know and reports the UNSUBACK", () => {
-    const { session, wire, events, deliver, connect } = setup();
+    const { session, output, events, deliver, connect } = setup();
     connect();
     session.unsubscribe("old/#", 0);
-    const [u] = wire.take();
+    const [u] = output.take();
     expect([u.cmd, u.unsubscriptions]).toEqual(["unsubscribe", ["old/#"]]);
     deliver({ cmd: "unsuback", messageId: u.messageId });
     expect(events.unsubacks).toEqual(["old/#"]);
@@ -274,9 +275,9 @@ describe("Session", () => {
   });
 
   it("speaks MQTT 3.1 (MQIsdp, level 3) when asked, and checks its 23-character client id", () => {
-    const { session, wire } = setup({ protocolVersion: 3, clientId: "old-broker" });
-    session.begin(wire, 0);
-    const [c] = wire.take();
+    const { session, output } = setup({ protocolVersion: 3, clientId: "old-broker" });
+    session.begin(output, 0);
+    const [c] = output.take();
     expect([c.cmd, c.protocolId, c.protocolVersion, c.clientId]).toEqual(["connect", "MQIsdp", 3, "old-broker"]);
     const events = new Events();
     expect(() => new Session({ clientId: "x".repeat(24), protocolVersion: 3 }, events)).toThrow(/MQTT 3\.1 needs a clientId of 1 to 23/);
@@ -304,11 +305,11 @@ describe("Session", () => {
   });
 
   it("subscribes on connect, resubscribes when the broker lost the session, and reports SUBACK 0x80", () => {
-    const { session, wire, events, deliver, connect } = setup();
+    const { session, output, events, deliver, connect } = setup();
     session.subscribe("a/+", 1, undefined, 0);
     session.subscribe("b/#", 2, undefined, 0);
     connect();
-    const subs = wire.take();
+    const subs = output.take();
     expect(subs.map((p) => p.subscriptions[0])).toEqual([{ topic: "a/+", qos: 1 }, { topic: "b/#", qos: 2 }]);
     deliver({ cmd: "suback", messageId: subs[0].messageId, granted: [1] });
     deliver({ cmd: "suback", messageId: subs[1].messageId, granted: [0x80] });
@@ -317,21 +318,21 @@ describe("Session", () => {
     expect(session.subscriptions.list.map((s) => s.filter)).toEqual(["a/+"]);
     session.end();
     connect(true);
-    expect(wire.take()).toEqual([]); // session kept: nothing to resend
+    expect(output.take()).toEqual([]); // session kept: nothing to resend
     session.end();
     connect(false);
-    expect(wire.take().map((p) => p.subscriptions[0].topic)).toEqual(["a/+"]);
+    expect(output.take().map((p) => p.subscriptions[0].topic)).toEqual(["a/+"]);
   });
 
   it("pings when idle and declares the link dead half a keepalive after an unanswered ping", () => {
-    const { session, wire, events, deliver, connect, at } = setup({ keepalive: 10 });
+    const { session, output, events, deliver, connect, at } = setup({ keepalive: 10 });
     connect();
     expect(session.nextDeadline(0)).toBe(10_000);
     at(10_000); session.tick(10_000);
-    expect(wire.take().map((p) => p.cmd)).toEqual(["pingreq"]);
+    expect(output.take().map((p) => p.cmd)).toEqual(["pingreq"]);
     deliver({ cmd: "pingresp" });
     at(20_000); session.tick(20_000);
-    expect(wire.take().map((p) => p.cmd)).toEqual(["pingreq"]);
+    expect(output.take().map((p) => p.cmd)).toEqual(["pingreq"]);
     expect(session.nextDeadline(20_000)).toBe(5_000);
     session.tick(24_999);
     expect(events.fatals).toEqual([]);
@@ -340,17 +341,17 @@ describe("Session", () => {
   });
 
   it("pings when nothing arrives even while it keeps publishing (QoS 0 gets no answers)", () => {
-    const { session, wire, connect } = setup({ keepalive: 10 });
+    const { session, output, connect } = setup({ keepalive: 10 });
     connect();
     for (let t = 1000; t <= 10_000; t += 1000) session.publish("p", t, 0, false, t);
-    wire.take();
+    output.take();
     session.tick(10_000);
-    expect(wire.take().map((p) => p.cmd)).toEqual(["pingreq"]);
+    expect(output.take().map((p) => p.cmd)).toEqual(["pingreq"]);
   });
 
   it("gives up on a missing CONNACK after connectTimeout", () => {
-    const { session, wire, events } = setup({ connectTimeout: 3000 });
-    session.begin(wire, 0);
+    const { session, output, events } = setup({ connectTimeout: 3000 });
+    session.begin(output, 0);
     expect(session.nextDeadline(0)).toBe(3000);
     session.tick(2999);
     expect(events.fatals).toEqual([]);
@@ -359,7 +360,7 @@ describe("Session", () => {
   });
 
   it("never reuses a packet id that is still in flight, across the 65535 wrap", () => {
-    const { session, wire, deliver, connect } = setup({ inflight: 3 });
+    const { session, output, deliver, connect } = setup({ inflight: 3 });
     connect();
     const held = session.publish("x", "held", 1, false, 0);
     const seen = new Set<number>();
@@ -368,24 +369,24 @@ describe("Session", () => {
       expect(id).not.toBe(held);
       seen.add(id);
       deliver({ cmd: "puback", messageId: id });
-      wire.take();
+      output.take();
     }
     expect(seen.has(65535)).toBe(true);
     expect(seen.has(0)).toBe(false);
   });
 
   it("acknowledges a QoS 1 packet too big for rxBuffer, but closes when not even its packet id fits", () => {
-    const { events, wire, deliver, connect } = setup({}, 16);
+    const { events, output, deliver, connect } = setup({}, 16);
     connect();
     deliver({ cmd: "publish", topic: "t/ok", payload: Buffer.alloc(100, 1), qos: 1, messageId: 5, retain: false, dup: false });
     expect(events.messages).toEqual([]);
     expect(events.errors.map((e) => e.code)).toEqual([ErrorCode.PacketTooLarge]);
-    expect(wire.take().map((p) => [p.cmd, p.messageId])).toEqual([["puback", 5]]);
+    expect(output.take().map((p) => [p.cmd, p.messageId])).toEqual([["puback", 5]]);
     expect(events.fatals).toEqual([]);
     deliver({ cmd: "publish", topic: "a/very/long/topic/name", payload: Buffer.alloc(10), qos: 1, messageId: 6, retain: false, dup: false });
     expect(events.fatals.map((e) => e.code)).toEqual([ErrorCode.PacketTooLarge]);
     expect(events.fatals[0].message).toMatch(/raise rxBuffer/);
-    expect(wire.take()).toEqual([]);
+    expect(output.take()).toEqual([]);
   });
 
   it("rejects bad options with clear errors", () => {

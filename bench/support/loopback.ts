@@ -16,7 +16,7 @@ import { PushReader, decodeAny, encodeConnack, encodePublishBytes, encodeSuback 
 const TOPIC = "bench/loop/x";
 
 /** Bytes the client wrote, waiting for the broker stand-in. */
-class Wire implements Output {
+class OutputBuffer implements Output {
   readonly buf = new Uint8Array(1 << 16);
   len = 0;
   writable(): number { return this.buf.length - this.len; }
@@ -42,17 +42,17 @@ class LoopBroker {
   published = 0;
   delivered = 0;
 
-  constructor(private readonly wire: Wire, private readonly client: ClientEnd, payloadSize: number) {
+  constructor(private readonly written: OutputBuffer, private readonly client: ClientEnd, payloadSize: number) {
     this.payload = constantPayload(payloadSize);
   }
 
   /** Handles everything the client wrote, including what it writes in answer, until it goes quiet. */
   process(): void {
-    const wire = this.wire, scratch = this.scratch, rx = this.rx;
-    while (wire.len > 0) {
-      const n = wire.len;
-      for (let i = 0; i < n; i++) scratch[i] = wire.buf[i];
-      wire.len = 0;
+    const written = this.written, scratch = this.scratch, rx = this.rx;
+    while (written.len > 0) {
+      const n = written.len;
+      for (let i = 0; i < n; i++) scratch[i] = written.buf[i];
+      written.len = 0;
       let at = 0;
       while (at < n) {
         const status = rx.push(scratch, at, n);
@@ -101,7 +101,7 @@ class LoopBroker {
 
 /** A Session fed through its own PacketReader, as MQTTClient does. */
 function sessionSetup(payloadSize: number) {
-  const wire = new Wire();
+  const written = new OutputBuffer();
   const counts = { messages: 0 };
   const listener: SessionListener = {
     onSessionConnect() {}, onSessionMessage() { counts.messages++; }, onSessionDelivered() {},
@@ -120,8 +120,8 @@ function sessionSetup(payloadSize: number) {
       }
     },
   };
-  const broker = new LoopBroker(wire, end, payloadSize);
-  session.begin(wire, 0);
+  const broker = new LoopBroker(written, end, payloadSize);
+  session.begin(written, 0);
   broker.process();
   if (!session.connected) throw new Error("loop session did not connect");
   return { session, broker, counts };
@@ -129,15 +129,15 @@ function sessionSetup(payloadSize: number) {
 
 /** An in-memory Transport: what the broker stand-in sends is read back byte by byte, like the socket. */
 class LoopTransport implements Transport, ClientEnd {
-  readonly wire = new Wire();
+  readonly written = new OutputBuffer();
   private readonly rx = new Uint8Array(1 << 16);
   private rxLen = 0;
   private rxPos = 0;
   listener: TransportListener | undefined;
   open(_host: string, _port: number, listener: TransportListener): void { this.listener = listener; }
   close(): void { this.listener = undefined; }
-  writable(): number { return this.wire.writable(); }
-  write(packet: Uint8Array): boolean { return this.wire.write(packet); }
+  writable(): number { return this.written.writable(); }
+  write(packet: Uint8Array): boolean { return this.written.write(packet); }
   available(): number { return this.rxLen - this.rxPos; }
   readByte(): number { return this.rx[this.rxPos++]; }
   readInto(dst: Uint8Array, offset: number, max: number): number {
@@ -167,7 +167,7 @@ function clientSetup(payloadSize: number, qos: Qos) {
   const transport = new LoopTransport();
   const client = new MQTTClient({ host: "loop", clientId: "loop-client", transport, reconnect: false, keepalive: 60,
     rxBuffer: 2048, txBuffer: 2048, inflight: 8, queue: 1 << 16 });
-  const broker = new LoopBroker(transport.wire, transport, payloadSize);
+  const broker = new LoopBroker(transport.written, transport, payloadSize);
   transport.listener!.onTransportConnect();
   broker.process();
   let subscribed = false, messages = 0;
