@@ -1,6 +1,6 @@
 // src/ inside the real XS engine with no network: allocation per message counted as allocation (slots and chunk
 // bytes allocated in GC-free windows) and XS instructions per message, over the in-memory transport (src/ alone,
-// the transport's share apart) and over src/net's TCP (default) and socket transports on in-memory fakes of the
+// the transport's share apart) and over src/net's TCP (default), socket and WebSocket transports on in-memory fakes of the
 // native modules (the fakes' share apart); and Moddable's own MQTT client (from $MODDABLE) in the same engine.
 import { type MessageBench, type MessageCase, type MessageFigures, startMemoryBench } from "../sim/xs/memory-bench.ts";
 import type { TransportKind } from "../sim/xs/entries/memory.ts";
@@ -17,6 +17,7 @@ const transports: { kind: TransportKind; prefix: string; what: string; apart: st
   { kind: "memory", prefix: "", what: "src/ alone", apart: "in-memory transport" },
   { kind: "tcp", prefix: "tcp.", what: "src/ with TcpTransport (default)", apart: "fake embedded:io/socket/tcp" },
   { kind: "socket", prefix: "socket.", what: "src/ with SocketTransport", apart: "fake socket" },
+  { kind: "ws", prefix: "ws.", what: "src/ with WebSocketTransport over TcpTransport", apart: "fake embedded:io/socket/tcp" },
 ];
 
 export default async function xsComputeBench(): Promise<Figures> {

@@ -1,6 +1,6 @@
 // src/ inside the real XS engine with no network: no allocation per message (publish and receive, QoS 0/1/2),
 // counted as allocation (heap slots and chunk bytes allocated in a window with no collection), over the
-// in-memory transport and over src/net's TCP and socket transports on in-memory fakes of the native modules;
+// in-memory transport and over src/net's TCP, socket and WebSocket transports on in-memory fakes of the native modules;
 // and instructions per message (deterministic counts) under Moddable's own client's (issue 18).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import mqttPacket from "mqtt-packet";
@@ -35,6 +35,7 @@ const transports = [
   { kind: "memory", what: "the in-memory transport (src/ alone)" },
   { kind: "tcp", what: "TcpTransport (the default) on a fake embedded:io/socket/tcp" },
   { kind: "socket", what: "SocketTransport on a fake socket" },
+  { kind: "ws", what: "WebSocketTransport over TcpTransport on a fake embedded:io/socket/tcp" },
 ] as const;
 
 for (const transport of transports) {

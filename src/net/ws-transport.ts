@@ -16,7 +16,10 @@ export interface WebSocketTransportOptions {
   path?: string;
   /** Subprotocol offered and required back (default "mqtt"; "mqttv3.1" for MQTT 3.1 brokers). */
   protocol?: string;
-  /** Largest payload of an outgoing frame (default 256, at most 65535): a bigger packet goes out in several frames. */
+  /**
+   * Largest payload of an outgoing frame (default 256, 125..65535); this + 8 bytes of buffer. A bigger packet goes out
+   * in several frames, each copied byte by byte: set it to the client's txBuffer so every packet is one native copy.
+   */
   frameSize?: number;
   /** ms for the server's answer to the upgrade request (default 10000). */
   handshakeTimeout?: number;
@@ -70,9 +73,12 @@ export class WebSocketTransport implements Transport {
   private controlGot = 0;
   /** Bytes of a PONG owed to the server (the last PING's payload), -1 for none: sent when the window allows. */
   private pongOwed = -1;
-  // Outgoing frames are built here: header, then the masked payload; a length-tracking view resized per frame.
+  // Outgoing frames are built here with the payload at byte 8, so the mask (bytes 4..7) and the payload are whole
+  // 32-bit words: one XOR per 4 bytes. An 8-byte header starts at 0, a 6-byte one at 2. Length-tracking views.
   private readonly tx: ArrayBuffer;
   private readonly txBytes: Uint8Array;
+  private readonly txFrom2: Uint8Array;
+  private readonly txWords: Uint32Array;
 
   constructor(options: WebSocketTransportOptions = {}) {
     this.inner = options.transport ?? new TcpTransport();
@@ -85,6 +91,8 @@ export class WebSocketTransport implements Transport {
     const max = this.frameSize + 8;
     this.tx = new ArrayBuffer(max, { maxByteLength: max });
     this.txBytes = new Uint8Array(this.tx);
+    this.txFrom2 = new Uint8Array(this.tx, 2);
+    this.txWords = new Uint32Array(this.tx);
     this.random = (options.seed ?? (Math.random() * 4294967296) ^ Time.ticks) | 0 || 1;
   }
 
@@ -283,42 +291,48 @@ export class WebSocketTransport implements Transport {
   write(packet: Uint8Array): boolean {
     if (this.state < HEADER) return false;
     const n = packet.length, size = this.frameSize;
-    const frames = Math.floor(n / size), rest = n - frames * size;
-    if (this.inner.writable() < n + frames * headerSize(size) + (rest > 0 ? headerSize(rest) : 0)) return false;
-    for (let at = 0; at < n; at += size) {
-      if (!this.sendFrame(OP_BINARY, packet, at, n - at < size ? n - at : size)) {
-        // The window had room for all of it: a refusal now means the connection is going.
-        this.fail(true, "the connection refused a WebSocket frame");
-        return false;
-      }
+    if (n <= size) {
+      // Most packets: one frame.
+      if (this.inner.writable() < n + (n < 126 ? 6 : 8)) return false;
+      if (this.sendFrame(OP_BINARY, packet, 0, n)) return true;
+    } else {
+      const frames = Math.floor(n / size), rest = n - frames * size;
+      if (this.inner.writable() < n + frames * headerSize(size) + (rest > 0 ? headerSize(rest) : 0)) return false;
+      let at = 0;
+      while (at < n && this.sendFrame(OP_BINARY, packet, at, n - at < size ? n - at : size)) at += size;
+      if (at >= n) return true;
     }
-    return true;
+    // The window had room for all of it: a refusal now means the connection is going.
+    this.fail(true, "the connection refused a WebSocket frame");
+    return false;
   }
 
   /** One masked frame with FIN set; false if the inner transport refused it. */
   private sendFrame(op: number, src: Uint8Array, from: number, n: number): boolean {
-    const t = this.txBytes, h = headerSize(n);
-    this.tx.resize(h + n);
-    t[0] = 0x80 | op;
-    if (n < 126) t[1] = 0x80 | n;
-    else {
+    const t = this.txBytes, w = this.txWords, end = 8 + n;
+    this.tx.resize(end);
+    let frame = t;
+    if (n < 126) {
+      t[2] = 0x80 | op;
+      t[3] = 0x80 | n;
+      frame = this.txFrom2;
+    } else {
+      t[0] = 0x80 | op;
       t[1] = 0x80 | 126;
       t[2] = n >> 8;
       t[3] = n & 255;
     }
-    const r = this.random = xorshift32(this.random);
-    const m0 = r & 255, m1 = (r >> 8) & 255, m2 = (r >> 16) & 255, m3 = (r >>> 24);
-    let o = h - 4;
-    t[o++] = m0; t[o++] = m1; t[o++] = m2; t[o++] = m3;
-    let i = from;
-    const end = from + n, end4 = from + (n & ~3);
-    while (i < end4) {
-      t[o++] = src[i++] ^ m0; t[o++] = src[i++] ^ m1; t[o++] = src[i++] ^ m2; t[o++] = src[i++] ^ m3;
-    }
-    if (i < end) t[o++] = src[i++] ^ m0;
-    if (i < end) t[o++] = src[i++] ^ m1;
-    if (i < end) t[o] = src[i] ^ m2;
-    return this.inner.write(t);
+    // The mask in bytes 4..7 as one word: XORing payload words with it masks byte i with mask byte i % 4,
+    // whatever the CPU's byte order.
+    const mask = w[1] = this.random = xorshift32(this.random);
+    // Loop variables outside the loops: XS makes a binding per iteration for `for (let ...)`.
+    let i = 0;
+    if (from === 0 && n === src.length) t.set(src, 8); // native copy; a chunk of a bigger packet is copied by hand
+    else for (; i < n; i++) t[8 + i] = src[from + i]; // (a subarray would allocate a view)
+    const words = 2 + (n >> 2);
+    for (i = 2; i < words; i++) w[i] ^= mask;
+    for (i = words << 2; i < end; i++) t[i] ^= t[4 + (i & 3)];
+    return this.inner.write(frame);
   }
 
   private sendPong(): void {

@@ -1,11 +1,13 @@
 // XS entry for src/ with no network: the real MQTTClient over the in-memory transport ("memory"), or over its
-// real transports (src/net: "tcp", the default, and "socket") on in-memory fakes of the native modules (the
+// real transports (src/net: "tcp", the default, "socket", and "ws", WebSocket over tcp) on in-memory fakes of the native modules (the
 // bench bundles them in place of the host's with `modules`). N messages per measured crank
 // (sim/xs/entries/meter.ts); broker packets encoded on the Node side. The transport's (or fake's) own
 // instructions are measured apart by replaying, without the client, the exact calls one message made.
 import { MQTTClient, type Message } from "../../../src/mqtt/client";
 import type { Transport } from "../../../src/net/transport";
 import { SocketTransport } from "../../../src/net/socket-transport";
+import { WebSocketTransport } from "../../../src/net/ws-transport";
+import { base64, sha1 } from "../../../src/net/sha1";
 import { Feed, MemoryTransport } from "./memory-transport.ts";
 import FakeTCP from "./fakes/tcp.ts";
 import { Socket as FakeSocket } from "./fakes/socket.ts";
@@ -26,7 +28,7 @@ export interface Packets {
   publishes: number[][][];
 }
 
-export type TransportKind = "memory" | "tcp" | "socket";
+export type TransportKind = "memory" | "tcp" | "socket" | "ws";
 
 export interface SetupOptions {
   packets: Packets;
@@ -63,34 +65,56 @@ let lastError = "";
 function onCount(_m: Message): void { received++; }
 
 function feed(bytes: number[]): Feed {
-  const f = new Feed(bytes);
+  const f = kind === "ws" ? new FramedFeed(bytes) : new Feed(bytes);
   f.index = feeds.push(f) - 1;
   return f;
 }
 
-/** The last packet the client wrote through `l`. */
+/** A broker packet in one unmasked binary WebSocket frame (the "ws" kind); acks' ids sit after the 2-byte header. */
+class FramedFeed extends Feed {
+  constructor(packet: number[]) {
+    const n = packet.length;
+    super([0x82, ...(n < 126 ? [n] : [126, n >> 8, n & 255]), ...packet]);
+  }
+  override setId(id: number): void { this.bytes[4] = id >> 8; this.bytes[5] = id & 255; }
+}
+
+/** The last packet the client wrote through `l` (for "ws", unmasked out of its frame: allocates). */
 function lastPacket(l: Link): Uint8Array | undefined {
   if (l instanceof MemoryTransport) return l.lastSrc ? l.lastSrc.subarray(l.lastStart, l.lastEnd) : undefined;
-  return (l as unknown as { lastPacket: Uint8Array | undefined }).lastPacket;
+  const p = (l as unknown as { lastPacket: Uint8Array | undefined }).lastPacket;
+  if (kind !== "ws" || !p) return p;
+  const at = (p[1] & 127) < 126 ? 2 : 4, out = p.slice(at + 4);
+  for (let i = 0; i < out.length; i++) out[i] ^= p[at + (i & 3)];
+  return out;
+}
+
+/** The server's 101 to the upgrade request the WebSocket transport just wrote. */
+function upgradeAnswer(request: Uint8Array): Feed {
+  const key = /Sec-WebSocket-Key: (\S+)/.exec(String.fromArrayBuffer(request.slice().buffer))![1];
+  const accept = base64(sha1(new Uint8Array(ArrayBuffer.fromString(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))));
+  const text = `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n`;
+  return new Feed(Array.from(new Uint8Array(ArrayBuffer.fromString(text))));
 }
 
 /** A client like the measured one, connected and subscribed; `transport` for the memory kind. */
 function start(o: SetupOptions, id: string, memory: MemoryTransport | undefined): { c: MQTTClient; l: Link } {
   const k = o.transport ?? "memory";
-  const transport: Transport | undefined = k === "memory" ? memory : k === "socket" ? new SocketTransport() : undefined; // tcp: the client's default
+  const transport: Transport | undefined = k === "memory" ? memory : k === "socket" ? new SocketTransport() : k === "ws" ? new WebSocketTransport({ seed: 1, frameSize: o.txBuffer }) : undefined; // tcp: the client's default
   const c = new MQTTClient({ host: "127.0.0.1", clientId: id, reconnect: false, transport, txBuffer: o.txBuffer, rxBuffer: o.rxBuffer });
-  const l: Link = k === "memory" ? memory! : k === "tcp" ? FakeTCP.last! : (FakeSocket.last! as unknown as Link);
+  const l: Link = k === "memory" ? memory! : k === "tcp" || k === "ws" ? FakeTCP.last! : (FakeSocket.last! as unknown as Link);
   c.onDelivered = () => { delivered++; };
   c.onError = (e) => { errors++; lastError = e.message; };
   l.connect();
-  l.deliver(new Feed(o.packets.connack));
+  if (k === "ws") l.deliver(upgradeAnswer(FakeTCP.last!.lastPacket!));
+  const framed = (bytes: number[]) => (k === "ws" ? new FramedFeed(bytes) : new Feed(bytes));
+  l.deliver(framed(o.packets.connack));
   if (!c.connected) throw new Error(`no CONNACK handled (${lastError})`);
-  const suback = new Feed(o.packets.suback);
+  const suback = framed(o.packets.suback);
   for (const filter of o.otherFilter ? [o.topic, o.otherFilter] : [o.topic]) {
     c.subscribe(filter, 2, onCount);
     const sub = lastPacket(l)!;
-    suback.bytes[2] = sub[2];
-    suback.bytes[3] = sub[3];
+    suback.setId((sub[2] << 8) | sub[3]);
     l.deliver(suback);
   }
   return { c, l };
@@ -100,12 +124,12 @@ function start(o: SetupOptions, id: string, memory: MemoryTransport | undefined)
 export function setup(o: SetupOptions): { writes: number; bytesOut: number } {
   const p = o.packets;
   feeds = [];
+  kind = o.transport ?? "memory";
   fs = {
     puback: feed(p.puback), pubrec: feed(p.pubrec), pubrel: feed(p.pubrel), pubcomp: feed(p.pubcomp),
     publishes: p.publishes.map((row) => row.map(feed)),
   };
   topic = o.topic;
-  kind = o.transport ?? "memory";
   payloads = o.sizes.map((n) => new Uint8Array(n).fill(0x78));
   ({ c: client, l: link } = start(o, "xs-memory", kind === "memory" ? new MemoryTransport() : undefined));
   return { writes: link.writes, bytesOut: link.bytesOut };
@@ -204,7 +228,7 @@ function replay(dry: boolean, n: number): void {
     const t = new MemoryTransport();
     t.open("", 0, quietListener);
     target = t;
-  } else if (kind === "tcp") {
+  } else if (kind === "tcp" || kind === "ws") {
     target = new FakeTCP({ address: "127.0.0.1", port: 1883, onReadable() {}, onWritable() {}, onError() {} });
   } else {
     const s = new FakeSocket({});
