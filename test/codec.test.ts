@@ -5,7 +5,8 @@ import { decode, encodeAck, encodeConnect, encodeEmpty, encodePublish, encodeSub
 import { decimalLength, readDecimal, writeDecimal } from "../src/mqtt/decimal.ts";
 import { ErrorCode, MQTTError, type ErrorCodeValue } from "../src/mqtt/errors.ts";
 import { packets, type PacketFixture } from "./fixtures/packets.ts";
-import { ChunkSource, chunk, decodeStream, filterEntries, fromOurPacket, ours, parseWithMqttPacket, pullChunks, pushChunks, theirs } from "./codec-helpers.ts";
+import { chunk, decodeStream, filterEntries, fromOurPacket, outcomeOf, ours, parseWithMqttPacket, theirs } from "./codec-helpers.ts";
+import { ChunkSource, pullChunks, pushChunks } from "./support/codec-stream.ts";
 import { PushReader, ServerPacket, decodeAny, encodeConnack, encodePublishBytes, encodeSuback } from "../sim/brokers/server-codec.ts";
 
 const codeName = (code: number): string => Object.entries(ErrorCode).find(([, v]) => v === -code)?.[0] ?? `unknown ${code}`;
@@ -304,7 +305,8 @@ describe("PacketReader", () => {
       for (const cuts of [[], [1, 2, 17, 500, 1010], Array.from({ length: data.length }, (_, i) => i)]) {
         const r = new PushReader(64), p = new ServerPacket();
         const seen: string[] = [];
-        (mode === "push" ? pushChunks : pullChunks)(r, chunk(data, cuts), (o, pk) => {
+        (mode === "push" ? pushChunks : pullChunks)(r, chunk(data, cuts), (status, pk, type) => {
+          const o = outcomeOf(status, pk, type);
           if ("fields" in o) seen.push(o.fields.cmd);
           else {
             seen.push(codeName(o.error));

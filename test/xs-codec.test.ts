@@ -92,7 +92,7 @@ describe("codec inside XS", () => {
     for (const [name, at] of Object.entries(cuts)) {
       const chunks = chunk(stream, at).map((c) => Array.from(c));
       for (const mode of ["push", "pull"] as const) {
-        const raw = await xs.call<RawOutcome[]>("decodeStream", chunks, 20000, mode);
+        const raw = await xs.call<RawOutcome[]>("decodeRaw", chunks, 20000, mode);
         expect(raw.map(outcome), `${name} ${mode}`).toEqual(expected);
       }
     }
@@ -103,7 +103,7 @@ describe("codec inside XS", () => {
       const chunks = [[...data, ...pingresp]];
       const v8 = decodeStream(chunks.map((c) => Uint8Array.from(c)), 256, "push");
       expect("error" in v8[0], `${name}: V8 refuses it`).toBe(true);
-      const inXS = (await xs.call<RawOutcome[]>("decodeStream", chunks, 256, "push")).map(outcome);
+      const inXS = (await xs.call<RawOutcome[]>("decodeRaw", chunks, 256, "push")).map(outcome);
       expect(inXS, name).toEqual(v8);
     }
   });
@@ -112,7 +112,7 @@ describe("codec inside XS", () => {
     const big: Fields = { cmd: "publish", topic: "big/topic", payload: new Array(1000).fill(1), qos: 1, retain: false, dup: false, messageId: 5 };
     const chunks = [[...theirs(big), ...pingresp]];
     const v8 = decodeStream(chunks.map((c) => Uint8Array.from(c)), 64, "pull");
-    const inXS = (await xs.call<RawOutcome[]>("decodeStream", chunks, 64, "pull")).map(outcome);
+    const inXS = (await xs.call<RawOutcome[]>("decodeRaw", chunks, 64, "pull")).map(outcome);
     expect(inXS).toEqual(v8);
     expect(inXS[1]).toEqual({ fields: { cmd: "pingresp" } });
   });
