@@ -1,16 +1,14 @@
-// Code size: the minified client bundle (codec + session + client + transport, XS modules left external)
-// beside MQTT.js's own minified browser bundle, measured in the same run.
+// Code size: the minified client bundle (codec + session + client + transport, XS modules left external; the
+// minifier of `xsmq size`) beside MQTT.js's own minified browser bundle, measured in the same run.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { bundleForXS } from "../hosts/xs/bundle.ts";
+import { minify } from "../tools/size.ts";
 import type { Figures } from "./index.ts";
 
 export default async function sizeBench(): Promise<Figures> {
-  const bundle = await bundleForXS("src/mqtt/client.ts", { host: false, minify: true });
-  const ours = Buffer.from(bundle.code, "utf8");
-  const files = Object.keys(bundle.inputs).filter((f) => bundle.inputs[f] > 0).length;
+  const { code: ours, modules: files } = await minify({ entry: "src/mqtt/client.ts", bundle: true });
   const require = createRequire(import.meta.url);
   const mqttjs = readFileSync(join(dirname(require.resolve("mqtt/package.json")), "dist/mqtt.min.js"));
   const ratio = (mqttjs.length / ours.length).toFixed(1);

@@ -36,13 +36,20 @@ const xsmqModules: Plugin = {
   },
 };
 
-async function minifiedBytes(options: { entry?: string; stdin?: string; resolveDir?: string; bundle: boolean }): Promise<number> {
+/** esbuild --minify of a module (alone, or bundled with what it imports): the one minifier of `xsmq size` and
+ *  bench/size.bench.ts. `modules`: the source files that went in. */
+export async function minify(options: { entry?: string; stdin?: string; resolveDir?: string; bundle: boolean }): Promise<{ code: Uint8Array; modules: number }> {
   const result = await build({
     ...(options.entry ? { entryPoints: [options.entry] } : { stdin: { contents: options.stdin!, resolveDir: options.resolveDir, loader: "ts" } }),
     bundle: options.bundle, minify: true, write: false, format: "esm", target: "es2022", platform: "neutral",
-    packages: "external", logLevel: "silent", plugins: [xsmqModules],
+    packages: "external", logLevel: "silent", plugins: [xsmqModules], metafile: true,
   });
-  return result.outputFiles.reduce((sum, f) => sum + f.contents.length, 0);
+  const [out] = result.outputFiles;
+  return { code: out.contents, modules: Object.keys(result.metafile.inputs).length };
+}
+
+async function minifiedBytes(options: Parameters<typeof minify>[0]): Promise<number> {
+  return (await minify(options)).code.length;
 }
 
 export interface SizeReport {
