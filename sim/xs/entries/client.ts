@@ -147,13 +147,16 @@ export function bufferBytes(): number {
 let standInSocket: TCP | undefined;
 let standInTimer: Timer | undefined;
 
+/** A timer's longest interval: the stand-in timer is parked long before it could fire. */
+const LONGEST_INTERVAL_MS = 0x7fffffff;
+
 /**
  * The host's stand-ins for the native objects a connected client holds (one TCP socket, one timer), made bare so
  * the footprint can count them apart: on a board they are native.
  */
 export function standIns(port: number): Promise<void> {
   return new Promise((resolve) => {
-    standInTimer = Timer.repeat(() => {}, 0x7fffffff);
+    standInTimer = Timer.repeat(() => {}, LONGEST_INTERVAL_MS);
     Timer.schedule(standInTimer);
     standInSocket = new TCP({ address: "127.0.0.1", port, onWritable() { resolve(); }, onReadable() {}, onError() {} });
   });
