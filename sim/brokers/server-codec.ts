@@ -168,14 +168,22 @@ function decodeConnect(b: Uint8Array, len: number, p: ConnectFields): number {
 
 /** A ByteSource over bytes[start, end) of an array (tests and in-memory streams); `pos` is how far it got. */
 export class ArraySource implements ByteSource {
-  pos: number;
-  constructor(readonly bytes: Uint8Array, start: number, readonly end: number) { this.pos = start; }
+  pos = 0;
+  bytes: Uint8Array = new Uint8Array(0);
+  end = 0;
+  /** Reuse for another range (benches feed one source per packet: no object per packet). */
+  reset(bytes: Uint8Array, start: number, end: number): this {
+    this.bytes = bytes;
+    this.pos = start;
+    this.end = end;
+    return this;
+  }
   available(): number { return this.end - this.pos; }
   readByte(): number { return this.bytes[this.pos++]; }
   readInto(dst: Uint8Array, offset: number, max: number): number {
-    const n = Math.min(max, this.end - this.pos);
-    dst.set(this.bytes.subarray(this.pos, this.pos + n), offset);
-    this.pos += n;
+    const n = Math.min(max, this.end - this.pos), b = this.bytes, p = this.pos;
+    for (let i = 0; i < n; i++) dst[offset + i] = b[p + i]; // no view per call
+    this.pos = p + n;
     return n;
   }
   readAll(dst: Uint8Array): void { this.readInto(dst, 0, dst.length); }
@@ -190,10 +198,10 @@ export class ArraySource implements ByteSource {
 export class PushReader extends PacketReader {
   /** Bytes the last push used. */
   consumed = 0;
+  private readonly source = new ArraySource();
   push(bytes: Uint8Array, start: number, end: number): number {
-    const src = new ArraySource(bytes, start, end);
-    const status = this.pull(src);
-    this.consumed = src.pos - start;
+    const status = this.pull(this.source.reset(bytes, start, end));
+    this.consumed = this.source.pos - start;
     return status;
   }
 }
