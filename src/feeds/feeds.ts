@@ -11,6 +11,7 @@ import type { FeedSpace } from "./space";
 export type { FeedSpace };
 import { Group, type GroupOptions } from "./group";
 import { type Payload, RateLimiter, type RateLimitOptions } from "./rate-limiter";
+import { NEVER } from "../net/timer-repeat";
 
 export interface FeedsOptions {
   /** Topic of a feed = prefix + key (default ""): e.g. "home/sensors/". */
@@ -39,7 +40,6 @@ export interface FeedsOptions {
   off?: string;
 }
 
-const NEVER = 0x7fffffff;
 /** `/get` payload: any payload works; a single NUL byte is what Adafruit's own libraries send. */
 const GET_PAYLOAD = new Uint8Array(1);
 

@@ -4,6 +4,7 @@ import Timer from "timer";
 import Time from "time";
 import { FeedError, FeedErrorCode } from "./errors";
 import type { Topic } from "../mqtt/topic-bytes";
+import { NEVER } from "../net/timer-repeat";
 
 export type Payload = string | number | Uint8Array;
 /** Hands one publish to the client; returns what MQTTClient.publish returns. */
@@ -30,7 +31,6 @@ export const HELD = -2;
 /** `submit` result: the point was dropped (limiter queue full, or the client's own queue refused it). */
 export const DROPPED = -1;
 
-const NEVER = 0x7fffffff;
 
 export class RateLimiter {
   readonly limit: number;

@@ -12,6 +12,7 @@ import type { MessageHandler, Subscription } from "./subscriptions";
 import type { Transport, TransportListener } from "../net/transport";
 import { TcpTransport } from "../net/tcp-transport";
 import { NUMBER } from "./kinds";
+import { NEVER } from "../net/timer-repeat";
 
 export type { WillOptions };
 export { Message, MQTTError, ErrorCode, Topic };
@@ -42,7 +43,6 @@ export interface MQTTClientOptions extends SessionOptions {
   transport?: Transport;
 }
 
-const NEVER = 0x7fffffff;
 
 export class MQTTClient implements SessionListener, TransportListener {
   /** CONNACK accepted; `sessionPresent` tells whether the broker kept our session. */

@@ -6,6 +6,7 @@ import Timer from "timer";
 import { Backoff, seedFrom } from "../net/backoff";
 import { type AccessPoint, loadAccessPoints } from "./credentials";
 import type { Link, LinkListener } from "./link";
+import { NEVER } from "../net/timer-repeat";
 
 export type { AccessPoint } from "./credentials";
 
@@ -64,9 +65,6 @@ const stepScanTimeout = 4;
 const stepAdopt = 5;
 
 const unseen = -1000;
-/** Repeat interval for every schedule of our one timer: Moddable drops a timer whose repeat is 0 once its callback
- * returns, even if the callback rescheduled it; a repeat keeps it alive, and `#fire` unschedules it first anyway. */
-const keepAlive = 0x7fffffff;
 
 export default class WiFiManager implements Link {
   static readonly connecting = 1;
@@ -122,7 +120,7 @@ export default class WiFiManager implements Link {
     // Host callbacks (scan, timer, wifi): an exception escaping one aborts the VM on a device.
     this.#onScanItem = (item) => { try { this.#scanned(item); } catch (e) { fault(e); } };
     this.callback = callback;
-    this.#timer = Timer.repeat(() => { try { this.#fire(); } catch (e) { fault(e); } }, keepAlive);
+    this.#timer = Timer.repeat(() => { try { this.#fire(); } catch (e) { fault(e); } }, NEVER);
     Timer.schedule(this.#timer);
     this.start();
   }
@@ -213,7 +211,7 @@ export default class WiFiManager implements Link {
   #wait(step: number, ms: number): void {
     if (step !== stepTimeout && step !== stepScanTimeout) this.#state = "waiting";
     this.#step = step;
-    Timer.schedule(this.#timer, ms, keepAlive);
+    Timer.schedule(this.#timer, ms, NEVER);
   }
 
   #beginRound(): void {
