@@ -4,6 +4,7 @@ import mqtt from "mqtt";
 import { Device } from "../../sim/board/device.ts";
 import { MQTTClient, type Message } from "../../src/mqtt/client.ts";
 import { TcpTransport } from "../../src/net/tcp-transport.ts";
+import { WebSocketTransport } from "../../src/net/ws-transport.ts";
 
 export type Qos = 0 | 1 | 2;
 export type PeerKind = "xsmq" | "mqttjs";
@@ -30,8 +31,11 @@ export interface Peer {
 /** How many messages a producer may have queued or in flight beyond the client's own window. */
 export const BACKLOG = 128;
 
-/** Which of our transports the xsmq peer uses: Moddable `socket` or ECMA-419 `embedded:io/socket/tcp`. */
-export type TransportKind = "socket" | "tcp";
+/**
+ * Which of our transports the xsmq peer uses: Moddable `socket`, ECMA-419 `embedded:io/socket/tcp`, or WebSocket over
+ * the latter ("ws", path /mqtt; MQTT.js then connects with ws:// too).
+ */
+export type TransportKind = "socket" | "tcp" | "ws";
 
 export interface PeerOptions { port: number; clientId: string; payloadSize: number; inflight?: number; transport?: TransportKind }
 
@@ -50,7 +54,8 @@ export class XsmqPeer implements Peer {
     this.client = this.device.run(() => new MQTTClient({
       host: "127.0.0.1", port: o.port, clientId: o.clientId, keepalive: 60, reconnect: false,
       rxBuffer: 2048, txBuffer: 2048, inflight, inflightIn: 256, queue: (BACKLOG + 16) * (o.payloadSize + 64),
-      transport: o.transport === "tcp" ? new TcpTransport(2048) : undefined,
+      transport: o.transport === "tcp" ? new TcpTransport(2048)
+        : o.transport === "ws" ? new WebSocketTransport({ transport: new TcpTransport(2048), frameSize: 2048 }) : undefined,
     }));
     const self = this;
     // One handler for the life of the client: reads the sequence number without allocating.
@@ -110,7 +115,7 @@ export class MqttjsPeer implements Peer {
   constructor(o: PeerOptions) {
     this.size = o.payloadSize;
     this.payload = Buffer.from(constantPayload(o.payloadSize));
-    this.client = mqtt.connect(`mqtt://127.0.0.1:${o.port}`, { clientId: o.clientId, keepalive: 60, reconnectPeriod: 0, clean: true });
+    this.client = mqtt.connect(o.transport === "ws" ? `ws://127.0.0.1:${o.port}/mqtt` : `mqtt://127.0.0.1:${o.port}`, { clientId: o.clientId, keepalive: 60, reconnectPeriod: 0, clean: true });
     this.client.on("message", (_topic: string, payload: Buffer) => this.handler(payload.readUInt32BE(0)));
     this.client.on("error", (e) => { throw e; });
   }
