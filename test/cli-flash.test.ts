@@ -2,7 +2,7 @@
 // ESP8266 ROM bootloader on a pseudo-terminal; the fake's flash must hold exactly the image afterwards.
 import { afterEach, describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeBoard, type FakeBoard } from "./fake-esp/pty.ts";
@@ -23,6 +23,13 @@ function imageFile(bytes: Buffer, name = "firmware.bin"): string {
   const path = join(dir, name);
   writeFileSync(path, bytes);
   return path;
+}
+
+/** Runs the CLI as root without the capabilities that let root open any file (util-linux's setpriv). */
+function withoutRootFileAccess(): { prefix: string[] } {
+  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv", "/usr/sbin/setpriv"].find((p) => existsSync(p));
+  if (!setpriv) throw new Error("running as root, this test needs setpriv (util-linux) to drop CAP_DAC_OVERRIDE: apt-get install util-linux");
+  return { prefix: [setpriv, "--bounding-set=-dac_override,-dac_read_search", "--"] };
 }
 
 describe("xsmq flash against a fake ESP8266 bootloader", () => {
@@ -63,10 +70,10 @@ describe("xsmq flash against a fake ESP8266 bootloader", () => {
     board = await startFakeBoard();
     const pty = realpathSync(board.path);
     const image = imageFile(randomBytes(64));
-    // As root, run the CLI as an unprivileged user; otherwise take our own access to the pty away.
-    const asRoot = process.getuid?.() === 0;
-    if (!asRoot) chmodSync(pty, 0o000);
-    const r = await runCli(["flash", "--port", pty, "--no-reset", image], asRoot ? { uid: 65534, gid: 65534, env: { ...process.env, HOME: tmpdir() } } : {});
+    // Take our own access to the pty away. Root ignores file modes while it holds CAP_DAC_OVERRIDE, so as root the
+    // CLI runs without it (still root, so it can read a checkout only root may read, under /root or mktemp -d).
+    chmodSync(pty, 0o000);
+    const r = await runCli(["flash", "--port", pty, "--no-reset", image], process.getuid?.() === 0 ? withoutRootFileAccess() : {});
     expect(r.stderr).toContain(`permission denied opening ${pty}`);
     expect(r.stderr).toContain("dialout");
     expect(r.code).toBe(1);

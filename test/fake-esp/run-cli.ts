@@ -6,10 +6,12 @@ export const xsmqBin = fileURLToPath(new URL("../../bin/xsmq.js", import.meta.ur
 
 export interface CliRun { code: number | null; stdout: string; stderr: string }
 
-export function runCli(args: string[], options: SpawnOptions & { timeoutMs?: number; input?: string } = {}): Promise<CliRun> {
-  const { timeoutMs = 25_000, input, ...spawnOptions } = options;
+/** `prefix`: a command that runs node (e.g. ["setpriv", ...] to drop capabilities first). */
+export function runCli(args: string[], options: SpawnOptions & { timeoutMs?: number; input?: string; prefix?: string[] } = {}): Promise<CliRun> {
+  const { timeoutMs = 25_000, input, prefix = [], ...spawnOptions } = options;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [xsmqBin, ...args], { stdio: ["pipe", "pipe", "pipe"], ...spawnOptions });
+    const command = [...prefix, process.execPath, xsmqBin, ...args];
+    const child = spawn(command[0], command.slice(1), { stdio: ["pipe", "pipe", "pipe"], ...spawnOptions });
     let stdout = "", stderr = "";
     child.stdout!.on("data", (d) => { stdout += d; });
     child.stderr!.on("data", (d) => { stderr += d; });
