@@ -10,7 +10,9 @@ import mqttPacket from "mqtt-packet";
 import { WebSocketServer, createWebSocketStream, type WebSocket } from "ws";
 import { MQTTClient, ErrorCode, type Message, type MQTTError } from "../src/mqtt/client";
 import { WebSocketTransport } from "../src/net/ws-transport";
+import type { Transport } from "../src/net/transport";
 import { TcpTransport } from "../src/net/tcp-transport";
+import { SocketTransport } from "../src/net/socket-transport";
 import { Mosquitto, freePort } from "./support/mosquitto.ts";
 import { OP, closeFrame, frame, parseFrames, parseRequest, upgradeResponse, type ClientFrame } from "./support/ws-frames.ts";
 import { until } from "./support/wait.ts";
@@ -36,10 +38,10 @@ function payload(i: number, size: number): Uint8Array {
 }
 
 /** Publishes `count` messages from one WebSocket client to another through the broker on `port`; checks each byte. */
-async function roundTrip(port: number, name: string, qos: 0 | 1 | 2, size: number, count: number): Promise<void> {
+async function roundTrip(port: number, name: string, qos: 0 | 1 | 2, size: number, count: number, inner?: () => Transport): Promise<void> {
   const topic = `ws/${name}/q${qos}/${size}`;
-  const sub = client(port, `${name}-sub-${qos}-${size}`);
-  const pub = client(port, `${name}-pub-${qos}-${size}`);
+  const sub = client(port, `${name}-sub-${qos}-${size}`, {}, inner ? { transport: inner() } : {});
+  const pub = client(port, `${name}-pub-${qos}-${size}`, {}, inner ? { transport: inner() } : {});
   const got: Uint8Array[] = [], errors: MQTTError[] = [];
   sub.onError = pub.onError = (e) => errors.push(e);
   let granted = -1;
@@ -81,6 +83,10 @@ describe("over mosquitto's websockets listener", () => {
       });
     }
   }
+
+  it("works over Moddable's legacy socket too: 100 QoS 1 messages of 3000 B", async () => {
+    await roundTrip(wsPort, "mosq-socket", 1, 3000, 100, () => new SocketTransport());
+  });
 
   it("the port speaks WebSocket only: plain MQTT on it fails, and so does the WebSocket client on the MQTT port", async () => {
     const plain = new MQTTClient({ host: "127.0.0.1", port: wsPort, clientId: "ws-plain", reconnect: false, connectTimeout: 500 });
