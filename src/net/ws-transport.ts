@@ -62,7 +62,6 @@ export class WebSocketTransport implements Transport {
   private headGot = 0;
   private headNeed = 2;
   private opcode = 0;
-  private fin = false;
   /** A binary message came without FIN: continuation frames follow. */
   private fragmented = false;
   /** Payload bytes of the current data frame not read yet. */
@@ -229,7 +228,6 @@ export class WebSocketTransport implements Transport {
       length = (h[3] * 65536 + ((h[4] << 8) | h[5])) * 4294967296 + ((h[6] << 24) >>> 0) + ((h[7] << 16) | (h[8] << 8) | h[9]);
     }
     this.opcode = op;
-    this.fin = fin;
     if (op >= OP_CLOSE) {
       if (op > OP_PONG) return this.protocolError(CLOSE_PROTOCOL, `a frame with the unknown opcode ${op}`);
       if (!fin || length > 125) return this.protocolError(CLOSE_PROTOCOL, "a fragmented or longer than 125 bytes control frame");
