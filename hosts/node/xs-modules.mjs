@@ -17,6 +17,8 @@ export const xsModules = {
   "pins/analog": "analog.ts",
   "pins/digital": "digital.ts",
   "embedded:io/socket/tcp": "tcp.ts",
+  "securesocket": "securesocket.ts",
+  "Resource": "resource.ts",
 };
 
 /** Absolute file path of the Node implementation of an XS module, or undefined. */
