@@ -94,6 +94,18 @@ describe("an exception escaping a host callback aborts the machine", () => {
     await expectAbort(xs, xs.call("writeOnConnect", port), "socket", /write failed/);
   });
 
+  it("...and src/'s SocketTransport catches that throw: the client reports the refused connection and retries, no abort", async () => {
+    const s = createServer();
+    await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+    const port = (s.address() as { port: number }).port;
+    await new Promise((r) => s.close(r));
+    xs = await XSHost.start({ entry, platform: "lin" });
+    const seen = await xs.call<string[]>("clientOnRefusedSocket", port, 600);
+    expect(xs.failure).toBeUndefined();
+    expect(seen.length).toBeGreaterThanOrEqual(2); // the backoff retried, each attempt reported
+    for (const line of seen) expect(line).toMatch(/connection lost: write failed .*connection refused or reset/);
+  });
+
   it("embedded:io/socket/tcp: onWritable throws", async () => {
     xs = await XSHost.start({ entry });
     await expectAbort(xs, xs.call("tcpThrows", await listen()), "tcp", /thrown in onWritable/);

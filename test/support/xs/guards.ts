@@ -6,6 +6,8 @@ import TCP from "embedded:io/socket/tcp";
 import Net from "net";
 import WiFi from "wifi";
 import { MQTTError, ErrorCode } from "../../../src/mqtt/errors";
+import { MQTTClient } from "../../../src/mqtt/client";
+import { SocketTransport } from "../../../src/net/socket-transport";
 import { FeedError, FeedErrorCode } from "../../../src/feeds/errors";
 
 function message(run: () => unknown): string {
@@ -72,6 +74,19 @@ export function writeOnConnect(port: number): Promise<void> {
   return new Promise(() => {
     const s: any = new Socket({ host: "127.0.0.1", port });
     s.callback = function (this: any, message: number) { if (message === 1) this.write("CONNECT"); };
+  });
+}
+
+/**
+ * The same situation through src/: the MQTT client on the legacy socket transport, broker down on lin. Resolves
+ * with what the client reported after `ms` (the run must not abort).
+ */
+export function clientOnRefusedSocket(port: number, ms: number): Promise<string[]> {
+  return new Promise((resolve) => {
+    const seen: string[] = [];
+    const client = new MQTTClient({ host: "127.0.0.1", port, clientId: "refused", reconnect: { min: 100, max: 200 }, transport: new SocketTransport() });
+    client.onClose = (e) => { if (seen.length < 4) seen.push(`close: ${e ? e.message : "-"}`); };
+    Timer.set(() => { client.close(); resolve(seen); }, ms);
   });
 }
 
