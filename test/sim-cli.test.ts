@@ -74,11 +74,18 @@ describe("xsmq sim without a terminal", () => {
   it("--broker runs the device against a real broker (mosquitto with a password), watched by a monitor", async () => {
     const m = await Mosquitto.start({ users: { maker: "s3cret" } });
     try {
-      // Without credentials mosquitto refuses the monitor's connection: a clear error before any device starts.
-      const r = await xsmq(["--broker", m.url, "--duration", "5", "--json"]);
-      expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/cannot start the simulation: monitor: .*[Nn]ot authorized/);
-      expect(r.stderr).toMatch(/AIO_USERNAME/);
+      // A wrong key: mosquitto refuses the monitor and the device alike; the device still runs, and what its app
+      // makes of the refusal is shown, not only the monitor's error.
+      const r = await xsmqEnv(["--broker", m.url, "--duration", "5", "--json"], { AIO_USERNAME: "maker", AIO_KEY: "wrong" });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/monitor: .*[Nn]ot authorized: readings are not tracked/);
+      expect(r.stderr).toMatch(/esp8266 \| app: Adafruit IO refused the key for user maker: check AIO_KEY \(CONNACK 5/);
+      expect(r.stderr).toMatch(/esp8266 error Adafruit IO refused the key/);
+      expect(r.stderr).not.toContain("wrong");
+      const refused = JSON.parse(r.stdout);
+      expect(refused.connected).toBe(0);
+      expect(refused.errors).toBeGreaterThan(0);
+      expect(refused.arrived).toBeUndefined();
       const env = { AIO_USERNAME: "maker", AIO_KEY: "s3cret" };
       const ok = await xsmqEnv(["--broker", m.url, "--duration", "5", "--interval", "1", "--json"], env);
       expect(ok.code, ok.stderr).toBe(0);
@@ -94,11 +101,27 @@ describe("xsmq sim without a terminal", () => {
   });
 
   it("refuses bad options with exit code 2 and says why", async () => {
-    const r = await xsmq(["--devices", "0"]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--devices must be a whole number >= 1/);
     const b = await xsmq(["--broker", "http://example.com"]);
     expect(b.code).toBe(2);
     expect(b.stderr).toMatch(/expected mqtt:\/\/host:port/);
+  });
+
+  it("parses numbers one way: a negative value reads the same with or without =, a non-number and 0 agree on the range", async () => {
+    const spaced = await xsmq(["--duration", "-1"]);
+    const joined = await xsmq(["--duration=-1"]);
+    for (const r of [spaced, joined]) {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe("xsmq sim: --duration -1: expected seconds > 0\n  Leave --duration out to run until you stop it (q or Ctrl-C).\n");
+    }
+    const zero = await xsmq(["--duration", "0"]);
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toContain("--duration 0: expected seconds > 0");
+    for (const value of ["abc", "0", "1.5"]) {
+      const r = await xsmq(["--devices", value]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`--devices ${value}: expected a whole number of devices >= 1`);
+    }
+    const interval = await xsmq(["--interval", "-2"]);
+    expect(interval.stderr).toContain("--interval -2: expected seconds > 0");
   });
 });

@@ -50,7 +50,7 @@ interface PackageJson { name?: string; scripts?: Record<string, string>; depende
 export function projectPackage(existing: PackageJson | undefined, name: string): PackageJson {
   const own = JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")) as PackageJson;
   const range = (pkg: string) => own.dependencies?.[pkg] ?? own.devDependencies?.[pkg] ?? "*";
-  const pkg: PackageJson = existing ?? { name, version: "0.1.0", private: true };
+  const pkg: PackageJson = { name, version: "0.1.0", private: true, ...existing };
   pkg.type ??= "module";
   pkg.scripts = {
     start: "xsmq sim", build: "xsmq build", flash: "xsmq flash", monitor: "xsmq monitor",

@@ -147,3 +147,14 @@ export function projectSettings(project: Project | undefined, input: SettingsInp
   for (const [k, v] of Object.entries(input.flags ?? {})) if (v !== undefined) out[k] = v;
   return out;
 }
+
+/** The manifest's own "config" (the app's defaults, which mcconfig applies itself; the simulator and `xsmq run` read them here). */
+export function manifestConfig(project: Project | undefined): Record<string, string> {
+  if (!project || !existsSync(project.manifest)) return {};
+  try {
+    const config = (JSON.parse(readFileSync(project.manifest, "utf8")) as { config?: Record<string, unknown> }).config ?? {};
+    return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, String(v)]));
+  } catch (e) {
+    throw new CliError(`${project.manifest} is not valid JSON: ${(e as Error).message}`);
+  }
+}

@@ -12,7 +12,7 @@ import { CliError } from "./cli-error.ts";
 import { buildDir } from "./firmware.ts";
 import { findSdk, findOnPath } from "./moddable.ts";
 import { brokerOption, durationRule, numberOption, parseOptions } from "./options.ts";
-import { packageRoot, projectSettings, requireProject } from "./project.ts";
+import { manifestConfig, packageRoot, projectSettings, requireProject } from "./project.ts";
 
 export const help = `usage: xsmq run --platform lin [--broker mqtt://HOST:PORT] [--username U] [--key K]
                 [--config K=V ...] [--interval S] [--rate-limit N] [--duration S] [--release]
@@ -78,7 +78,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const project = requireProject();
   const settings = projectSettings(project, { config: values.config, flags: { username: values.username, key: values.key } });
-  const interval = numberOption("interval", values.interval, Number(settings.interval ?? 3000) / 1000, { above: true, unit: "seconds" });
+  const interval = numberOption("interval", values.interval, Number(settings.interval ?? manifestConfig(project).interval ?? 3000) / 1000, { above: true, unit: "seconds" });
   const duration = numberOption("duration", values.duration, undefined, durationRule);
   // Room for the readings plus the app's /get requests with the local emulator, like `xsmq sim`.
   const rateLimit = numberOption("rate-limit", values["rate-limit"], values.broker ? 30 : Math.max(30, Math.ceil(120 / interval)),

@@ -1,54 +1,65 @@
-// `xsmq sim` (and `npm start`): runs the example firmware on simulated boards against the local Adafruit IO
-// emulator or a real broker; a live view on a terminal, timestamped log lines otherwise, a JSON summary on request.
-import { parseArgs } from "node:util";
+// `xsmq sim` (and `npm start`): runs the project's app (or, outside a project, the example app) on simulated
+// boards against a local broker (the Adafruit IO emulator or a plain one) or a real one; a live view on a
+// terminal, timestamped log lines otherwise, a JSON summary on request.
+import { relative } from "node:path";
 import { startSimulation, type Simulation } from "../sim/run/runner.ts";
 import { SimLog } from "../sim/run/log.ts";
 import { SimView } from "../sim/run/view.ts";
 import { fleetLine, type Summary } from "../sim/run/summary.ts";
 import { CliError } from "./cli-error.ts";
+import { brokerOption, durationRule, numberOption, parseOptions } from "./options.ts";
+import { findProject, manifestConfig, projectSettings } from "./project.ts";
 
 export const help = `usage: xsmq sim [options]
 
-Runs the example app (src/app) on a simulated ESP8266 that joins a virtual Wi-Fi network and talks MQTT to a
-local Adafruit-IO-compatible broker, or to a real broker. On a terminal it shows a live view where keys inject
-faults (drop Wi-Fi, kill TCP, blackhole, latency, restart the broker) and play the dashboard (onoff, slider);
-without a terminal it prints timestamped log lines.
+Runs the project's app (its main module: src/main.ts, or "main" in xsmq.config.json) on a simulated ESP8266
+that joins a virtual Wi-Fi network and talks MQTT to a local broker (an Adafruit IO emulator, or a plain MQTT
+broker with "localBroker": "mqtt" in xsmq.config.json), or to a real broker. Outside a project it runs xsmq's
+example app. The app gets the project's settings (manifest.json's config, xsmq.config.json, .env, --config).
+On a terminal it shows a live view where keys inject faults (drop Wi-Fi, kill TCP, blackhole, latency, restart
+the broker) and play the dashboard (onoff, slider); without a terminal it prints timestamped log lines.
 
 options:
-  --duration SECONDS   stop cleanly after this long (default: run until q / Ctrl-C)
+  --duration SECONDS   stop cleanly after this long (> 0; default: run until q / Ctrl-C)
   --json               print one JSON summary at the end (log lines then go to stderr)
   --devices N          run a fleet of N devices, each with its own client id, Wi-Fi and state (default 1)
-  --interval SECONDS   time between sensor readings (default 3; Adafruit IO's free plan allows 30/min)
+  --interval SECONDS   time between sensor readings (default: config interval, else 3; Adafruit IO's free
+                       plan allows 30/min)
   --broker URL         mqtt://host:port of a real broker (e.g. mqtt://io.adafruit.com:1883); default: local
-  --username NAME      broker user name / Adafruit IO user (default $AIO_USERNAME with --broker)
-  --key KEY            broker password / Adafruit IO key (default $AIO_KEY with --broker)
+  --local-broker KIND  aio (Adafruit IO emulator, default) or mqtt (plain; default with "localBroker": "mqtt")
+  --username NAME      broker user name / Adafruit IO user (default: $AIO_USERNAME, .env, config username)
+  --key KEY            broker password / Adafruit IO key (default: $AIO_KEY, .env; local: generated)
+  --wrong-key          the device logs in with a key the local broker refuses (CONNACK 5): see what the app
+                       does with a wrong AIO_KEY
+  --config K=V         a config setting for the app (repeat for more)
   --board NAME         TCP stack to simulate: esp8266 (default), esp32, host
   --latency MS         one-way network latency to add (default 0)
   --plain              log lines even on a terminal
   -h, --help           this text`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      duration: { type: "string" }, json: { type: "boolean" }, devices: { type: "string" }, interval: { type: "string" },
-      broker: { type: "string" }, username: { type: "string" }, key: { type: "string" }, board: { type: "string" },
-      latency: { type: "string" }, plain: { type: "boolean" },
-    },
+  const { values } = parseOptions(argv, {
+    duration: { type: "string" }, json: { type: "boolean" }, devices: { type: "string" }, interval: { type: "string" },
+    broker: { type: "string" }, "local-broker": { type: "string" }, username: { type: "string" }, key: { type: "string" },
+    "wrong-key": { type: "boolean" }, config: { type: "string", multiple: true }, board: { type: "string" },
+    latency: { type: "string" }, plain: { type: "boolean" },
   });
-  const duration = numberOption("duration", values.duration, 0);
-  const devices = numberOption("devices", values.devices, 1);
-  const interval = numberOption("interval", values.interval, 3);
-  const latency = numberOption("latency", values.latency, 0);
-  if (!Number.isInteger(devices) || devices < 1) throw new CliError("--devices must be a whole number >= 1", "e.g. --devices 100", 2);
-  if (!(interval > 0)) throw new CliError("--interval must be > 0 seconds", undefined, 2);
+  const project = findProject();
+  const config = { ...manifestConfig(project), ...projectSettings(project, { config: values.config, flags: { username: values.username, key: values.key } }) };
+  const duration = numberOption("duration", values.duration, undefined, durationRule);
+  const devices = numberOption("devices", values.devices, 1, { min: 1, integer: true, unit: "devices", hint: "e.g. --devices 100" });
+  const interval = numberOption("interval", values.interval, Number(config.interval || 3000) / 1000, { above: true, unit: "seconds" });
+  const latency = numberOption("latency", values.latency, 0, { unit: "milliseconds" });
   const board = values.board ?? "esp8266";
   if (board !== "esp8266" && board !== "esp32" && board !== "host") throw new CliError(`--board ${board}: expected esp8266, esp32 or host`, undefined, 2);
-  const broker = values.broker;
-  if (broker !== undefined && !/^mqtt:\/\/[^/:]+(:\d+)?\/?$/.test(broker)) throw new CliError(`--broker ${broker}: expected mqtt://host:port`, undefined, 2);
-  const username = values.username ?? (broker ? process.env.AIO_USERNAME || undefined : undefined);
-  const key = values.key ?? (broker ? process.env.AIO_KEY || undefined : undefined);
+  const broker = brokerOption(values.broker)?.href;
+  const localBroker = values["local-broker"] ?? project?.file.localBroker ?? "aio";
+  if (localBroker !== "aio" && localBroker !== "mqtt") throw new CliError(`--local-broker ${localBroker}: expected aio or mqtt`, undefined, 2);
+  if (values["wrong-key"] && broker) throw new CliError("--wrong-key rehearses a refused key on the local broker", "Against a real broker, give the wrong key itself: --key ...", 2);
+  // A fleet on the local broker gets one user per device (each its own rate limit) unless --username says otherwise.
+  const username = values.username ?? (devices === 1 || broker ? config.username || undefined : undefined);
+  const key = config.key || undefined;
+  const appFile = project?.main && relative(process.cwd(), project.main);
 
   const useView = !values.plain && process.stdout.isTTY === true && process.stdin.isTTY === true;
   // With --json, stdout carries only the summary.
@@ -57,7 +68,8 @@ export async function run(argv: string[]): Promise<number> {
   let sim: Simulation;
   try {
     sim = await startSimulation({
-      devices, broker, username, key, interval: interval * 1000, board, latencyMs: latency,
+      devices, broker, localBroker, username, key, wrongKey: values["wrong-key"], interval: interval * 1000, board, latencyMs: latency,
+      ssid: config.ssid || undefined, password: config.password || undefined, config, appFile,
       onTrace: (device, line) => log?.trace(device, line),
     });
   } catch (e) {
@@ -75,13 +87,15 @@ export async function run(argv: string[]): Promise<number> {
   } else {
     log = new SimLog(sim, out);
     log.line(`xsmq sim: ${title}`);
-    log.line(`broker ${sim.brokerUrl}${sim.broker ? " (local Adafruit IO emulator)" : ""}, user ${sim.devices[0].username}${devices > 1 ? " ..." : ""}, reading every ${interval} s`);
+    if (!project?.main) log.line(`no app here (${project ? "no src/main.ts in the project" : "no manifest.json in this folder or above"}): running xsmq's example app`);
+    log.line(`broker ${sim.brokerUrl}${sim.localBroker ? ` (${sim.localBroker})` : ""}, user ${sim.devices[0].username}${devices > 1 ? " ..." : ""}, reading every ${interval} s${values["wrong-key"] ? ", with a wrong key" : ""}`);
+    if (sim.monitorError) log.line(`${sim.monitorError}: readings are not tracked; what the app makes of the broker follows`);
     log.start();
   }
   const onSignal = () => finish();
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
-  const timer = duration > 0 ? setTimeout(finish, duration * 1000) : undefined;
+  const timer = duration !== undefined ? setTimeout(finish, duration * 1000) : undefined;
 
   await finished;
   if (timer) clearTimeout(timer);
@@ -100,11 +114,4 @@ export async function run(argv: string[]): Promise<number> {
 function jsonSummary(s: Summary) {
   const { published, received, reconnects, errors, ...rest } = s;
   return { published, received, reconnects, errors, ...rest };
-}
-
-function numberOption(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isFinite(n) || n < 0) throw new CliError(`--${name} ${text}: expected a number >= 0`, undefined, 2);
-  return n;
 }

@@ -25,10 +25,11 @@
 //   at most an hour; announced on `{user}/errors`, and every publish/subscribe is refused meanwhile.
 // - `restart()` behaves like a broker restart without persistence: history stays, MQTT sessions
 //   (subscriptions, queued QoS 1 messages) are lost, so clients must resubscribe.
-import { createServer, type Server, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from "aedes";
 import type { Clock } from "../../hosts/node/board.ts";
 import { realClock } from "../board/clock.ts";
+import { AedesListener } from "../brokers/aedes-listener.ts";
 import { checkSubscription, isFeedKey, isGroupKey, parseTopic, resourceTopic, splitFeedKey, type Format, type ResourceTopic } from "./topics.ts";
 import { parseFeedPayload, parseGroupPayload, renderFeed, renderGroup, type DataValue, type Location } from "./values.ts";
 import { FeedStore, type FeedRecord, type StoredPoint } from "./store.ts";
@@ -118,6 +119,8 @@ export interface AioBroker {
   write(user: string, key: string, value: string | DataValue): StoredPoint;
   /** Adds a user (or changes their key) while running. */
   addUser(user: string, key: string): void;
+  /** The user's IO key ("" when none is set), undefined for a user the broker does not know (the HTTP API checks it). */
+  keyOf(user: string): string | undefined;
   /** Subscribes to an event; returns a function that unsubscribes. */
   on<E extends keyof AioBrokerEvents>(event: E, fn: (e: AioBrokerEvents[E]) => void): () => void;
   /** Drops every client and stops listening, stays down `downMs`, then listens on the same port; history is kept. */
@@ -168,14 +171,11 @@ export async function startAioBroker(options: AioBrokerOptions): Promise<AioBrok
   };
   const userOf = new WeakMap<Client, string>();
 
-  let broker: Aedes | undefined;
-  let server: Server | undefined;
-  let sockets = new Set<Socket>();
-  let port = options.port ?? 0;
   let closed = false;
 
   // --- sending ---------------------------------------------------------------------------------
   const send = (topic: string, payload: string, qos: 0 | 1 = 0) => {
+    const broker = listener.broker;
     if (!broker || broker.closed) return;
     broker.publish({ cmd: "publish", topic, payload: Buffer.from(payload), qos, retain: false, dup: false }, () => {});
   };
@@ -346,7 +346,7 @@ export async function startAioBroker(options: AioBrokerOptions): Promise<AioBrok
   };
 
   // --- listening ---------------------------------------------------------------------------------
-  const listen = async () => {
+  const create = async () => {
     const b = await Aedes.createBroker({ authenticate, authorizePublish, authorizeSubscribe, heartbeatInterval: 3_600_000 });
     b.on("clientReady", (client) => {
       const user = userOf.get(client);
@@ -358,33 +358,9 @@ export async function startAioBroker(options: AioBrokerOptions): Promise<AioBrok
       const user = userOf.get(client);
       if (user) emit("client", { user, clientId: client.id, connected: false });
     });
-    const s = createServer((socket) => {
-      sockets.add(socket);
-      socket.on("close", () => sockets.delete(socket));
-      grantAtMostQos1(b.handle(socket));
-    });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        s.once("error", reject);
-        s.listen(port, host, () => { s.off("error", reject); resolve(); });
-      });
-    } catch (e) {
-      await new Promise<void>((r) => b.close(() => r()));
-      throw e;
-    }
-    port = (s.address() as { port: number }).port;
-    broker = b;
-    server = s;
+    return b;
   };
-
-  const stopListening = async () => {
-    const b = broker, s = server, open = sockets;
-    broker = undefined; server = undefined; sockets = new Set();
-    const serverClosed = s ? new Promise<void>((r) => s.close(() => r())) : Promise.resolve();
-    if (b) await new Promise<void>((r) => b.close(() => r()));
-    for (const socket of open) socket.destroy();
-    await serverClosed;
-  };
+  const listener = new AedesListener(host, options.port ?? 0, create, grantAtMostQos1);
 
   // --- time topics ---------------------------------------------------------------------------------
   let tick: unknown;
@@ -401,13 +377,13 @@ export async function startAioBroker(options: AioBrokerOptions): Promise<AioBrok
     tick = clock.schedule(onTick, timeIntervalMs);
   };
 
-  await listen();
+  await listener.start();
   if (options.timeTopics !== false) tick = clock.schedule(onTick, timeIntervalMs);
 
   return {
-    get port() { return port; },
+    get port() { return listener.port; },
     host,
-    get url() { return `mqtt://${host}:${port}`; },
+    get url() { return `mqtt://${host}:${listener.port}`; },
     counters,
     feed: (user, key) => store.feed(user, key),
     feeds: (user) => store.feeds(user),
@@ -422,21 +398,22 @@ export async function startAioBroker(options: AioBrokerOptions): Promise<AioBrok
       return storePoints(user, [{ key, value: data }], data, 0, "(server)")[0];
     },
     addUser(user, key) { keys.set(user, key); },
+    keyOf: (user) => keys.get(user),
     on(event, fn) {
       listeners[event].add(fn);
       return () => { listeners[event].delete(fn); };
     },
     async restart({ downMs = 0 } = {}) {
       if (closed) throw new Error("AIO broker is closed");
-      await stopListening();
+      await listener.stop();
       if (downMs > 0) await new Promise<void>((r) => clock.schedule(r, downMs));
-      if (!closed) await listen();
+      if (!closed) await listener.start();
     },
     async close() {
       closed = true;
       if (tick !== undefined) clock.cancel(tick);
       tick = undefined;
-      await stopListening();
+      await listener.stop();
     },
   };
 }

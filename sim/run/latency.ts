@@ -1,12 +1,14 @@
 // Delivery latency of feed readings: each reading leaving a device (seen by the publish sniffer) is matched with its
 // arrival where it is observed (the local broker storing it, or a monitoring subscriber), by feed key and value.
 // Matching is per device and in order; a value not found among the oldest pending ones is a duplicate.
+// Readings an app queued before its device first connected are counted apart (they leave in one burst when it
+// connects, behind each other): latency percentiles are those of readings sent while connected.
 
 const MAX_PENDING = 512;   // per device: older unmatched readings are counted as lost
 const SEARCH = 16;         // how far into the pending list an arrival may match (QoS 1 keeps order; resends may not)
 const SAMPLES = 1 << 17;   // latency samples kept (the most recent)
 
-interface Pending { key: string; value: string; at: number }
+interface Pending { key: string; value: string; at: number; backlog: boolean }
 
 export class DeliveryTracker {
   /** Readings seen leaving devices. */
@@ -20,13 +22,34 @@ export class DeliveryTracker {
   private readonly pending = new Map<number, Pending[]>();
   /** Feed keys devices publish to: arrivals on other feeds (the dashboard's onoff, say) are not readings. */
   private readonly keys = new Set<string>();
+  /** Readings queued before their device's first connection, seen arriving (not in the latency samples). */
+  backlogArrived = 0;
+  /** Readings queued before their device's first connection, over all devices. */
+  backlog = 0;
   private readonly samples = new Float64Array(SAMPLES);
   private count = 0;
+  /** Per device: readings still to come from the queue it had at its first connection. */
+  private readonly backlogLeft = new Map<number, number>();
+  private readonly connectSamples: number[] = [];
+
+  /**
+   * A device's first connection (seen when its first PUBLISH leaves), `afterMs` after its app started, with
+   * `queued` readings handed to its client before: the next `queued` readings it sends are that backlog.
+   * Calls after the first for a device are ignored.
+   */
+  firstConnect(device: number, afterMs: number, queued: number): void {
+    if (this.backlogLeft.has(device)) return;
+    this.backlogLeft.set(device, queued);
+    this.backlog += queued;
+    this.connectSamples.push(afterMs);
+  }
 
   published(device: number, key: string, value: string, at: number): void {
     let list = this.pending.get(device);
     if (!list) this.pending.set(device, list = []);
-    list.push({ key, value, at });
+    const left = this.backlogLeft.get(device) ?? 0;
+    if (left > 0) this.backlogLeft.set(device, left - 1);
+    list.push({ key, value, at, backlog: left > 0 });
     this.keys.add(key);
     this.sent++;
     if (list.length > MAX_PENDING) { list.shift(); this.skipped++; }
@@ -44,7 +67,8 @@ export class DeliveryTracker {
       this.skipped += i;
       this.arrived++;
       const ms = at - p.at;
-      this.samples[this.count++ % SAMPLES] = ms;
+      if (p.backlog) this.backlogArrived++;
+      else this.samples[this.count++ % SAMPLES] = ms;
       return ms;
     }
     this.unmatched++;
@@ -65,12 +89,14 @@ export class DeliveryTracker {
     return n;
   }
 
-  /** Latency percentile (0..100) over the kept samples, in ms; undefined before the first arrival. */
+  /** Latency percentile (0..100) of readings sent while connected, in ms; undefined before the first arrival. */
   percentile(p: number): number | undefined {
-    const n = Math.min(this.count, SAMPLES);
-    if (n === 0) return undefined;
-    const sorted = this.samples.slice(0, n).sort();
-    return sorted[Math.min(n - 1, Math.max(0, Math.ceil((p / 100) * n) - 1))];
+    return percentileOf(this.samples.slice(0, Math.min(this.count, SAMPLES)), p);
+  }
+
+  /** Percentile of the time from app start to the first connection, over devices, in ms. */
+  connectPercentile(p: number): number | undefined {
+    return percentileOf(Float64Array.from(this.connectSamples), p);
   }
 }
 
@@ -78,4 +104,11 @@ export class DeliveryTracker {
 export function feedOf(topic: string): { user: string; key: string } | undefined {
   const m = /^([^/]+)\/(?:feeds|f)\/([^/]+)$/.exec(topic);
   return m ? { user: m[1], key: m[2] } : undefined;
+}
+
+function percentileOf(samples: Float64Array, p: number): number | undefined {
+  const n = samples.length;
+  if (n === 0) return undefined;
+  const sorted = samples.sort();
+  return sorted[Math.min(n - 1, Math.max(0, Math.ceil((p / 100) * n) - 1))];
 }

@@ -1,10 +1,12 @@
-// Runs simulated boards executing the example app against a broker (the local Adafruit IO emulator, or an
-// external one), with fault injection, a "dashboard", delivery tracking and summaries. Used by `xsmq sim`,
+// Runs simulated boards executing an app (the example app, or a project's) against a broker (the local Adafruit
+// IO emulator, a local plain MQTT broker, or an external one), with fault injection, a "dashboard", delivery
+// tracking and summaries. Used by `xsmq sim`,
 // the tests and bench/fleet.bench.ts. Keep per-device host state small: fleets of thousands run in one process.
 import { randomBytes } from "node:crypto";
 import { Device } from "../board/device.ts";
 import { Airwaves, type VirtualAccessPoint } from "../board/airwaves.ts";
 import { startAioBroker, type AioBroker } from "../aio/broker.ts";
+import { startPlainBroker, type PlainBroker } from "../brokers/plain.ts";
 import type { App, AppStatus } from "../../src/app/status.ts";
 import { loadApp, type AppEntry } from "./app-entry.ts";
 import { sniffPublishes } from "./publish-sniffer.ts";
@@ -15,8 +17,14 @@ import { RateMeter, type Summary } from "./summary.ts";
 export interface SimulationOptions {
   /** Number of simulated boards (default 1). */
   devices?: number;
-  /** `mqtt://host:port` of a real broker; default: start the local Adafruit IO emulator. */
+  /** `mqtt://host:port` of a real broker; default: start a local one (see `localBroker`). */
   broker?: string;
+  /** The broker to start without `broker`: "aio" (default), the Adafruit IO emulator, or "mqtt", a plain one. */
+  localBroker?: "aio" | "mqtt";
+  /** The devices log in with a key the local broker refuses (CONNACK 5): rehearses a wrong AIO_KEY. */
+  wrongKey?: boolean;
+  /** More `mc/config` settings for the app (a project's settings); the runner's own keys win. */
+  config?: Record<string, string>;
   /** IO user name (default: "xsmq-demo" for one device, one user per device "xsmq-0001"... for a fleet). */
   username?: string;
   /** IO key (password); default: generated for the local broker. */
@@ -35,8 +43,10 @@ export interface SimulationOptions {
   traceLines?: number;
   /** Every complete trace line of every device. */
   onTrace?: (device: SimDevice, line: string) => void;
-  /** The firmware entry (default: src/app/main.ts). */
+  /** The firmware entry (default: `appFile`, else src/app/main.ts). */
   main?: () => App;
+  /** The module to load the firmware from (default export `main(): App`). */
+  appFile?: string;
   /** Data points per user per minute for the local broker, and `config.rateLimit` for the app's client-side limiter
    *  (default: twice what the interval needs, at least Adafruit IO's free 30). */
   rateLimitPerMinute?: number;
@@ -51,6 +61,8 @@ export interface SimDevice {
   app: App | undefined;
   /** Why the app failed to start, if it did. */
   startError: string | undefined;
+  /** performance.now() when the app started. */
+  startedAt: number;
   /** The last trace lines, oldest first. */
   readonly trace: string[];
 }
@@ -85,10 +97,16 @@ export interface Simulation {
   readonly devices: SimDevice[];
   readonly air: Airwaves;
   readonly accessPoint: VirtualAccessPoint;
-  /** The local broker, when no external one was given. */
+  /** The local Adafruit IO emulator, when it runs. */
   readonly broker: AioBroker | undefined;
+  /** The local plain MQTT broker, when it runs. */
+  readonly plainBroker: PlainBroker | undefined;
+  /** What the local broker is ("local Adafruit IO emulator", "local MQTT broker"); undefined with an external one. */
+  readonly localBroker: string | undefined;
   readonly brokerUrl: string;
-  /** Where the firmware came from: "src/app/main.ts", or "options.main". */
+  /** Why readings are not tracked on an external broker (the monitoring client could not connect), if so. */
+  readonly monitorError: string | undefined;
+  /** Where the firmware came from: its file, or "options.main". */
   readonly appSource: string;
   /** Readings seen leaving the devices against their arrival; undefined when arrivals cannot be told apart. */
   readonly tracker: DeliveryTracker | undefined;
@@ -111,15 +129,18 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
   const sharedUser = options.username ?? (fleet ? undefined : "xsmq-demo");
   const userOf = (i: number) => sharedUser ?? `xsmq-${String(i + 1).padStart(4, "0")}`;
   const key = options.key ?? (options.broker ? "" : `aio_${randomBytes(12).toString("hex")}`);
+  const deviceKey = options.wrongKey ? `wrong-${key}` : key;
+  const plain = !options.broker && options.localBroker === "mqtt";
   const traceLines = options.traceLines ?? 12;
   const started = performance.now();
-  const entry: AppEntry = options.main ? { main: options.main, source: "options.main" } : await loadApp();
+  const entry: AppEntry = options.main ? { main: options.main, source: "options.main" } : await loadApp(options.appFile);
 
   // Data points per user per minute that the interval needs (with room for a few extra), at least IO's free 30.
   const ratePerMinute = options.rateLimitPerMinute ?? Math.max(30, Math.ceil((2 * 60_000) / interval));
 
   // --- broker --------------------------------------------------------------------------------------
   let broker: AioBroker | undefined;
+  let plainBroker: PlainBroker | undefined;
   let host: string, port: number;
   if (options.broker) {
     const url = new URL(options.broker);
@@ -129,9 +150,9 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
   } else {
     const users: Record<string, string> = {};
     for (let i = 0; i < count; i++) users[userOf(i)] = key;
-    broker = await startAioBroker({ users, rateLimitPerMinute: ratePerMinute });
-    host = broker.host;
-    port = broker.port;
+    const local = plain ? plainBroker = await startPlainBroker({ users }) : broker = await startAioBroker({ users, rateLimitPerMinute: ratePerMinute });
+    host = local.host;
+    port = local.port;
   }
   const brokerUrl = `mqtt://${host}:${port}`;
 
@@ -146,10 +167,10 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
     const clientId = `xsmq-sim-${process.pid}-${i + 1}`;
     const lines: string[] = [];
     let partial = "";
-    const sim: SimDevice = { index: i, device: undefined as unknown as Device, username, clientId, app: undefined, startError: undefined, trace: lines };
+    const sim: SimDevice = { index: i, device: undefined as unknown as Device, username, clientId, app: undefined, startError: undefined, startedAt: 0, trace: lines };
     const device = new Device({
       id: fleet ? `dev${i + 1}` : "esp8266",
-      config: { ssid, password, broker: host, port: String(port), username, key, clientId, interval, rateLimit: ratePerMinute },
+      config: { ...options.config, ssid, password, broker: host, port: String(port), username, key: deviceKey, clientId, interval, rateLimit: ratePerMinute },
       trace: (text) => {
         partial += text;
         let nl: number;
@@ -173,23 +194,35 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
   }
 
   // --- delivery tracking: a reading leaving a device (sniffed) against its arrival (broker event or monitor) ---
-  const trackable = !fleet || sharedUser === undefined;
-  const tracker = trackable ? new DeliveryTracker() : undefined;
-  const sniffers = tracker
+  // On the plain broker a reading is known by its topic; elsewhere by its feed key.
+  const readingKey = (topic: string) => (plain ? topic : feedOf(topic)?.key);
+  // Arrivals at a local broker name the client; at an external one only the user, which a fleet may share.
+  const trackable = !fleet || sharedUser === undefined || !options.broker;
+  let tracker = trackable ? new DeliveryTracker() : undefined;
+  let sniffers = tracker
     ? devices.map((sim) => sniffPublishes(sim.device.network, (topic, payload, at) => {
-      const feed = feedOf(topic);
-      if (feed) tracker.published(sim.index, feed.key, payload, at);
+      // The first PUBLISH on the wire follows the first accepted connection; the readings the app had handed
+      // to its client by then (a reading sent at once is counted by the app only after this) were queued.
+      tracker?.firstConnect(sim.index, at - sim.startedAt, sim.app?.status.published ?? 0);
+      const key = readingKey(topic);
+      if (key !== undefined) tracker?.published(sim.index, key, payload, at);
     }))
     : [];
-  const untap = () => { for (const stop of sniffers) stop(); };
+  const untap = () => { for (const stop of sniffers) stop(); sniffers = []; };
   const offPublish = broker && tracker
     ? broker.on("publish", (e) => {
       const sim = byClientId.get(e.clientId);
-      if (sim) tracker.arrivedAt(sim.index, e.key, e.point.value, performance.now());
+      if (sim) tracker?.arrivedAt(sim.index, e.key, e.point.value, performance.now());
     })
-    : () => {};
+    : plainBroker && tracker
+      ? plainBroker.onPublish((e) => {
+        const sim = byClientId.get(e.clientId);
+        if (sim) tracker?.arrivedAt(sim.index, e.topic, e.payload, performance.now());
+      })
+      : () => {};
   let monitor: Monitor | undefined;
-  if (!broker) {
+  let monitorError: string | undefined;
+  if (options.broker) {
     try {
       monitor = await Monitor.connect({
         url: brokerUrl, username: sharedUser, key: options.key,
@@ -201,21 +234,25 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
         },
       });
     } catch (e) {
+      // The apps still run: what they make of the broker (a refused key, say) is what the user needs to see.
+      monitorError = (e as Error).message;
       untap();
-      throw e;
+      tracker = undefined;
     }
   }
 
   // --- dashboard -------------------------------------------------------------------------------------
   const users = [...new Set(devices.map((d) => d.username))];
+  // On the plain broker the dashboard's values are retained under the app's `topic` setting (else {user}/feeds).
   const writeFeed = (feedKey: string, value: string) => {
     for (const user of users) {
       if (broker) broker.write(user, feedKey, value);
+      else if (plainBroker) plainBroker.publish(`${options.config?.topic || `${user}/feeds`}/${feedKey}`, value, true);
       else monitor?.publish(`${user}/feeds/${feedKey}`, value);
     }
   };
   let onoff = "OFF", slider = 50;
-  if (broker) { writeFeed("onoff", onoff); writeFeed("slider", String(slider)); }
+  if (broker || plainBroker) { writeFeed("onoff", onoff); writeFeed("slider", String(slider)); }
   const dashboard: Dashboard = {
     get onoff() { return onoff; },
     get slider() { return slider; },
@@ -235,6 +272,7 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
         timers.delete(t);
         if (!stopped) {
           try {
+            sim.startedAt = performance.now();
             sim.app = sim.device.run(() => entry.main());
           } catch (e) {
             sim.startError = (e as Error).message;
@@ -263,8 +301,9 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
     setSendWindow: (bytes, index) => each(index, (d) => { d.network.sendWindow = bytes; }),
     setReadChunk: (bytes, index) => each(index, (d) => { d.network.maxReadChunk = bytes; }),
     async restartBroker(downMs = 2000) {
-      if (!broker) throw new Error("the broker is external: restart it yourself");
-      await broker.restart({ downMs });
+      const local = broker ?? plainBroker;
+      if (!local) throw new Error("the broker is external: restart it yourself");
+      await local.restart({ downMs });
     },
   };
 
@@ -285,6 +324,7 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
       reconnects: 0, errors: 0, queued: 0, bytesIn: 0, bytesOut: 0,
       arrived: tracker?.arrived, unconfirmed: tracker?.inFlight,
       latencyP50Ms: tracker?.percentile(50), latencyP99Ms: tracker?.percentile(99),
+      backlog: tracker?.backlog, firstConnectP50Ms: tracker?.connectPercentile(50), firstConnectP99Ms: tracker?.connectPercentile(99),
       messagesPerSecond: 0, elapsedS: (performance.now() - started) / 1000,
     };
     for (const sim of devices) {
@@ -307,7 +347,9 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
   };
 
   return {
-    devices, air, accessPoint, broker, brokerUrl, appSource: entry.source, tracker, faults, dashboard, ready,
+    devices, air, accessPoint, broker, plainBroker, brokerUrl, appSource: entry.source, faults, dashboard, ready, monitorError,
+    localBroker: broker ? "local Adafruit IO emulator" : plainBroker ? "local MQTT broker" : undefined,
+    get tracker() { return tracker; },
     statusOf: (index) => devices[index]?.app?.status,
     summary,
     async stop() {
@@ -322,6 +364,7 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
       offPublish();
       await monitor?.close();
       await broker?.close();
+      await plainBroker?.close();
     },
   };
 }

@@ -21,8 +21,14 @@ export interface Summary {
   arrived: number | undefined;
   /** Readings published but not seen arriving yet (in flight, or lost). */
   unconfirmed: number | undefined;
+  /** Delivery latency of readings sent while connected (not those queued before the first connection). */
   latencyP50Ms: number | undefined;
   latencyP99Ms: number | undefined;
+  /** Readings the apps queued before their device's first connection (sent in a burst when it connected). */
+  backlog: number | undefined;
+  /** Time from app start to the device's first connection, over devices. */
+  firstConnectP50Ms: number | undefined;
+  firstConnectP99Ms: number | undefined;
   /** Readings arriving per second over the last few seconds (published per second when not tracked). */
   messagesPerSecond: number;
   elapsedS: number;
@@ -58,6 +64,7 @@ export function formatMs(ms: number | undefined): string {
 /** One line for a fleet: who is connected, throughput, latency, losses so far. */
 export function fleetLine(s: Summary): string {
   const latency = s.arrived === undefined ? "latency n/a (shared user)" : `latency p50 ${formatMs(s.latencyP50Ms)} p99 ${formatMs(s.latencyP99Ms)}`;
+  const backlog = s.backlog ? `, ${s.backlog} queued before connecting (first connect p50 ${formatMs(s.firstConnectP50Ms)} p99 ${formatMs(s.firstConnectP99Ms)})` : "";
   return `${s.connected}/${s.devices} connected, ${s.messagesPerSecond.toFixed(1)} msg/s, ${latency}, published ${s.published}` +
-    (s.arrived === undefined ? "" : `, arrived ${s.arrived}`) + `, reconnects ${s.reconnects}, errors ${s.errors}`;
+    (s.arrived === undefined ? "" : `, arrived ${s.arrived}`) + `${backlog}, reconnects ${s.reconnects}, errors ${s.errors}`;
 }

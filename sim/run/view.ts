@@ -58,7 +58,7 @@ export class SimView {
       else if (k === "b") { this.blackholed = !this.blackholed; f.blackhole(this.blackholed); this.action(this.blackholed ? "link blackholed (press b again to lift)" : "blackhole lifted"); }
       else if (k === "l") { this.latency = this.latency ? 0 : 300; f.setLatency(this.latency); this.action(`added latency ${this.latency} ms each way`); }
       else if (k === "r") {
-        if (!sim.broker) { this.action("the broker is external: restart it yourself"); continue; }
+        if (!sim.localBroker) { this.action("the broker is external: restart it yourself"); continue; }
         this.action("broker restarting (down 2 s)");
         f.restartBroker(2000).then(() => this.action("broker restarted"), (e: Error) => this.action(`broker restart failed: ${e.message}`));
       }
@@ -84,7 +84,7 @@ export class SimView {
 
   private header(s: Summary): string[] {
     const up = formatDuration(Date.now() - this.started);
-    const where = this.sim.broker ? `local Adafruit IO emulator ${this.sim.brokerUrl}` : this.sim.brokerUrl;
+    const where = this.sim.localBroker ? `${this.sim.localBroker} ${this.sim.brokerUrl}` : this.sim.brokerUrl;
     return [
       `${ESC}1mxsmq sim${ESC}0m  ${this.options.title ?? ""}  up ${up}`,
       `broker ${where}  user ${this.sim.devices[0].username}${s.devices > 1 ? ` (+${s.devices - 1} devices)` : ""}`,

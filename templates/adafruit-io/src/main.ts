@@ -63,13 +63,15 @@ export default function main(): App {
   });
   wifi.addLinkListener((up) => { io.setLink(up); refresh(); });
 
-  const readings = Timer.repeat(() => {
+  const read = () => {
     const reading = Analog.read(0);
     status.lastReading = reading;
     if (photocell.publish(reading) !== DROPPED) status.published++;
     refresh();
     trace(`photocell: ${reading}\n`);
-  }, settings.interval);
+  };
+  read(); // the first reading now (sent once connected), then one every interval
+  const readings = Timer.repeat(read, settings.interval);
 
   return {
     status,

@@ -39,6 +39,7 @@ export default function main(): App {
     username: setting("username") || undefined, password: setting("key") || undefined,
     will: { topic: `${topic}/status`, payload: "offline", qos: 1, retain: true },
   });
+  client.setLink(false); // the client assumes a network until told otherwise: it connects when Wi-Fi is up
   const refresh = () => {
     status.mqtt = client.state;
     status.reconnects = client.reconnects;
@@ -76,13 +77,15 @@ export default function main(): App {
   });
   wifi.addLinkListener((up) => { client.setLink(up); refresh(); });
 
-  const readings = Timer.repeat(() => {
+  const read = () => {
     const reading = Analog.read(0);
     status.lastReading = reading;
     if (client.publish(photocell, reading, 1) >= 0) status.published++;
     refresh();
     trace(`photocell: ${reading}\n`);
-  }, interval);
+  };
+  read(); // the first reading now (sent once connected), then one every interval
+  const readings = Timer.repeat(read, interval);
 
   return {
     status,
