@@ -6,7 +6,7 @@
 import mqtt from "mqtt";
 import { XSHost, esp8266 } from "../sim/xs/host.ts";
 import { Mosquitto } from "../test/support/mosquitto.ts";
-import { CountingProxy } from "./support/counting-proxy.ts";
+import { BrokerProxy } from "../sim/brokers/proxy.ts";
 import { XSMeter } from "../sim/xs/meter.ts";
 import { Builtin } from "../sim/xs/entries/meter-ops.ts";
 import type { Figures } from "./index.ts";
@@ -100,7 +100,7 @@ interface Case { what: string; run: (count: number) => Promise<number> }
 
 /** Per-message figures of publish and receive at QoS 0/1/2 through the host, over one transport. */
 async function perMessage(figures: Figures, transport: "tcp" | "socket", broker: Mosquitto): Promise<void> {
-  const proxy = await CountingProxy.start(broker.port);
+  const proxy = await BrokerProxy.start(broker.port, { count: true });
   const xs = await XSHost.start({ entry: clientEntry });
   let peer: mqtt.MqttClient | undefined;
   try {

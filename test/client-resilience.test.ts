@@ -8,7 +8,7 @@ import { setDefaultBoard } from "../hosts/node/board.ts";
 import { Device } from "../sim/board/device.ts";
 import { VirtualClock } from "../sim/board/clock.ts";
 import { Mosquitto, freePort } from "./support/mosquitto.ts";
-import { Proxy } from "./support/proxy.ts";
+import { BrokerProxy } from "../sim/brokers/proxy.ts";
 import { until, sleep } from "./support/wait.ts";
 
 const cleanup: Array<() => unknown> = [];
@@ -162,7 +162,7 @@ describe("dead link and oversize packets", () => {
   it("detects a broker that stops answering within 1.5 x keepalive (simulated time)", async () => {
     const m = await Mosquitto.start();
     cleanup.push(() => m.close());
-    const proxy = await Proxy.start(m.port);
+    const proxy = await BrokerProxy.start(m.port);
     cleanup.push(() => proxy.close());
     const clock = new VirtualClock();
     const device = new Device({ id: "dead-link", clock });

@@ -11,7 +11,7 @@ import { Window } from "./heap.ts";
 import { setDefaultBoard } from "../../hosts/node/board.ts";
 import { Device } from "../../sim/board/device.ts";
 import { VirtualClock } from "../../sim/board/clock.ts";
-import { PushReader, decodeAny, encodeConnack, encodePublishBytes, encodeSuback } from "../../sim/brokers/server-codec.ts";
+import { ArraySource, PushReader, decodeAny, encodeConnack, encodePublishBytes, encodeSuback } from "../../sim/brokers/server-codec.ts";
 
 const TOPIC = "bench/loop/x";
 
@@ -127,35 +127,21 @@ function sessionSetup(payloadSize: number) {
   return { session, broker, counts };
 }
 
-/** An in-memory Transport: what the broker stand-in sends is read back byte by byte, like the socket. */
-class LoopTransport implements Transport, ClientEnd {
+/** An in-memory Transport: what the broker stand-in sends is read back (an ArraySource over its receive buffer). */
+class LoopTransport extends ArraySource implements Transport, ClientEnd {
   readonly written = new OutputBuffer();
-  private readonly rx = new Uint8Array(1 << 16);
-  private rxLen = 0;
-  private rxPos = 0;
   listener: TransportListener | undefined;
+  constructor() {
+    super();
+    this.reset(new Uint8Array(1 << 16), 0, 0);
+  }
   open(_host: string, _port: number, listener: TransportListener): void { this.listener = listener; }
   close(): void { this.listener = undefined; }
   writable(): number { return this.written.writable(); }
   write(packet: Uint8Array): boolean { return this.written.write(packet); }
-  available(): number { return this.rxLen - this.rxPos; }
-  readByte(): number { return this.rx[this.rxPos++]; }
-  readInto(dst: Uint8Array, offset: number, max: number): number {
-    let n = this.rxLen - this.rxPos;
-    if (n > max) n = max;
-    for (let i = 0; i < n; i++) dst[offset + i] = this.rx[this.rxPos + i];
-    this.rxPos += n;
-    return n;
-  }
-  readAll(dst: Uint8Array): void { this.readInto(dst, 0, dst.length); }
-  skip(max: number): number {
-    const n = Math.min(max, this.rxLen - this.rxPos);
-    this.rxPos += n;
-    return n;
-  }
   feed(bytes: Uint8Array, n: number): void {
-    if (this.rxPos === this.rxLen) this.rxPos = this.rxLen = 0;
-    for (let i = 0; i < n; i++) this.rx[this.rxLen++] = bytes[i];
+    if (this.pos === this.end) this.pos = this.end = 0;
+    for (let i = 0; i < n; i++) this.bytes[this.end++] = bytes[i];
     this.listener?.onTransportData();
   }
 }

@@ -2,7 +2,7 @@
 // deterministic per device id and time; tests pin it with setAnalog) and digital pin modes/levels with a
 // change hook, read by hosts/node/modules/analog.ts and digital.ts and by the simulator's view.
 import type { Board, BoardPins } from "../../hosts/node/board.ts";
-import { PinMode } from "../../hosts/shared/moddable-modes.ts";
+import { PinMode } from "../../hosts/shared/moddable-constants.ts";
 
 export interface DigitalPin {
   /** A PinMode value. */

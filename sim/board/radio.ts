@@ -1,7 +1,7 @@
 // The Wi-Fi radio of one simulated device: station state (mode, associated AP, IP, RSSI, pending connect)
 // driven by the device clock, with events posted to the `wifi` module's instances like the ESP8266 port does.
 import type { Board, BoardRadio, DisconnectReason, RadioListener, RadioMessage, StationConfig } from "../../hosts/node/board.ts";
-import { WiFiMode } from "../../hosts/shared/moddable-modes.ts";
+import { WiFiMode } from "../../hosts/shared/moddable-constants.ts";
 import type { Airwaves, Station, VirtualAccessPoint } from "./airwaves.ts";
 import type { NetworkConditions } from "./network.ts";
 

@@ -1,18 +1,9 @@
 // Node implementation of Moddable's `pins/digital` (documentation/pins/pins.md#digital) over the current
 // device's Pins: static read/write, instances from a dictionary or ([port,] pin, mode), mode(), close().
 import { currentBoard, type Board } from "../board.ts";
-import { PinMode } from "../../shared/moddable-modes.ts";
+import { DigitalStatics, PinMode } from "../../shared/moddable-constants.ts";
 
-export default class Digital {
-  static readonly Input = PinMode.Input;
-  static readonly InputPullUp = PinMode.InputPullUp;
-  static readonly InputPullDown = PinMode.InputPullDown;
-  static readonly InputPullUpDown = PinMode.InputPullUpDown;
-  static readonly Output = PinMode.Output;
-  static readonly OutputOpenDrain = PinMode.OutputOpenDrain;
-  static readonly WakeOnRise = 1 << 6;
-  static readonly WakeOnFall = 1 << 7;
-
+export default class Digital extends DigitalStatics {
   /** Makes `pin` an input and samples it. */
   static read(pin: number): 0 | 1 {
     const pins = currentBoard().pins;
@@ -34,6 +25,7 @@ export default class Digital {
   constructor(pin: number, mode: number);
   constructor(port: string, pin: number, mode: number);
   constructor(a: unknown, b?: unknown, c?: unknown) {
+    super();
     let pin: unknown, mode: unknown;
     if (typeof a === "object" && a !== null) {
       const d = a as { pin?: unknown; mode?: unknown };

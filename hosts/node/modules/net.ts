@@ -3,7 +3,7 @@
 import { lookup } from "node:dns";
 import { isIPv4 } from "node:net";
 import { currentBoard } from "../board.ts";
-import { WiFiMode } from "../../shared/moddable-modes.ts";
+import { WiFiMode } from "../../shared/moddable-constants.ts";
 
 /** The soft-AP's address (the ESP default). */
 const softAPAddress = "192.168.4.1";

@@ -2,6 +2,7 @@
 // documentation/network/network.md and the lwip port's behaviour; every socket obeys its device's NetworkConditions.
 import net from "node:net";
 import { currentBoard, type Board, type BoardConnection, type BoardNetwork } from "../board.ts";
+import { SocketMessages } from "../../shared/moddable-constants.ts";
 
 // Pending messages, delivered in lwip's order (socketClearPending): connect, receive, sent, disconnect, error.
 const CONNECT = 1, RECEIVE = 2, SENT = 4, DISCONNECT = 8, ERROR = 16;
@@ -18,13 +19,7 @@ interface SocketOptions {
   listener?: Listener;
 }
 
-export class Socket {
-  static readonly connected = 1;
-  static readonly readable = 2;
-  static readonly writable = 3;
-  static readonly error = -2;
-  static readonly disconnected = -1;
-
+export class Socket extends SocketMessages {
   callback: Callback | undefined = undefined;
 
   private readonly board: Board;
@@ -52,6 +47,7 @@ export class Socket {
   private readonly flushNow = (): void => this.flush();
 
   constructor(options: SocketOptions) {
+    super();
     if (options === null || typeof options !== "object") throw new Error("invalid dictionary");
     this.board = currentBoard();
     this.connection = this.board.openConnection({

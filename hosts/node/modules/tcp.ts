@@ -6,6 +6,8 @@ import { currentBoard, type Board, type BoardConnection, type BoardNetwork } fro
 // Triggers, delivered together on the next turn like lwip's tcpDeliver: output, readable, writable, error.
 const WRITABLE = 1, READABLE = 2, ERROR = 4, OUTPUT = 8;
 
+// Not types/embedded-io-tcp.d.ts's TCPOptions on purpose: that one promises src/ no more than the SDK's typings;
+// the stand-in also takes `host` (no DNS step in tests) and refuses `from`.
 export interface TCPOptions {
   /** IPv4 address of the remote end (required by ECMA-419). */
   address?: string;

@@ -3,7 +3,7 @@
 // password, the callback is the instance's `callback` property, scan results then `null`, same errors.
 import { currentBoard } from "../board.ts";
 import type { BoardRadio, RadioListener, StationConfig } from "../board.ts";
-import { WiFiMode } from "../../shared/moddable-modes.ts";
+import { WiFiMode } from "../../shared/moddable-constants.ts";
 
 interface Dictionary { ssid?: unknown; password?: unknown; bssid?: unknown; channel?: unknown }
 interface ScanItem { ssid: string; bssid: ArrayBuffer; rssi: number; channel: number; hidden: boolean; authentication: string }

@@ -2,18 +2,9 @@
 // tests read levels with `xs.device.pins.level(pin)`).
 import { nextId } from "./bridge.ts";
 import { remote } from "./remote.ts";
-import { PinMode } from "../../shared/moddable-modes.ts";
+import { DigitalStatics } from "../../shared/moddable-constants.ts";
 
-export default class Digital {
-  static readonly Input = PinMode.Input;
-  static readonly InputPullUp = PinMode.InputPullUp;
-  static readonly InputPullDown = PinMode.InputPullDown;
-  static readonly InputPullUpDown = PinMode.InputPullUpDown;
-  static readonly Output = PinMode.Output;
-  static readonly OutputOpenDrain = PinMode.OutputOpenDrain;
-  static readonly WakeOnRise = 1 << 6;
-  static readonly WakeOnFall = 1 << 7;
-
+export default class Digital extends DigitalStatics {
   static read(pin: number): 0 | 1 {
     return remote({ module: "pins/digital", op: "static", name: "read", args: [pin] });
   }
@@ -25,6 +16,7 @@ export default class Digital {
   private readonly instance = nextId();
 
   constructor(a: unknown, b?: unknown, c?: unknown) {
+    super();
     const args = c !== undefined ? [a, b, c] : b !== undefined ? [a, b] : [a];
     remote({ module: "pins/digital", op: "new", instance: this.instance, args });
   }

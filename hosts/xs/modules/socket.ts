@@ -7,6 +7,7 @@ import { abort, begin, fromUtf8, nextId, outboxBytes, send, sendText, utf8 } fro
 import { bytesOf, isIPv4 } from "./buffers.ts";
 import { peerOf, register, unregister, type Receiver } from "./connections.ts";
 import hostConfig from "./host-config.ts";
+import { SocketMessages } from "../../shared/moddable-constants.ts";
 
 const lin = hostConfig.platform === "lin";
 /** lwIP's TCP_SND_BUF on the ESP8266 (2 x MSS): what write() takes before acknowledgements. */
@@ -18,13 +19,7 @@ const Connecting = 0, Open = 1, Broken = 2, Ended = 3, Closed = 4;
 
 type Data = string | number | ArrayBufferLike | ArrayBufferView;
 
-export class Socket {
-  static readonly connected = 1;
-  static readonly readable = 2;
-  static readonly writable = 3;
-  static readonly error = -2;
-  static readonly disconnected = -1;
-
+export class Socket extends SocketMessages {
   callback: ((this: Socket, message: number, value?: number) => void) | undefined = undefined;
   private readonly id: number;
   /** Connecting, Open, Broken (writes fail: lin after a refused or reset connection), Ended (-1/-2 reported), Closed by the app. */
@@ -38,6 +33,7 @@ export class Socket {
   private end = 0;
 
   constructor(dictionary: { host?: string; address?: string; port?: number; kind?: string; listener?: unknown; noDelay?: boolean }) {
+    super();
     if (dictionary === null || typeof dictionary !== "object") throw new TypeError("invalid dictionary");
     if ("listener" in dictionary && dictionary.listener !== undefined) throw new Error("socket: Listener is not supported by the XS host");
     if ("kind" in dictionary && dictionary.kind !== "TCP") {

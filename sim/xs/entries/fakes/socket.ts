@@ -2,13 +2,9 @@
 // packet per readable callback, read()/read(Number)/read(null, n) over it, write() swallows. Allocates nothing.
 import type { Feed } from "../memory-transport.ts";
 import { Op, rec } from "./record.ts";
+import { SocketMessages } from "../../../../hosts/shared/moddable-constants.ts";
 
-export class Socket {
-  static readonly connected = 1;
-  static readonly readable = 2;
-  static readonly writable = 3;
-  static readonly error = -2;
-  static readonly disconnected = -1;
+export class Socket extends SocketMessages {
   /** The socket made last (the client's), for the driver. */
   static last: Socket | undefined;
   callback: ((message: number, value?: number) => void) | undefined;
@@ -20,7 +16,7 @@ export class Socket {
   private pos = 0;
   private end = 0;
 
-  constructor(_options: object) { Socket.last = this; }
+  constructor(_options: object) { super(); Socket.last = this; }
 
   /** Driver: the connection is up. */
   connect(): void { this.callback!(1); }
