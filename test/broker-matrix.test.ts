@@ -6,7 +6,7 @@ import { Aedes } from "aedes";
 import { MQTTClient, ErrorCode, type MQTTError, type MQTTClientOptions } from "../src/mqtt/client";
 import { Mosquitto } from "./support/mosquitto.ts";
 import { RabbitMQ } from "./support/rabbitmq.ts";
-import { Proxy } from "./support/proxy.ts";
+import { BrokerProxy } from "../sim/brokers/proxy.ts";
 import { until } from "./support/wait.ts";
 
 type BrokerName = "mosquitto" | "aedes" | "rabbitmq";
@@ -170,7 +170,7 @@ for (const name of names) {
       const watcher = client("will-watch");
       const wills: string[] = [];
       await subscribed(watcher, "dev/+/status", 1, (m) => wills.push(`${m.topic}=${m.text}`));
-      const proxy = await Proxy.start(broker.port);
+      const proxy = await BrokerProxy.start(broker.port);
       cleanup.push(() => proxy.close());
       const victim = client("will-victim", { port: proxy.port, reconnect: false, will: { topic: "dev/victim/status", payload: "offline", qos: 1 } });
       const polite = client("will-polite", { will: { topic: "dev/polite/status", payload: "offline", qos: 1 } });
@@ -186,7 +186,7 @@ for (const name of names) {
       const watcher = client("ka-watch");
       const wills: string[] = [];
       await subscribed(watcher, "ka/+", 1, (m) => wills.push(m.topic));
-      const proxy = await Proxy.start(broker.port);
+      const proxy = await BrokerProxy.start(broker.port);
       cleanup.push(() => proxy.close());
       const idle = client("ka-idle", { port: proxy.port, keepalive: 1, will: { topic: "ka/idle", payload: "gone", qos: 1 } });
       let closes = 0;
