@@ -1,66 +1,13 @@
 // `xsmq build`: clear errors for each missing piece, and the exact mcconfig invocation, checked with a
 // stub mcconfig (a script that records its arguments) in a temporary $MODDABLE, since the SDK and the
 // ESP toolchains cannot be installed here.
-import { afterEach, describe, expect, it } from "vitest";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { runCli } from "./fake-esp/run-cli.ts";
+import { cleanEnv as env, fakeEspBase, fakeSdk, temp } from "./support/fake-sdk.ts";
 
 const repoRoot = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const dirs: string[] = [];
-afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
-
-function temp(): string {
-  const d = mkdtempSync(join(tmpdir(), "xsmq-build-"));
-  dirs.push(d);
-  return d;
-}
-
-/** A fake SDK: manifest_base.json, and an mcconfig that records its args and cwd and "builds" main.bin. */
-function fakeSdk(withMcconfig = true): string {
-  const sdk = temp();
-  mkdirSync(join(sdk, "examples"), { recursive: true });
-  writeFileSync(join(sdk, "examples", "manifest_base.json"), "{}");
-  if (withMcconfig) {
-    const bin = join(sdk, "build", "bin", "lin", "release");
-    mkdirSync(bin, { recursive: true });
-    writeFileSync(join(bin, "mcconfig"), `#!/bin/sh
-printf '%s\\n' "$@" > "${sdk}/args.txt"
-pwd > "${sdk}/cwd.txt"
-out=""; plat=""; mode=release
-while [ $# -gt 0 ]; do case "$1" in -o) out="$2"; shift;; -p) plat="$2"; shift;; -d) mode=debug;; esac; shift; done
-# Like mcconfig: -o must exist; the makefiles run tsc from PATH; lin apps go to bin/lin/mc/<mode>/<name>/mc.so.
-[ -d "$out" ] || { echo "# mcconfig error: -o '$out': directory not found!" >&2; exit 1; }
-tsc --version > "${sdk}/tsc.txt" 2>&1
-if [ "$plat" = lin ]; then
-  mkdir -p "$out/bin/lin/mc/$mode/${basename(repoRoot)}" && printf 'SO' > "$out/bin/lin/mc/$mode/${basename(repoRoot)}/mc.so"
-else
-  mkdir -p "$out/bin/$plat/$mode/${basename(repoRoot)}" && printf 'FIRMWARE' > "$out/bin/$plat/$mode/${basename(repoRoot)}/main.bin"
-fi
-exit \${MCCONFIG_EXIT:-0}
-`);
-    chmodSync(join(bin, "mcconfig"), 0o755);
-  }
-  return sdk;
-}
-
-function fakeEspBase(): string {
-  const base = temp();
-  const gccDir = join(base, "toolchain", "Linux", "xtensa-lx106-elf", "bin");
-  mkdirSync(gccDir, { recursive: true });
-  writeFileSync(join(gccDir, "xtensa-lx106-elf-gcc"), "");
-  const fw = join(base, "ESP8266_RTOS_SDK", "components", "esp8266", "firmware");
-  mkdirSync(fw, { recursive: true });
-  writeFileSync(join(fw, "boot_v1.7.bin"), "BOOT");
-  return base;
-}
-
-function env(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = { ...process.env, ESP_BASE: undefined, IDF_PATH: undefined, ESPRESSIF_SDK_ROOT: undefined, MODDABLE: undefined, ...extra };
-  for (const k of Object.keys(e)) if (e[k] === undefined) delete e[k];
-  return e;
-}
 
 describe("xsmq build", () => {
   it("without $MODDABLE: names the SDK and how to install it", async () => {
