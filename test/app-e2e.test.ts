@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import mqtt, { type MqttClient } from "mqtt";
 import main from "../src/app/main.ts";
 import type { App } from "../src/app/status.ts";
-import { world, type World } from "./app-sim.ts";
+import { world, type World } from "./support/app-sim.ts";
 import { until } from "./support/wait.ts";
 
 const USER = "maker", KEY = "aio_maker_key";

@@ -6,7 +6,7 @@ import mqttPacket from "mqtt-packet";
 import type { Packet as MqttPacket } from "mqtt-packet";
 import { decode, Packet, PacketReader, PacketType, ReadStatus, writeHeader } from "../src/mqtt/codec.ts";
 import { ErrorCode } from "../src/mqtt/errors.ts";
-import { filterEntries, fromMqttPacket, fromOurPacket } from "./codec-helpers.ts";
+import { filterEntries, fromMqttPacket, fromOurPacket } from "./support/codec-oracle.ts";
 import { ChunkSource } from "./support/codec-stream.ts";
 import { PushReader, ServerPacket, decodeAny } from "../sim/brokers/server-codec.ts";
 

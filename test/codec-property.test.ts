@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { encodePublish } from "../src/mqtt/codec.ts";
-import { chunk, decodeStream, ours, parseWithMqttPacket, theirs, type Fields } from "./codec-helpers.ts";
+import { chunk, decodeStream, ours, parseWithMqttPacket, theirs, type Fields } from "./support/codec-oracle.ts";
 
 const RUNS = 400;
 

@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest";
 import { decode, encodeAck, encodeConnect, encodeEmpty, encodePublish, encodeSubscribe, encodeUnsubscribe, MAX_REMAINING_LENGTH, Packet, PacketReader, PacketType, packetSize, ReadStatus, remainingLengthSize, writeHeader } from "../src/mqtt/codec.ts";
 import { decimalLength, readDecimal, writeDecimal } from "../src/mqtt/decimal.ts";
 import { ErrorCode, MQTTError, type ErrorCodeValue } from "../src/mqtt/errors.ts";
-import { packets, type PacketFixture } from "./fixtures/packets.ts";
-import { chunk, decodeStream, filterEntries, fromOurPacket, outcomeOf, ours, parseWithMqttPacket, theirs } from "./codec-helpers.ts";
+import { packets, type PacketFixture } from "./support/fixtures/packets.ts";
+import { chunk, decodeStream, filterEntries, fromOurPacket, outcomeOf, ours, parseWithMqttPacket, theirs } from "./support/codec-oracle.ts";
 import { ChunkSource, pullChunks, pushChunks } from "./support/codec-stream.ts";
 import { PushReader, ServerPacket, decodeAny, encodeConnack, encodePublishBytes, encodeSuback } from "../sim/brokers/server-codec.ts";
 
@@ -79,7 +79,7 @@ function describe1(r: PushReader, p: ServerPacket): PacketFixture["expect"] {
   return out;
 }
 
-describe("shared byte fixtures (test/fixtures/packets.ts)", () => {
+describe("shared byte fixtures (test/support/fixtures/packets.ts)", () => {
   it("has valid and malformed cases for every packet type", () => {
     const types = new Set(packets.filter((f) => !f.expect.error && !f.expect.needMore).map((f) => f.expect.type));
     for (let t = 1; t <= 14; t++) expect(types.has(t), `valid fixture of type ${t}`).toBe(true);

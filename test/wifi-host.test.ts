@@ -11,7 +11,7 @@ import Net from "../hosts/node/modules/net.ts";
 import Preference from "preference";
 import config from "mc/config";
 import { Device } from "../sim/board/device.ts";
-import { simulate, type Sim } from "./wifi-fixture.ts";
+import { simulate, type Sim } from "./support/wifi-fixture.ts";
 
 type Seen = [number, string, number?];
 

@@ -8,7 +8,7 @@ import Net from "../hosts/node/modules/net.ts";
 import WiFi from "../hosts/node/modules/wifi.ts";
 import WiFiManager, { type WiFiManagerEvent, type WiFiManagerOptions } from "../src/wifi/manager.ts";
 import { loadAccessPoints, saveAccessPoint } from "../src/wifi/credentials.ts";
-import { simulate, type Sim } from "./wifi-fixture.ts";
+import { simulate, type Sim } from "./support/wifi-fixture.ts";
 
 const names: Record<number, string> = {
   [WiFiManager.connecting]: "connecting",

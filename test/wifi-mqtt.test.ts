@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import WiFiManager from "../src/wifi/manager.ts";
 import { MQTTClient } from "../src/mqtt/client.ts";
-import { world, type World } from "./app-sim.ts";
+import { world, type World } from "./support/app-sim.ts";
 
 const USER = "board", KEY = "aio_board_key";
 let w: World | undefined;

@@ -2,7 +2,7 @@
 // decode to mqtt-packet's reading, and fail with the same error codes as on V8, whole or split anywhere.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { XSHost } from "../sim/xs/host.ts";
-import { chunk, decodeStream, fromOurPacket, ours, parseWithMqttPacket, theirs, type Fields, type Outcome } from "./codec-helpers.ts";
+import { chunk, decodeStream, fromOurPacket, ours, parseWithMqttPacket, theirs, type Fields, type Outcome } from "./support/codec-oracle.ts";
 import { encodePublish } from "../src/mqtt/codec.ts";
 import { ServerPacket } from "../sim/brokers/server-codec.ts";
 import type { RawOutcome } from "./support/xs/codec.ts";

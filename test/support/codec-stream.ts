@@ -1,5 +1,5 @@
 // A byte stream cut into chunks, fed to a PacketReader through push or pull, each packet decoded: the one feeder
-// for the codec tests in Node (test/codec-helpers.ts) and inside XS (test/support/xs/codec.ts). No npm imports.
+// for the codec tests in Node (codec-oracle.ts) and inside XS (xs/codec.ts). No npm imports.
 import { ReadStatus, type ByteSource } from "../../src/mqtt/codec.ts";
 import { PushReader, ServerPacket, decodeAny } from "../../sim/brokers/server-codec.ts";
 

@@ -1,8 +1,8 @@
 // Shared set-up for the Wi-Fi tests: a device on a VirtualClock hearing a set of virtual access points,
 // with its trace output captured.
-import { Device, type DeviceOptions } from "../sim/board/device.ts";
-import { VirtualClock } from "../sim/board/clock.ts";
-import { Airwaves, type AccessPointOptions, type AirwavesOptions } from "../sim/board/airwaves.ts";
+import { Device, type DeviceOptions } from "../../sim/board/device.ts";
+import { VirtualClock } from "../../sim/board/clock.ts";
+import { Airwaves, type AccessPointOptions, type AirwavesOptions } from "../../sim/board/airwaves.ts";
 
 export interface Sim {
   device: Device;

@@ -1,9 +1,9 @@
 // Shared set-up for the app and Wi-Fi+MQTT scenarios: one VirtualClock for a simulated device, its access
 // points and the Adafruit IO emulator; the device's network link follows its radio's IP (as on a board).
-import { startAioBroker, type AioBroker, type AioBrokerOptions } from "../sim/aio/broker.ts";
-import { VirtualClock } from "../sim/board/clock.ts";
-import type { AccessPointOptions } from "../sim/board/airwaves.ts";
-import type { DeviceOptions } from "../sim/board/device.ts";
+import { startAioBroker, type AioBroker, type AioBrokerOptions } from "../../sim/aio/broker.ts";
+import { VirtualClock } from "../../sim/board/clock.ts";
+import type { AccessPointOptions } from "../../sim/board/airwaves.ts";
+import type { DeviceOptions } from "../../sim/board/device.ts";
 import { simulate, type Sim } from "./wifi-fixture.ts";
 
 export interface World extends Sim {

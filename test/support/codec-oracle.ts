@@ -1,11 +1,11 @@
 // Shared by the codec tests: one neutral "fields" shape for packets, converters to and from mqtt-packet (the
-// independent oracle) and from our decoded Packet, and stream outcomes as Fields (feeders: support/codec-stream.ts).
+// independent oracle) and from our decoded Packet, and stream outcomes as Fields (feeders: codec-stream.ts).
 import mqttPacket from "mqtt-packet";
 import type { IConnectPacket, IPublishPacket, Packet as MqttPacket } from "mqtt-packet";
-import { PacketType } from "../src/mqtt/codec.ts";
-import { encodeOurs, type Fields } from "./support/encode-fields.ts";
-import type { ServerPacket } from "../sim/brokers/server-codec.ts";
-import { decodeChunks } from "./support/codec-stream.ts";
+import { PacketType } from "../../src/mqtt/codec.ts";
+import { encodeOurs, type Fields } from "./encode-fields.ts";
+import type { ServerPacket } from "../../sim/brokers/server-codec.ts";
+import { decodeChunks } from "./codec-stream.ts";
 
 export { encodeOurs, type Fields };
 
