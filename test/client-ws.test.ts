@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createServer, type Server, type Socket } from "node:net";
 import { once } from "node:events";
 import { Aedes } from "aedes";
+import mqtt from "mqtt";
 import mqttPacket from "mqtt-packet";
 import { WebSocketServer, createWebSocketStream, type WebSocket } from "ws";
 import { MQTTClient, ErrorCode, type Message, type MQTTError } from "../src/mqtt/client";
@@ -16,6 +17,7 @@ import { SocketTransport } from "../src/net/socket-transport";
 import { Mosquitto, freePort } from "./support/mosquitto.ts";
 import { OP, closeFrame, frame, parseFrames, parseRequest, upgradeResponse, type ClientFrame } from "./support/ws-frames.ts";
 import { until } from "./support/wait.ts";
+import { XSHost, esp8266 } from "../sim/xs/host.ts";
 
 type Options = ConstructorParameters<typeof MQTTClient>[0];
 
@@ -83,6 +85,35 @@ describe("over mosquitto's websockets listener", () => {
       });
     }
   }
+
+  it("inside the real XS engine (ESP8266 slot budget): QoS 0/1/2 round trips, MQTT.js's messages in, no slots kept per message", async () => {
+    const xs = await XSHost.start({ entry: "sim/xs/entries/client.ts", slotBudget: esp8266.appSlotBudget });
+    cleanup.push(() => xs.close());
+    const peer = await mqtt.connectAsync(`ws://127.0.0.1:${wsPort}/mqtt`, { clientId: "ws-xs-peer", reconnectPeriod: 0 });
+    cleanup.push(() => peer.endAsync().catch(() => undefined));
+    expect(await xs.call("connect", wsPort, "ws-xs", { transport: "ws" })).toEqual({ sessionPresent: false });
+    expect(await xs.call("subscribe", "wsxs/#", 2, true)).toBe(2);
+    for (const qos of [0, 1, 2] as const) {
+      expect(await xs.call("publish", `wsxs/q${qos}`, qos, 5)).toEqual({ delivered: qos > 0 ? 5 : 0, errors: 0 });
+    }
+    for (const qos of [0, 1, 2] as const) await peer.publishAsync(`wsxs/peer/q${qos}`, `hello ${qos}`, { qos });
+    await xs.call("waitReceived", 18, 10_000);
+    expect(await xs.call("collected")).toEqual([
+      ...[0, 1, 2].flatMap((q) => [0, 1, 2, 3, 4].map((i) => `wsxs/q${q} q${q} ${i}`)),
+      ...[0, 1, 2].map((q) => `wsxs/peer/q${q} q${q} hello ${q}`),
+    ]);
+    // Steady QoS 1 publishing and receiving over WebSocket keeps nothing.
+    expect(await xs.call("subscribe", "wsxs-steady", 1, false)).toBe(1);
+    await xs.call("publish", "wsxs-steady", 1, 50);
+    await xs.call("waitReceived", 18 + 50, 10_000, true);
+    const start = await xs.liveSlots();
+    await xs.call("publish", "wsxs-steady", 1, 500);
+    await xs.call("waitReceived", 18 + 550, 20_000, true);
+    const grown = (await xs.liveSlots()) - start;
+    expect(grown, `${grown} slots kept after 500 publish+receive round trips`).toBeLessThanOrEqual(0);
+    expect(xs.faults).toEqual([]);
+    expect(await xs.call("counts")).toMatchObject({ errors: 0 });
+  });
 
   it("works over Moddable's legacy socket too: 100 QoS 1 messages of 3000 B", async () => {
     await roundTrip(wsPort, "mosq-socket", 1, 3000, 100, () => new SocketTransport());

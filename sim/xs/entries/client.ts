@@ -5,6 +5,7 @@ import Timer from "timer";
 import TCP from "embedded:io/socket/tcp";
 import { MQTTClient, type Message } from "../../../src/mqtt/client";
 import { SocketTransport } from "../../../src/net/socket-transport";
+import { WebSocketTransport } from "../../../src/net/ws-transport";
 import { probed } from "./meter.ts";
 
 export { probed };
@@ -55,12 +56,12 @@ function onCount(_m: Message): void {
   check();
 }
 
-/** Connects a client with default buffers to the broker at 127.0.0.1:port, over TcpTransport (default) or SocketTransport. */
-export async function connect(port: number, clientId: string, options: { keepalive?: number; inflightIn?: number; transport?: "tcp" | "socket" } = {}): Promise<{ sessionPresent: boolean }> {
+/** Connects a client with default buffers to the broker at 127.0.0.1:port, over TcpTransport (default), SocketTransport or WebSocket over TCP. */
+export async function connect(port: number, clientId: string, options: { keepalive?: number; inflightIn?: number; transport?: "tcp" | "socket" | "ws" } = {}): Promise<{ sessionPresent: boolean }> {
   let sessionPresent = false;
   let connected = false;
   client?.close();
-  const transport = options.transport === "socket" ? new SocketTransport() : undefined;
+  const transport = options.transport === "socket" ? new SocketTransport() : options.transport === "ws" ? new WebSocketTransport() : undefined;
   client = new MQTTClient({ host: "127.0.0.1", port, clientId, keepalive: options.keepalive ?? 60, reconnect: false, inflightIn: options.inflightIn, transport });
   client.onConnect = (present) => { sessionPresent = present; connected = true; check(); };
   client.onDelivered = () => { delivered++; check(); };
