@@ -5,6 +5,7 @@ import { relative } from "node:path";
 import { startSimulation, type Simulation } from "../sim/run/runner.ts";
 import { SimLog } from "../sim/run/log.ts";
 import { SimView } from "../sim/run/view.ts";
+import { startWebDashboard, type WebDashboard } from "../sim/web/server.ts";
 import { fleetLine, type Summary } from "../sim/run/summary.ts";
 import { CliError } from "./cli-error.ts";
 import { brokerOption, durationRule, numberOption, parseOptions } from "./options.ts";
@@ -35,14 +36,18 @@ options:
   --board NAME         TCP stack to simulate: esp8266 (default), esp32, host
   --latency MS         one-way network latency to add (default 0)
   --plain              log lines even on a terminal
+  --web [PORT]         serve a live dashboard on http://127.0.0.1:PORT/ (default 8266, or a free port if it is
+                       taken; 0: any free port) with the Adafruit IO HTTP API; opens nothing by itself
   -h, --help           this text`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseOptions(argv, {
+  // --web takes an optional port: bare, it reads as --web= (the default port).
+  const args = argv.map((a, i) => (a === "--web" && !/^\d+$/.test(argv[i + 1] ?? "") ? "--web=" : a));
+  const { values } = parseOptions(args, {
     duration: { type: "string" }, json: { type: "boolean" }, devices: { type: "string" }, interval: { type: "string" },
     broker: { type: "string" }, "local-broker": { type: "string" }, username: { type: "string" }, key: { type: "string" },
     "wrong-key": { type: "boolean" }, config: { type: "string", multiple: true }, board: { type: "string" },
-    latency: { type: "string" }, plain: { type: "boolean" },
+    latency: { type: "string" }, plain: { type: "boolean" }, web: { type: "string" },
   });
   const project = findProject();
   const config = { ...manifestConfig(project), ...projectSettings(project, { config: values.config, flags: { username: values.username, key: values.key } }) };
@@ -60,6 +65,7 @@ export async function run(argv: string[]): Promise<number> {
   const username = values.username ?? (devices === 1 || broker ? config.username || undefined : undefined);
   const key = config.key || undefined;
   const appFile = project?.main && relative(process.cwd(), project.main);
+  const webPort = values.web === undefined || values.web === "" ? DEFAULT_WEB_PORT : numberOption("web", values.web, 0, { integer: true, max: 65535, hint: "e.g. --web 8080" });
 
   const useView = !values.plain && process.stdout.isTTY === true && process.stdin.isTTY === true;
   // With --json, stdout carries only the summary.
@@ -78,17 +84,27 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const title = `${devices === 1 ? "" : `${devices} x `}${board === "host" ? "host" : board.toUpperCase()} running ${sim.appSource}`;
+  let web: WebDashboard | undefined;
+  if (values.web !== undefined) {
+    try {
+      web = await startWebDashboard(sim, { port: webPort, orFreePort: values.web === "", title });
+    } catch (e) {
+      await sim.stop();
+      throw new CliError(`cannot serve the dashboard: ${(e as Error).message}`, undefined, 2);
+    }
+  }
   let view: SimView | undefined;
   let finish: () => void = () => {};
   const finished = new Promise<void>((resolve) => { finish = resolve; });
   if (useView) {
-    view = new SimView(sim, { input: process.stdin, output: process.stdout, onQuit: () => finish(), title });
+    view = new SimView(sim, { input: process.stdin, output: process.stdout, onQuit: () => finish(), title: web ? `${title}  ${web.url}` : title });
     view.start();
   } else {
     log = new SimLog(sim, out);
     log.line(`xsmq sim: ${title}`);
     if (!project?.main) log.line(`no app here (${project ? "no src/main.ts in the project" : "no manifest.json in this folder or above"}): running xsmq's example app`);
     log.line(`broker ${sim.brokerUrl}${sim.localBroker ? ` (${sim.localBroker})` : ""}, user ${sim.devices[0].username}${devices > 1 ? " ..." : ""}, reading every ${interval} s${values["wrong-key"] ? ", with a wrong key" : ""}`);
+    if (web) log.line(`dashboard ${web.url}`);
     if (sim.monitorError) log.line(`${sim.monitorError}: readings are not tracked; what the app makes of the broker follows`);
     log.start();
   }
@@ -104,11 +120,15 @@ export async function run(argv: string[]): Promise<number> {
   view?.stop();
   const summary = sim.summary();
   log?.stop();
+  await web?.close();
   await sim.stop();
   if (values.json) process.stdout.write(JSON.stringify(jsonSummary(summary)) + "\n");
   else out(`summary: ${fleetLine(summary)}, received ${summary.received}`);
   return 0;
 }
+
+/** The dashboard's port when --web names none (ESP8266's digits, easy to remember). */
+const DEFAULT_WEB_PORT = 8266;
 
 /** The final JSON: the issue's four numbers first, then the rest of the summary. */
 function jsonSummary(s: Summary) {
