@@ -84,8 +84,10 @@ describe("manifest.json (the app)", () => {
   });
 
   it("has config defaults for Wi-Fi, broker and credentials, all strings like mcconfig overrides", () => {
-    for (const key of ["ssid", "password", "broker", "port", "username", "key"]) expect(typeof manifest.config![key]).toBe("string");
-    expect(Number(manifest.config!.port)).toBe(1883);
+    for (const key of ["ssid", "password", "broker", "port", "username", "key", "secure", "ca"]) expect(typeof manifest.config![key]).toBe("string");
+    // No port: the app picks 8883 with TLS (its default for io.adafruit.com), 1883 without.
+    expect(manifest.config!.broker).toBe("io.adafruit.com");
+    expect(manifest.config!.port).toBe("");
   });
 
   it("passes TypeScript settings where mcconfig reads them (it ignores tsconfig.json)", () => {

@@ -6,6 +6,7 @@ import { readFileSync, rmSync } from "node:fs";
 import tls from "node:tls";
 import { MQTTClient, type Message, type MQTTError } from "../src/mqtt/client";
 import { TlsTransport, type TlsOptions, pemToDer } from "../src/net/tls-transport";
+import { AdafruitIO } from "../src/feeds/adafruit-io";
 import { Device } from "../sim/board/device.ts";
 import { TestCA, mosquittoTlsListener, type BrokerCertificate } from "../sim/brokers/tls-certs.ts";
 import { setResource } from "../hosts/node/modules/resource.ts";
@@ -122,6 +123,21 @@ describe("MQTT over TLS with mosquitto", () => {
     cleanup.push(() => plain.run(() => c.close()));
     await until("plain client connected", () => c.connected);
     expect(Buffer.concat(clear).includes("aio_SECRETKEY123")).toBe(true);
+  });
+
+  it("AdafruitIO with a key goes over TLS: a feed value arrives and the key stays off the wire", async () => {
+    const device = new Device({ id: "aio-tls", trace: () => {} });
+    const wire: Buffer[] = [];
+    device.network.sniffer = (_e, bytes) => { wire.push(Buffer.from(bytes)); };
+    const io = device.run(() => new AdafruitIO({ user: "alice", key: "aio_FEEDKEY42", host: "127.0.0.1", port: port.good, clientId: "aio-tls",
+      secure: { ca: "broker-ca.pem" }, rate: false }));
+    cleanup.push(() => device.run(() => io.close()));
+    const got: number[] = [];
+    io.feed("temp").onNumber((n) => got.push(n));
+    await until("AdafruitIO connected over TLS", () => io.client.connected);
+    device.run(() => io.feed("temp").publish(21.5));
+    await until("the value came back", () => got.includes(21.5));
+    expect(Buffer.concat(wire).includes("aio_FEEDKEY42")).toBe(false);
   });
 
   it("takes the CA from a PEM resource as well as from a DER one, and from DER bytes", async () => {

@@ -24,7 +24,7 @@ async function start(options: Partial<AioBrokerOptions> = {}): Promise<AioBroker
 }
 
 function connect(extra: Partial<AdafruitIOOptions> = {}): { io: AdafruitIO; errors: Array<FeedError | MQTTError> } {
-  const io = new AdafruitIO({ user: "alice", key: USERS.alice, host: "127.0.0.1", port: broker!.port, clientId: `t-${ios.length}`, rate: false,
+  const io = new AdafruitIO({ user: "alice", key: USERS.alice, host: "127.0.0.1", port: broker!.port, secure: false, clientId: `t-${ios.length}`, rate: false,
     reconnect: { min: 50, max: 200 }, txBuffer: 2048, rxBuffer: 2048, queue: 4096, ...extra });
   ios.push(io);
   const errors: Array<FeedError | MQTTError> = [];

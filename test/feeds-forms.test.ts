@@ -2,6 +2,9 @@
 // "#" checks the exact topic and payload bytes of every publish form, and that refused values send nothing.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import mqtt, { type MqttClient } from "mqtt";
+import { TlsTransport } from "../src/net/tls-transport";
+import { TcpTransport } from "../src/net/tcp-transport";
+import { WebSocketTransport } from "../src/net/ws-transport";
 import { AdafruitIO } from "../src/feeds/adafruit-io.ts";
 import { Feeds } from "../src/feeds/feeds.ts";
 import { FeedError, FeedErrorCode } from "../src/feeds/errors.ts";
@@ -34,7 +37,7 @@ const hex = (s: string) => Buffer.from(s, "utf8").toString("hex");
 
 /** An AdafruitIO pointed at mosquitto (anonymous: user/key are not checked), with no rate limit. */
 async function aio(user: string, extra: Partial<ConstructorParameters<typeof AdafruitIO>[0]> = {}): Promise<AdafruitIO> {
-  const io = new AdafruitIO({ user, key: "k", host: "127.0.0.1", port: broker.port, clientId: `forms-${user}`, rate: false, txBuffer: 2048, queue: 4096, inflight: 4, reconnect: { min: 100, max: 1000 }, ...extra });
+  const io = new AdafruitIO({ user, key: "k", host: "127.0.0.1", port: broker.port, secure: false, clientId: `forms-${user}`, rate: false, txBuffer: 2048, queue: 4096, inflight: 4, reconnect: { min: 100, max: 1000 }, ...extra });
   closers.push(() => io.close());
   await until("connected", () => io.client.connected);
   return io;
@@ -123,7 +126,7 @@ describe("Feed publish forms, exact bytes", () => {
     refused(() => io.group("g").publish({ "Bad Key": 1 }), FeedErrorCode.BadKey, /"Bad Key"/);
     refused(() => io.group("g").publish({ a: NaN }), FeedErrorCode.NotFinite, /feed "a"/);
     refused(() => io.feed("q", { qos: 2 }), FeedErrorCode.QosNotSupported, /Adafruit IO supports QoS 0 and 1 only/);
-    refused(() => new AdafruitIO({ user: "carol", key: "k", host: "127.0.0.1", port: broker.port, qos: 2 as 1 }), FeedErrorCode.QosNotSupported, /QoS 0 and 1 only/);
+    refused(() => new AdafruitIO({ user: "carol", key: "k", host: "127.0.0.1", port: broker.port, secure: false, qos: 2 as 1 }), FeedErrorCode.QosNotSupported, /QoS 0 and 1 only/);
     expect(f.publish("x".repeat(1024))).toBe(0); // exactly 1 KB is fine
     f.publish("after");
     const got = await take("carol/", 2);
@@ -131,9 +134,27 @@ describe("Feed publish forms, exact bytes", () => {
     expect(got[1].bytes).toBe(hex("after"));
   });
 
-  it("TLS and WebSocket say what is missing", () => {
-    expect(() => new AdafruitIO({ user: "u", key: "k", secure: true })).toThrow(/TLS to io\.adafruit\.com:8883 needs a TLS transport/);
-    expect(() => new AdafruitIO({ user: "u", key: "k", port: 443 })).toThrow(/WebSocket to io\.adafruit\.com:443 needs a WebSocket transport/);
+  it("a key means TLS on 8883 unless secure: false says otherwise; WebSocket goes over TLS on 443", () => {
+    const transportOf = (io: AdafruitIO) => (io.client as unknown as { transport: unknown }).transport;
+    const made: AdafruitIO[] = [];
+    const make = (o: Partial<ConstructorParameters<typeof AdafruitIO>[0]>) => { const io = new AdafruitIO({ user: "u", key: "k", connect: false, ...o }); made.push(io); return io; };
+    const tls = make({});
+    expect([tls.client.host, tls.client.port]).toEqual(["io.adafruit.com", 8883]);
+    expect(transportOf(tls)).toBeInstanceOf(TlsTransport);
+    const plain = make({ secure: false });
+    expect(plain.client.port).toBe(1883);
+    expect(transportOf(plain)).toBeInstanceOf(TcpTransport);
+    const ws = make({ webSocket: true });
+    expect(ws.client.port).toBe(443);
+    expect(transportOf(ws)).toBeInstanceOf(WebSocketTransport);
+    expect((transportOf(ws) as WebSocketTransport).inner).toBeInstanceOf(TlsTransport);
+    expect(make({ webSocket: { path: "/x" }, secure: false }).client.port).toBe(80);
+    // No key (a local broker without passwords): plain MQTT.
+    expect(transportOf(make({ key: "", host: "127.0.0.1" }))).toBeInstanceOf(TcpTransport);
+    for (const io of made) io.close();
+    expect(() => new AdafruitIO({ user: "u", key: "k", port: 1883 })).toThrow(
+      "Adafruit IO key for user u on port 1883, MQTT without TLS: the key would cross the network in clear text. " +
+      "Use port 8883 (TLS, the default with a key), or set secure: false to send it in clear text on purpose");
     expect(() => new AdafruitIO({ user: "u", key: "" })).toThrow(/key for user u is missing: set AIO_KEY/);
     // A local broker that only follows Adafruit IO's topic rules may have no passwords.
     const local = new AdafruitIO({ user: "u", key: "", host: "127.0.0.1", connect: false });

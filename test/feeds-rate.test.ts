@@ -28,7 +28,7 @@ async function rig(options: Partial<AdafruitIOOptions>): Promise<Rig> {
   broker = await startAioBroker({ users: USERS, clock, timeTopics: false, rateLimitPerMinute: 30, banAfter: 0 });
   const device = new Device({ id: "rate-device", clock, trace: () => {} });
   const codes: number[] = [];
-  io = device.run(() => new AdafruitIO({ user: "alice", key: USERS.alice, host: "127.0.0.1", port: broker!.port, clientId: "rate", qos: 1,
+  io = device.run(() => new AdafruitIO({ user: "alice", key: USERS.alice, host: "127.0.0.1", port: broker!.port, secure: false, clientId: "rate", qos: 1,
     keepalive: 0, queue: 4096, inflight: 8, ...options }));
   io.onError = (e) => codes.push(e.code);
   await settle(clock, "connected", () => io!.client.connected);
@@ -115,7 +115,7 @@ describe("refused key over simulated time", () => {
     broker = await startAioBroker({ users: USERS, clock, timeTopics: false });
     const device = new Device({ id: "refused-device", clock, trace: () => {} });
     const codes: number[] = [];
-    io = device.run(() => new AdafruitIO({ user: "alice", key: "not-the-key", host: "127.0.0.1", port: broker!.port, clientId: "refused",
+    io = device.run(() => new AdafruitIO({ user: "alice", key: "not-the-key", host: "127.0.0.1", port: broker!.port, secure: false, clientId: "refused",
       reconnect: { min: 5000, max: 5000, jitter: 0 }, refusedBackoff: { min: 60000, max: 60000, jitter: 0 } }));
     io.onError = (e) => codes.push(e.code);
     await settle(clock, "first refusal", () => codes.length === 1);

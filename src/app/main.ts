@@ -24,7 +24,7 @@ export default function main(): App {
     published: 0, delivered: 0, received: 0, reconnects: 0, queued: 0, errors: 0, lastError: undefined,
     lastReading: undefined, led: 0, slider: undefined, time: undefined,
   };
-  trace(`app: Adafruit IO user ${settings.username} at ${settings.broker}:${settings.port}, photocell every ${settings.interval} ms\n`);
+  trace(`app: Adafruit IO user ${settings.username} at ${settings.broker}:${settings.port}${settings.secure ? " (TLS)" : ""}, photocell every ${settings.interval} ms\n`);
 
   const led = new Digital({ pin: settings.led, mode: Digital.Output });
   const setLed = (on: boolean) => {
@@ -35,6 +35,7 @@ export default function main(): App {
 
   const io = new AdafruitIO({
     user: settings.username, key: settings.key, host: settings.broker, port: settings.port, clientId: settings.clientId,
+    secure: settings.secure && settings.ca ? { ca: settings.ca } : settings.secure,
     keepalive: settings.keepalive, qos: settings.qos, connect: false, queue: 1024, inflight: 4,
     rate: { limit: settings.rateLimit },
   });

@@ -1,10 +1,16 @@
 // The example app's settings from `mc/config` (manifest "config" or `mcconfig key=value`, which arrive as
-// strings): broker, Adafruit IO user/key, reading interval, LED pin, QoS, client id. Checked once at start.
+// strings): broker, Adafruit IO user/key, TLS, reading interval, LED pin, QoS, client id. Checked once at start.
 import config from "mc/config";
 import Net from "net";
 
 export interface AppSettings {
   broker: string;
+  /** MQTT over TLS (config secure=true|false). Default: on for io.adafruit.com, whose key is real; other
+   *  brokers (a LAN mosquitto, the local emulator) ask for it with secure=true. */
+  secure: boolean;
+  /** The CA certificate resource for TLS (config ca=broker-ca.der); default Moddable's store in the manifest. */
+  ca: string | undefined;
+  /** Default 8883 with TLS, else 1883. */
   port: number;
   /** Adafruit IO user name: feeds live under `{username}/feeds/`. */
   username: string;
@@ -52,9 +58,14 @@ export function loadSettings(): AppSettings {
   if (!username) throw new Error("config username is missing: set your Adafruit IO user name (mcconfig username=...)");
   const qos = number("qos", 1, 0, 1) as 0 | 1;
   const activeLow = text("ledActiveLow");
+  const broker = text("broker") ?? "io.adafruit.com";
+  const secureText = text("secure");
+  const secure = secureText === undefined ? broker === "io.adafruit.com" : secureText !== "false" && secureText !== "0";
   return {
-    broker: text("broker") ?? "io.adafruit.com",
-    port: number("port", 1883, 1, 65535),
+    broker,
+    secure,
+    ca: text("ca"),
+    port: number("port", secure ? 8883 : 1883, 1, 65535),
     username,
     key: text("key") ?? "",
     interval: number("interval", 5000, 100, 86_400_000),

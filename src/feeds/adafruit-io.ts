@@ -3,6 +3,9 @@
 import { MQTTClient, type MQTTClientOptions, type Message } from "../mqtt/client";
 import { ErrorCode, MQTTError, connackMessages } from "../mqtt/errors";
 import { Backoff, type BackoffOptions, seedFrom } from "../net/backoff";
+import type { Transport } from "../net/transport";
+import { TlsTransport, type TlsOptions } from "../net/tls-transport";
+import { WebSocketTransport, type WebSocketTransportOptions } from "../net/ws-transport";
 import { FeedError, FeedErrorCode } from "./errors";
 import { Feeds } from "./feeds";
 import type { RateLimitOptions } from "./rate-limiter";
@@ -17,12 +20,15 @@ export interface AdafruitIOOptions extends Omit<MQTTClientOptions, "host" | "por
   key: string;
   /** Default "io.adafruit.com"; point it at a local emulator in tests. */
   host?: string;
-  /** Default 1883 (or 8883 with `secure`, 443 with `webSocket`). */
+  /** Default 8883 over TLS, 1883 without; with `webSocket`, 443 (80 without TLS). */
   port?: number;
-  /** MQTT over TLS (port 8883): needs a TLS `transport`, which src/net does not have yet. */
-  secure?: boolean;
-  /** MQTT over WebSocket (port 443): needs a WebSocket `transport`, which src/net does not have yet. */
-  webSocket?: boolean;
+  /**
+   * MQTT over TLS: the key is the MQTT password, and TLS keeps it off the wire. Default: on whenever a key is set;
+   * `false` sends the key in clear text, an explicit choice. An object: TLS with these settings (`ca`, ...).
+   */
+  secure?: boolean | TlsOptions;
+  /** MQTT over WebSocket (wss:// on 443, ws:// on 80 with `secure: false`); an object: its `path` (default "/mqtt"), `frameSize`. */
+  webSocket?: boolean | Pick<WebSocketTransportOptions, "path" | "frameSize">;
   /** Default QoS of feeds (0 or 1; default 0). */
   qos?: 0 | 1;
   /** Client-side rate limit (default 30 points per 60 s, 8 held, drop-oldest); false: none. */
@@ -46,13 +52,12 @@ function makeClient(o: AdafruitIOOptions): MQTTClient {
   // Adafruit IO itself needs the key; a local broker that only follows its topic conventions may not.
   if (o.key !== undefined && typeof o.key !== "string") throw new FeedError(FeedErrorCode.BadKey, `Adafruit IO key for user ${o.user} must be a string`);
   if (!o.key && host === DEFAULT_HOST) throw new FeedError(FeedErrorCode.BadKey, `Adafruit IO key for user ${o.user} is missing: set AIO_KEY`);
-  const port = o.port ?? (o.secure ? AdafruitIO.securePort : o.webSocket ? AdafruitIO.webSocketPort : AdafruitIO.port);
-  if (!o.transport) {
-    if (o.secure || port === AdafruitIO.securePort)
-      throw new FeedError(FeedErrorCode.Unsupported, `MQTT over TLS to ${host}:${port} needs a TLS transport, which src/net does not provide yet: use port ${AdafruitIO.port}, or pass options.transport`);
-    if (o.webSocket || port === AdafruitIO.webSocketPort)
-      throw new FeedError(FeedErrorCode.Unsupported, `MQTT over WebSocket to ${host}:${port} needs a WebSocket transport, which src/net does not provide yet: use port ${AdafruitIO.port}, or pass options.transport`);
-  }
+  // A key means TLS unless the caller says otherwise: the key is the password and would cross the network in clear.
+  const secure = o.secure ?? !!o.key;
+  const port = o.port ?? (o.webSocket ? (secure ? AdafruitIO.webSocketPort : 80) : secure ? AdafruitIO.securePort : AdafruitIO.port);
+  if (o.secure === undefined && secure && port === AdafruitIO.port)
+    throw new FeedError(FeedErrorCode.Unsupported, `Adafruit IO key for user ${o.user} on port ${port}, MQTT without TLS: the key would cross the network in clear text. ` +
+      `Use port ${AdafruitIO.securePort} (TLS, the default with a key), or set secure: false to send it in clear text on purpose`);
   if (o.qos !== undefined && o.qos !== 0 && o.qos !== 1)
     throw new FeedError(FeedErrorCode.QosNotSupported, `qos ${o.qos}: Adafruit IO supports QoS 0 and 1 only; use qos 1 for acknowledged delivery`);
   // Not connecting yet: the constructor finishes setting up (and may still throw) before the first attempt.
@@ -64,8 +69,16 @@ function makeClient(o: AdafruitIOOptions): MQTTClient {
     port,
     username: o.user,
     password: o.key ? o.key : undefined,
+    transport: o.transport ?? transportFor(o, secure),
     reconnect: o.reconnect === false ? false : { min: 5000, max: 120000, ...o.reconnect },
   });
+}
+
+/** The connection the options ask for: TLS, WebSocket (over TLS or not), or undefined for the client's plain TCP. */
+function transportFor(o: AdafruitIOOptions, secure: boolean | TlsOptions): Transport | undefined {
+  const tls = secure ? new TlsTransport(secure === true ? {} : secure) : undefined;
+  if (!o.webSocket) return tls;
+  return new WebSocketTransport({ ...(o.webSocket === true ? {} : o.webSocket), transport: tls });
 }
 
 /** The number in "... N seconds ..." (IO's throttle and ban notices), or -1. */
