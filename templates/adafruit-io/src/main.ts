@@ -26,6 +26,7 @@ export default function main(): App {
 
   const io = new AdafruitIO({
     user: settings.username, key: settings.key, host: settings.broker, port: settings.port,
+    secure: settings.secure && settings.ca ? { ca: settings.ca } : settings.secure, // TLS for io.adafruit.com
     clientId: settings.clientId, qos: settings.qos, connect: false, rate: { limit: settings.rateLimit },
   });
   const refresh = () => {
