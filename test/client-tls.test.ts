@@ -10,6 +10,7 @@ import { AdafruitIO } from "../src/feeds/adafruit-io";
 import { Device } from "../sim/board/device.ts";
 import { TestCA, mosquittoTlsListener, type BrokerCertificate } from "../sim/brokers/tls-certs.ts";
 import { setResource } from "../hosts/node/modules/resource.ts";
+import { startAioBroker } from "../sim/aio/broker.ts";
 import { Mosquitto, freePort } from "./support/mosquitto.ts";
 import { until } from "./support/wait.ts";
 
@@ -138,6 +139,26 @@ describe("MQTT over TLS with mosquitto", () => {
     device.run(() => io.feed("temp").publish(21.5));
     await until("the value came back", () => got.includes(21.5));
     expect(Buffer.concat(wire).includes("aio_FEEDKEY42")).toBe(false);
+  });
+
+  it("the local Adafruit IO emulator listens with TLS too: AdafruitIO over TLS (secure: {ca}) stores a value there", async () => {
+    const aio = await startAioBroker({ users: { bob: "aio_BOBKEY" }, tls: true, timeTopics: false });
+    cleanup.push(() => aio.close());
+    setResource("aio-ca.der", aio.tls!.caDer);
+    cleanup.push(() => setResource("aio-ca.der", undefined));
+    const device = new Device({ id: "aio-emulator-tls", trace: () => {} });
+    const io = device.run(() => new AdafruitIO({ user: "bob", key: "aio_BOBKEY", host: "127.0.0.1", port: aio.tls!.port, clientId: "bob-tls",
+      secure: { ca: "aio-ca.der" }, rate: false }));
+    cleanup.push(() => device.run(() => io.close()));
+    await until("logged in over TLS", () => io.client.connected);
+    device.run(() => io.feed("temp").publish(19.25));
+    await until("the emulator stored it", () => aio.feed("bob", "temp")?.history.length === 1);
+    expect(aio.feed("bob", "temp")!.last!.value).toBe("19.25");
+    expect(aio.tls!.url).toBe(`mqtts://127.0.0.1:${aio.tls!.port}`);
+    // Its plain port still answers, and TLS on it is refused as "not a TLS port".
+    const plain = client("aio-plain-port", aio.port, { ca: "aio-ca.der" });
+    expect((await new Promise<string>((r) => { const t = setInterval(() => { if (plain.closes.length) { clearInterval(t); r(plain.closes[0]!.message); } }, 10); })))
+      .toContain("no TLS answer");
   });
 
   it("takes the CA from a PEM resource as well as from a DER one, and from DER bytes", async () => {

@@ -26,10 +26,12 @@
 // - `restart()` behaves like a broker restart without persistence: history stays, MQTT sessions
 //   (subscriptions, queued QoS 1 messages) are lost, so clients must resubscribe.
 import type { Socket } from "node:net";
+import { readFileSync, rmSync } from "node:fs";
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from "aedes";
 import type { Clock } from "../../hosts/node/board.ts";
 import { realClock } from "../board/clock.ts";
 import { AedesListener } from "../brokers/aedes-listener.ts";
+import { TestCA } from "../brokers/tls-certs.ts";
 import { checkSubscription, isFeedKey, isGroupKey, parseTopic, resourceTopic, splitFeedKey, type Format, type ResourceTopic } from "./topics.ts";
 import { parseFeedPayload, parseGroupPayload, renderFeed, renderGroup, type DataValue, type Location } from "./values.ts";
 import { FeedStore, type FeedRecord, type StoredPoint } from "./store.ts";
@@ -64,6 +66,21 @@ export interface AioBrokerOptions {
   epochMs?: number;
   /** Points kept per feed; default 1000. */
   historyLimit?: number;
+  /**
+   * Also listen with TLS, as io.adafruit.com does on 8883: true makes a CA and a certificate for 127.0.0.1 and
+   * localhost with openssl; `port` picks the TLS port (default: a free one).
+   */
+  tls?: boolean | { port?: number };
+}
+
+/** The emulator's TLS listener and the CA that signed its certificate (give it to the clients: `ca`/`certificate`). */
+export interface AioBrokerTls {
+  readonly port: number;
+  /** `mqtts://host:port`. */
+  readonly url: string;
+  /** The CA's certificate, DER (a Moddable `certificate` or DER resource) and PEM (MQTT.js's `ca`, a PEM resource). */
+  readonly caDer: Uint8Array;
+  readonly caPem: string;
 }
 
 export interface PublishEvent { user: string; key: string; point: StoredPoint; clientId: string }
@@ -104,6 +121,8 @@ export interface AioBroker {
   readonly host: string;
   /** `mqtt://host:port`. */
   readonly url: string;
+  /** With `tls`: the TLS listener and its CA. */
+  readonly tls: AioBrokerTls | undefined;
   /** Live counters (the same object, updated in place). */
   readonly counters: AioBrokerCounters;
   /** The feed's record, or undefined if nothing was ever stored to it. */
@@ -360,7 +379,18 @@ export async function startAioBroker(options: AioBrokerOptions): Promise<AioBrok
     });
     return b;
   };
-  const listener = new AedesListener(host, options.port ?? 0, create, grantAtMostQos1);
+  const ca = options.tls ? new TestCA("xsmq local Adafruit IO emulator CA") : undefined;
+  const certificate = ca?.issue("aio", { dns: ["localhost"], ips: [host === "localhost" ? "127.0.0.1" : host] });
+  const listener = new AedesListener(host, options.port ?? 0, create, grantAtMostQos1, certificate && {
+    port: typeof options.tls === "object" ? options.tls.port : undefined,
+    cert: readFileSync(certificate.chainFile), key: readFileSync(certificate.keyFile),
+  });
+  const tls: AioBrokerTls | undefined = ca && {
+    get port() { return listener.tlsPort; },
+    get url() { return `mqtts://${host}:${listener.tlsPort}`; },
+    caDer: ca.der,
+    caPem: ca.pem,
+  };
 
   // --- time topics ---------------------------------------------------------------------------------
   let tick: unknown;
@@ -384,6 +414,7 @@ export async function startAioBroker(options: AioBrokerOptions): Promise<AioBrok
     get port() { return listener.port; },
     host,
     get url() { return `mqtt://${host}:${listener.port}`; },
+    tls,
     counters,
     feed: (user, key) => store.feed(user, key),
     feeds: (user) => store.feeds(user),
@@ -414,6 +445,7 @@ export async function startAioBroker(options: AioBrokerOptions): Promise<AioBrok
       if (tick !== undefined) clock.cancel(tick);
       tick = undefined;
       await listener.stop();
+      if (ca) rmSync(ca.dir, { recursive: true, force: true });
     },
   };
 }
