@@ -36,6 +36,7 @@ const transports = [
   { kind: "tcp", what: "TcpTransport (the default) on a fake embedded:io/socket/tcp" },
   { kind: "socket", what: "SocketTransport on a fake socket" },
   { kind: "ws", what: "WebSocketTransport over TcpTransport on a fake embedded:io/socket/tcp" },
+  { kind: "tls", what: "TlsTransport on a fake securesocket (no TLS: the transport's own share)" },
 ] as const;
 
 for (const transport of transports) {

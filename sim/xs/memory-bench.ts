@@ -39,6 +39,8 @@ export const fakeNatives: Record<string, string> = {
   "embedded:io/socket/tcp": "sim/xs/entries/fakes/tcp.ts",
   socket: "sim/xs/entries/fakes/socket.ts",
   net: "sim/xs/entries/fakes/net.ts",
+  securesocket: "sim/xs/entries/fakes/securesocket.ts",
+  Resource: "sim/xs/entries/fakes/resource.ts",
 };
 
 export interface MessageCase { kind: "publish" | "receive"; qos: 0 | 1 | 2; size: number }

@@ -7,6 +7,7 @@ import { MQTTClient, type Message } from "../../../src/mqtt/client";
 import type { Transport } from "../../../src/net/transport";
 import { SocketTransport } from "../../../src/net/socket-transport";
 import { WebSocketTransport } from "../../../src/net/ws-transport";
+import { TlsTransport } from "../../../src/net/tls-transport";
 import { base64, sha1 } from "../../../src/net/sha1";
 import { Feed, MemoryTransport } from "./memory-transport.ts";
 import FakeTCP from "./fakes/tcp.ts";
@@ -28,7 +29,7 @@ export interface Packets {
   publishes: number[][][];
 }
 
-export type TransportKind = "memory" | "tcp" | "socket" | "ws";
+export type TransportKind = "memory" | "tcp" | "socket" | "ws" | "tls";
 
 export interface SetupOptions {
   packets: Packets;
@@ -100,7 +101,8 @@ function upgradeAnswer(request: Uint8Array): Feed {
 /** A client like the measured one, connected and subscribed; `transport` for the memory kind. */
 function start(o: SetupOptions, id: string, memory: MemoryTransport | undefined): { c: MQTTClient; l: Link } {
   const k = o.transport ?? "memory";
-  const transport: Transport | undefined = k === "memory" ? memory : k === "socket" ? new SocketTransport() : k === "ws" ? new WebSocketTransport({ seed: 1, frameSize: o.txBuffer }) : undefined; // tcp: the client's default
+  const transport: Transport | undefined = k === "memory" ? memory : k === "socket" ? new SocketTransport() : k === "ws" ? new WebSocketTransport({ seed: 1, frameSize: o.txBuffer })
+    : k === "tls" ? new TlsTransport() : undefined; // tcp: the client's default
   const c = new MQTTClient({ host: "127.0.0.1", clientId: id, reconnect: false, transport, txBuffer: o.txBuffer, rxBuffer: o.rxBuffer });
   const l: Link = k === "memory" ? memory! : k === "tcp" || k === "ws" ? FakeTCP.last! : (FakeSocket.last! as unknown as Link);
   c.onDelivered = () => { delivered++; };
@@ -242,7 +244,7 @@ function replay(dry: boolean, n: number): void {
     if (dry) continue;
     if (op === Op.Deliver) lines.push(`s.deliver(fs[${arg}]);`);
     else if (op === Op.Write) lines.push(`s.write(out[${arg}]);`);
-    else if (kind === "socket") lines.push(op === Op.Available ? "s.read();" : op === Op.ReadByte ? "s.read(Number);" : op === Op.Skip ? `s.read(null, ${arg});` : "s.write();");
+    else if (kind === "socket" || kind === "tls") lines.push(op === Op.Available ? "s.read();" : op === Op.ReadByte ? "s.read(Number);" : op === Op.Skip ? `s.read(null, ${arg});` : "s.write();");
     else lines.push(op === Op.Available ? "s.available();" : op === Op.ReadByte ? "s.readByte();" : op === Op.ReadInto ? `s.readInto(dst, 0, ${arg});` : op === Op.Skip ? `s.skip(${arg});` : "s.writable();");
   }
   const out: Uint8Array[] = [];
