@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { startAioBroker, type AioBroker } from "../sim/aio/broker.ts";
+import { startLocalBroker, type LocalBroker } from "../sim/run/local-broker.ts";
 import { buildFirmware } from "./build.ts";
 import { CliError } from "./cli-error.ts";
 import { buildDir } from "./firmware.ts";
@@ -26,6 +26,8 @@ keys play the dashboard: o toggles onoff, < > move the slider, r restarts the br
   --platform lin     the only platform that runs here (boards: xsmq build, flash, monitor)
   --broker URL       mqtt://host:port of your broker; default: a local Adafruit IO emulator on 127.0.0.1,
                      whose stored readings are shown as "broker:" lines
+  --local-broker K   aio (default) or mqtt: a plain local broker (default with "localBroker": "mqtt" in
+                     xsmq.config.json)
   --username, --key  broker user name and password (Adafruit IO user and key); default: the project's
                      settings ($AIO_USERNAME / $AIO_KEY, .env, xsmq.config.json), else "xsmq-demo"
   --config K=V       a Moddable config setting for the app (repeat for more), as xsmq build takes it
@@ -67,7 +69,7 @@ export function isTraceLine(line: string): boolean {
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseOptions(argv, {
     platform: { type: "string", default: "lin" },
-    broker: { type: "string" }, username: { type: "string" }, key: { type: "string" },
+    broker: { type: "string" }, "local-broker": { type: "string" }, username: { type: "string" }, key: { type: "string" },
     config: { type: "string", multiple: true },
     interval: { type: "string" }, "rate-limit": { type: "string" }, duration: { type: "string" },
     release: { type: "boolean", default: false },
@@ -84,18 +86,21 @@ export async function run(argv: string[]): Promise<number> {
   const rateLimit = numberOption("rate-limit", values["rate-limit"], values.broker ? 30 : Math.max(30, Math.ceil(120 / interval)),
     { min: 1, integer: true });
   const target = brokerOption(values.broker);
+  const localKind = values["local-broker"] ?? project.file.localBroker ?? "aio";
+  if (localKind !== "aio" && localKind !== "mqtt") throw new CliError(`--local-broker ${localKind}: expected aio or mqtt`, undefined, 2);
   const sdk = findSdk();
   if (!sdk.ok) throw new CliError(`cannot run on lin: missing ${sdk.what}`, sdk.fix);
   const outDir = join(buildDir(project), "moddable");
   const host = linHost(sdk.path, outDir);
 
   // The broker comes first: its address is built into the app (mc/config).
-  let broker: AioBroker | undefined;
+  let broker: LocalBroker | undefined;
   const username = settings.username ?? "xsmq-demo";
   let key = settings.key ?? "";
   if (!target) {
     key ||= `aio_${randomBytes(12).toString("hex")}`;
-    broker = await startAioBroker({ users: { [username]: key }, rateLimitPerMinute: rateLimit });
+    broker = await startLocalBroker(localKind, { users: { [username]: key }, rateLimitPerMinute: rateLimit,
+      topicPrefix: settings.topic ?? manifestConfig(project).topic });
   }
   const brokerHost = target ? target.hostname : broker!.host;
   const brokerPort = target ? Number(target.port || 1883) : broker!.port;
@@ -107,8 +112,8 @@ export async function run(argv: string[]): Promise<number> {
       interval: String(Math.round(interval * 1000)), rateLimit: String(rateLimit),
     }, true);
     console.log(`xsmq run: ${join(built.binDir, "mc.so")} on Moddable's lin runtime, broker mqtt://${brokerHost}:${brokerPort}` +
-      `${broker ? " (local Adafruit IO emulator)" : ""}, user ${username}`);
-    broker?.on("publish", (e) => console.log(`broker: ${e.key} = ${e.point.value}`));
+      `${broker ? ` (${broker.label})` : ""}, user ${username}`);
+    broker?.onReading((_client, key, value) => console.log(`broker: ${key} = ${value}`));
     const keys = broker && process.stdin.isTTY ? dashboardKeys(broker, username) : undefined;
     status = await runHost(host, join(built.binDir, "mc.so"), duration ?? 0, keys);
   } finally {
@@ -122,7 +127,7 @@ export async function run(argv: string[]): Promise<number> {
 interface Keys { start(quit: () => void): void; stop(): void }
 
 /** Terminal keys that write the feeds as the Adafruit IO dashboard does (raw mode: Ctrl-C arrives as a key). */
-function dashboardKeys(broker: AioBroker, user: string): Keys {
+function dashboardKeys(broker: LocalBroker, user: string): Keys {
   let onoff = false, slider = 50;
   let onData: (data: Buffer) => void = () => {};
   return {
@@ -134,7 +139,7 @@ function dashboardKeys(broker: AioBroker, user: string): Keys {
           else if (k === "<" || k === ">") {
             slider = Math.max(0, Math.min(100, slider + (k === ">" ? 10 : -10)));
             broker.write(user, "slider", String(slider));
-          } else if (k === "r") { console.log("broker: restarting (down 3 s)"); void broker.restart({ downMs: 3000 }); }
+          } else if (k === "r") { console.log("broker: restarting (down 3 s)"); void broker.restart(3000); }
         }
       };
       process.stdin.setRawMode(true);

@@ -5,8 +5,9 @@
 import { randomBytes } from "node:crypto";
 import { Device } from "../board/device.ts";
 import { Airwaves, type VirtualAccessPoint } from "../board/airwaves.ts";
-import { startAioBroker, type AioBroker } from "../aio/broker.ts";
-import { startPlainBroker, type PlainBroker } from "../brokers/plain.ts";
+import type { AioBroker } from "../aio/broker.ts";
+import type { PlainBroker } from "../brokers/plain.ts";
+import { startLocalBroker, type LocalBroker, type LocalBrokerKind } from "./local-broker.ts";
 import type { App, AppStatus } from "../../src/app/status.ts";
 import { loadApp, type AppEntry } from "./app-entry.ts";
 import { sniffPublishes } from "./publish-sniffer.ts";
@@ -20,7 +21,7 @@ export interface SimulationOptions {
   /** `mqtt://host:port` of a real broker; default: start a local one (see `localBroker`). */
   broker?: string;
   /** The broker to start without `broker`: "aio" (default), the Adafruit IO emulator, or "mqtt", a plain one. */
-  localBroker?: "aio" | "mqtt";
+  localBroker?: LocalBrokerKind;
   /** The devices log in with a key the local broker refuses (CONNACK 5): rehearses a wrong AIO_KEY. */
   wrongKey?: boolean;
   /** More `mc/config` settings for the app (a project's settings); the runner's own keys win. */
@@ -130,7 +131,6 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
   const userOf = (i: number) => sharedUser ?? `xsmq-${String(i + 1).padStart(4, "0")}`;
   const key = options.key ?? (options.broker ? "" : `aio_${randomBytes(12).toString("hex")}`);
   const deviceKey = options.wrongKey ? `wrong-${key}` : key;
-  const plain = !options.broker && options.localBroker === "mqtt";
   const traceLines = options.traceLines ?? 12;
   const started = performance.now();
   const entry: AppEntry = options.main ? { main: options.main, source: "options.main" } : await loadApp(options.appFile);
@@ -139,8 +139,7 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
   const ratePerMinute = options.rateLimitPerMinute ?? Math.max(30, Math.ceil((2 * 60_000) / interval));
 
   // --- broker --------------------------------------------------------------------------------------
-  let broker: AioBroker | undefined;
-  let plainBroker: PlainBroker | undefined;
+  let local: LocalBroker | undefined;
   let host: string, port: number;
   if (options.broker) {
     const url = new URL(options.broker);
@@ -150,10 +149,11 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
   } else {
     const users: Record<string, string> = {};
     for (let i = 0; i < count; i++) users[userOf(i)] = key;
-    const local = plain ? plainBroker = await startPlainBroker({ users }) : broker = await startAioBroker({ users, rateLimitPerMinute: ratePerMinute });
+    local = await startLocalBroker(options.localBroker ?? "aio", { users, rateLimitPerMinute: ratePerMinute, topicPrefix: options.config?.topic });
     host = local.host;
     port = local.port;
   }
+  const plain = local?.kind === "mqtt";
   const brokerUrl = `mqtt://${host}:${port}`;
 
   // --- devices ---------------------------------------------------------------------------------------
@@ -209,17 +209,12 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
     }))
     : [];
   const untap = () => { for (const stop of sniffers) stop(); sniffers = []; };
-  const offPublish = broker && tracker
-    ? broker.on("publish", (e) => {
-      const sim = byClientId.get(e.clientId);
-      if (sim) tracker?.arrivedAt(sim.index, e.key, e.point.value, performance.now());
+  const offPublish = local && tracker
+    ? local.onReading((clientId, key, value) => {
+      const sim = byClientId.get(clientId);
+      if (sim) tracker?.arrivedAt(sim.index, key, value, performance.now());
     })
-    : plainBroker && tracker
-      ? plainBroker.onPublish((e) => {
-        const sim = byClientId.get(e.clientId);
-        if (sim) tracker?.arrivedAt(sim.index, e.topic, e.payload, performance.now());
-      })
-      : () => {};
+    : () => {};
   let monitor: Monitor | undefined;
   let monitorError: string | undefined;
   if (options.broker) {
@@ -243,16 +238,14 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
 
   // --- dashboard -------------------------------------------------------------------------------------
   const users = [...new Set(devices.map((d) => d.username))];
-  // On the plain broker the dashboard's values are retained under the app's `topic` setting (else {user}/feeds).
   const writeFeed = (feedKey: string, value: string) => {
     for (const user of users) {
-      if (broker) broker.write(user, feedKey, value);
-      else if (plainBroker) plainBroker.publish(`${options.config?.topic || `${user}/feeds`}/${feedKey}`, value, true);
+      if (local) local.write(user, feedKey, value);
       else monitor?.publish(`${user}/feeds/${feedKey}`, value);
     }
   };
   let onoff = "OFF", slider = 50;
-  if (broker || plainBroker) { writeFeed("onoff", onoff); writeFeed("slider", String(slider)); }
+  if (local) { writeFeed("onoff", onoff); writeFeed("slider", String(slider)); }
   const dashboard: Dashboard = {
     get onoff() { return onoff; },
     get slider() { return slider; },
@@ -301,9 +294,8 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
     setSendWindow: (bytes, index) => each(index, (d) => { d.network.sendWindow = bytes; }),
     setReadChunk: (bytes, index) => each(index, (d) => { d.network.maxReadChunk = bytes; }),
     async restartBroker(downMs = 2000) {
-      const local = broker ?? plainBroker;
       if (!local) throw new Error("the broker is external: restart it yourself");
-      await local.restart({ downMs });
+      await local.restart(downMs);
     },
   };
 
@@ -347,8 +339,8 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
   };
 
   return {
-    devices, air, accessPoint, broker, plainBroker, brokerUrl, appSource: entry.source, faults, dashboard, ready, monitorError,
-    localBroker: broker ? "local Adafruit IO emulator" : plainBroker ? "local MQTT broker" : undefined,
+    devices, air, accessPoint, broker: local?.aio, plainBroker: local?.plain, brokerUrl, appSource: entry.source, faults,
+    dashboard, ready, monitorError, localBroker: local?.label,
     get tracker() { return tracker; },
     statusOf: (index) => devices[index]?.app?.status,
     summary,
@@ -363,8 +355,7 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
       untap();
       offPublish();
       await monitor?.close();
-      await broker?.close();
-      await plainBroker?.close();
+      await local?.close();
     },
   };
 }
