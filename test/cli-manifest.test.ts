@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, posix, relative } from "node:path";
-import { importsOf } from "./layering.test.ts";
+import { importsOf } from "./support/imports.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const sdkMirror = "/work/.mirror/Moddable-OpenSource+moddable/repo";

@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
+import { importsOf } from "./support/imports.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 
@@ -17,12 +18,6 @@ function declaredXsModules(): Set<string> {
   for (const file of files(join(root, "types")))
     for (const m of readFileSync(file, "utf8").matchAll(/declare module "([^"]+)"/g)) names.add(m[1]);
   return names;
-}
-
-const importPattern = /(?:^|[;\s])(?:import|export)\s[^"']*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|^\s*import\s*["']([^"']+)["']/gm;
-
-export function importsOf(source: string): string[] {
-  return [...source.matchAll(importPattern)].map((m) => m[1] ?? m[2] ?? m[3]);
 }
 
 describe("src/ layering", () => {

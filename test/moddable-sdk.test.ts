@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { basename, join, posix } from "node:path";
 import { createInterface } from "node:readline";
 import mqtt, { type MqttClient } from "mqtt";
-import { importsOf } from "./layering.test.ts";
+import { importsOf } from "./support/imports.ts";
 import { Mosquitto } from "./support/mosquitto.ts";
 import { until, sleep } from "./support/wait.ts";
 import { xsmqBin } from "./fake-esp/run-cli.ts";
