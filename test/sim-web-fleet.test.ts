@@ -5,7 +5,7 @@ import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import { startSimulation, type Simulation } from "../sim/run/runner.ts";
 import { startWebDashboard, type WebDashboard } from "../sim/web/server.ts";
-import { launchBrowser } from "./support/browser.ts";
+import { inPage, launchBrowser, waitText as waitTextIn } from "./support/browser.ts";
 import { until } from "./support/wait.ts";
 
 const N = 20;
@@ -31,8 +31,8 @@ afterAll(async () => {
   await sim?.stop();
 });
 
-const waitText = (id: string, re: RegExp, timeout = 15_000) =>
-  page.waitForFunction(([id, src]) => new RegExp(src).test(document.getElementById(id)?.textContent ?? ""), [id, re.source] as const, { timeout });
+const waitText = (id: string, re: RegExp, timeout = 15_000) => waitTextIn(page, id, re, timeout);
+const points = (id: string) => `Number(document.querySelector("#${id} svg")?.getAttribute("data-points"))`;
 const reconnectsOf = (i: number) => sim.statusOf(i)?.reconnects ?? 0;
 const allConnected = () => sim.devices.every((_, i) => sim.statusOf(i)?.mqtt === "connected");
 
@@ -42,22 +42,20 @@ describe("fleet view", () => {
     expect(await page.locator("#fleet").isVisible()).toBe(true);
     expect(await page.locator("#device").isVisible()).toBe(false);
     await waitText("f-connected", new RegExp(`^${N}/${N}$`));
-    await page.waitForFunction((n) => document.querySelectorAll("#grid a.s-c").length === n, N, { timeout: 10_000 });
+    await inPage(page, `document.querySelectorAll("#grid a.s-c").length === ${N}`);
     expect(await page.locator("#grid a").count()).toBe(N);
     expect(await page.locator("#grid a").nth(3).getAttribute("title")).toBe("dev4: connected");
-    await page.waitForFunction(() => Number(document.getElementById("f-mps")?.textContent) > 0, null, { timeout: 10_000 });
+    await inPage(page, `Number(document.getElementById("f-mps").textContent) > 0`);
     await waitText("f-p99", /^\d+(\.\d)? ms$/);
     // The charts gain a point per second.
-    const points = (id: string) => page.locator(`#${id} svg`).getAttribute("data-points").then(Number);
-    const before = await points("chart-connected");
-    await page.waitForFunction(([id, n]) => Number(document.querySelector(`#${id} svg`)?.getAttribute("data-points")) >= n + 2, ["chart-connected", before] as const, { timeout: 10_000 });
-    expect(await points("chart-latency")).toBeGreaterThanOrEqual(before + 2);
+    const before = Number(await page.locator("#chart-connected svg").getAttribute("data-points"));
+    await inPage(page, `${points("chart-connected")} >= ${before + 2} && ${points("chart-latency")} >= ${before + 2}`);
     expect(pageErrors).toEqual([]);
   });
 
   it("a grid cell opens its device; its toggle drives that device's LED only; faults act on it alone", async () => {
     await page.locator("#grid a").nth(5).click();
-    await page.waitForFunction(() => /^dev6 /.test(document.getElementById("d-title")?.textContent ?? ""), null, { timeout: 10_000 });
+    await waitText("d-title", /^dev6 /);
     expect(await page.locator("#fleet").isVisible()).toBe(false);
     await waitText("mqtt-state", /^connected$/);
     expect(sim.devices[5].device.pins.level(LED_PIN)).toBe(1);
@@ -67,7 +65,7 @@ describe("fleet view", () => {
     expect(sim.broker!.feed(sim.devices[5].username, "onoff")!.last!.value).toBe("ON");
     expect(sim.broker!.feed(sim.devices[0].username, "onoff")!.last!.value).toBe("OFF");
     expect(sim.devices[0].device.pins.level(LED_PIN)).toBe(1);
-    await page.waitForFunction(() => document.getElementById("led")?.dataset.on === "true", null, { timeout: 5000 });
+    await inPage(page, `document.getElementById("led").dataset.on === "true"`, 5000);
 
     const mine = reconnectsOf(5), other = reconnectsOf(0);
     await page.locator('[data-scope="device"] [data-fault="killTcp"]').click();
@@ -76,7 +74,7 @@ describe("fleet view", () => {
     expect(reconnectsOf(0)).toBe(other);
 
     await page.locator("#back").click();
-    await page.waitForFunction(() => !document.getElementById("fleet")?.hidden, null, { timeout: 5000 });
+    await inPage(page, `!document.getElementById("fleet").hidden`, 5000);
     expect(await page.locator("#device").isVisible()).toBe(false);
     expect(pageErrors).toEqual([]);
   });
@@ -87,7 +85,7 @@ describe("fleet view", () => {
     await page.locator('[data-scope="fleet"] [data-fault="killTcp"]').click();
     await waitText("action", /TCP connections reset \(all devices\)/);
     await until(`all ${N} devices reconnected`, () => sim.summary().reconnects >= total + N && allConnected(), 20_000);
-    await page.waitForFunction((n) => Number(document.getElementById("f-reconnects")?.textContent) >= n, total + N, { timeout: 5000 });
+    await inPage(page, `Number(document.getElementById("f-reconnects").textContent) >= ${total + N}`, 5000);
     await waitText("f-connected", new RegExp(`^${N}/${N}$`));
     expect(pageErrors).toEqual([]);
   }, 40_000);

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { startSimulation, type Simulation } from "../sim/run/runner.ts";
 import { startWebDashboard, type WebDashboard } from "../sim/web/server.ts";
-import { launchBrowser } from "./support/browser.ts";
+import { inPage, launchBrowser, waitText as waitTextIn } from "./support/browser.ts";
 import { until } from "./support/wait.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -59,7 +59,7 @@ describe("Adafruit IO HTTP API on the emulator", () => {
     expect(res.headers.get("x-pagination-limit")).toBe("2");
     expect(Number(res.headers.get("x-pagination-total"))).toBeGreaterThanOrEqual(3);
 
-    const some = await (await api(`/api/v2/${USER}/feeds/photocell/data?limit=1&include=value,id`)).json();
+    const some = (await (await api(`/api/v2/${USER}/feeds/photocell/data?limit=1&include=value,id`)).json()) as object[];
     expect(Object.keys(some[0]).sort()).toEqual(["id", "value"]);
     const last = await (await api(`/api/v2/${USER}/feeds/slider/data/last`)).json();
     expect(last).toMatchObject({ value: "50", feed_key: "slider" });
@@ -149,8 +149,8 @@ describe("dashboard in Chromium", () => {
   afterAll(async () => { await browser?.close(); });
 
   const textOf = (id: string) => page.locator(`#${id}`).innerText();
-  const waitText = (id: string, re: RegExp, timeout = 10_000) =>
-    page.waitForFunction(([id, src]) => new RegExp(src).test(document.getElementById(id)?.textContent ?? ""), [id, re.source] as const, { timeout });
+  const waitText = (id: string, re: RegExp, timeout?: number) => waitTextIn(page, id, re, timeout);
+  const points = `Number(document.querySelector("#chart-reading svg")?.getAttribute("data-points"))`;
 
   it("shows the device live, its chart grows, the toggle drives the LED, the slider reaches the app", async () => {
     await page.goto(web.url);
@@ -161,10 +161,9 @@ describe("dashboard in Chromium", () => {
     await waitText("trace", /MQTT: connected to 127\.0\.0\.1/);
 
     // The chart starts with the emulator's history and grows with each reading stored.
-    const points = () => page.locator("#chart-reading svg").getAttribute("data-points").then(Number);
-    await page.waitForFunction(() => Number(document.querySelector("#chart-reading svg")?.getAttribute("data-points")) >= 2, null, { timeout: 10_000 });
-    const before = await points();
-    await page.waitForFunction((n) => Number(document.querySelector("#chart-reading svg")?.getAttribute("data-points")) >= n + 2, before, { timeout: 10_000 });
+    await inPage(page, `${points} >= 2`);
+    const before = Number(await page.locator("#chart-reading svg").getAttribute("data-points"));
+    await inPage(page, `${points} >= ${before + 2}`);
     expect(await page.locator("#chart-reading svg path").first().getAttribute("d")).toMatch(/^M[\d.]+,[\d.]+(L[\d.]+,[\d.]+)+$/);
 
     // onoff: the click publishes ON to the feed, the device receives it and drives GPIO2 low (LED on).
@@ -174,7 +173,7 @@ describe("dashboard in Chromium", () => {
     await page.locator("#onoff").click();
     await until(`the simulated LED ${want === "ON" ? "lit" : "dark"}`, () => sim.devices[0].device.pins.level(LED_PIN) === (want === "ON" ? 0 : 1), 5000);
     expect(sim.broker!.feed(USER, "onoff")!.last!.value).toBe(want);
-    await page.waitForFunction((on) => document.getElementById("led")?.dataset.on === String(on), want === "ON", { timeout: 5000 });
+    await inPage(page, `document.getElementById("led").dataset.on === "${want === "ON"}"`, 5000);
     expect(await page.locator("#onoff").getAttribute("aria-checked")).toBe(String(want === "ON"));
 
     // slider: a click near its right end moves it there; the value on release goes to the feed and the app.

@@ -37,7 +37,7 @@ const STATIC: Record<string, { file: string; type: string }> = {
   "/style.css": { file: "style.css", type: "text/css; charset=utf-8" },
 };
 
-interface Stream { res: ServerResponse; device: number | undefined; last: string }
+interface Stream { res: ServerResponse; device: number | undefined; last: string; off?: () => void }
 type Point = [t: number, v: number];
 type Sample = [t: number, connected: number, mps: number, p50: number | null, p99: number | null];
 
@@ -103,6 +103,9 @@ export async function startWebDashboard(sim: Simulation, options: WebOptions = {
       if (json !== s.last) { s.last = json; s.res.write(`event: device\ndata: ${json}\n\n`); }
     }
   };
+  // A pin the app drives (the LED) shows at once, not at the next tick.
+  let soon: NodeJS.Immediate | undefined;
+  const deviceSoon = () => { soon ??= setImmediate(() => { soon = undefined; deviceTick(); }); };
   fleetTick();
   const fleetTimer = setInterval(fleetTick, FLEET_MS);
   const deviceTimer = setInterval(deviceTick, DEVICE_MS);
@@ -128,8 +131,9 @@ export async function startWebDashboard(sim: Simulation, options: WebOptions = {
       res.write(`event: device\ndata: ${s.last}\n\n`);
       send(s, "readings", readingsOf(device));
     }
+    if (device !== undefined) s.off = sim.devices[device].device.pins.onChange(deviceSoon);
     streams.add(s);
-    req.on("close", () => streams.delete(s));
+    req.on("close", () => { s.off?.(); streams.delete(s); });
   };
 
   const control = async (req: IncomingMessage, res: ServerResponse) => {
@@ -209,7 +213,8 @@ export async function startWebDashboard(sim: Simulation, options: WebOptions = {
       clearInterval(fleetTimer);
       clearInterval(deviceTimer);
       offPublish?.();
-      for (const s of streams) s.res.end();
+      if (soon) clearImmediate(soon);
+      for (const s of streams) { s.off?.(); s.res.end(); }
       streams.clear();
       const done = new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();

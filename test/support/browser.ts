@@ -1,7 +1,7 @@
 // A real, headless Chromium for the dashboard tests and bench: Debian's `chromium` package (installed by .ci/run)
 // driven by playwright-core, which never downloads a browser of its own. CHROMIUM overrides the path.
 import { existsSync } from "node:fs";
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type Page } from "playwright-core";
 
 const CANDIDATES = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
 
@@ -14,4 +14,26 @@ export function chromiumPath(): string {
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: chromiumPath(), headless: true, timeout: 30_000 });
+}
+
+// Code run in the page is written as JavaScript text: our TypeScript programs have no DOM types.
+
+/** The text of element #id, as a page expression. */
+export const textOf = (id: string) => `(document.getElementById(${JSON.stringify(id)})?.textContent ?? "")`;
+
+/**
+ * Resolves when `expression` is truthy in the page; fails after `timeout` ms saying which expression it was. Asked
+ * over the DevTools protocol (page.evaluate), which the page's Content-Security-Policy (no eval) does not block.
+ */
+export async function inPage(page: Page, expression: string, timeout = 10_000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  while (!(await page.evaluate(expression))) {
+    if (Date.now() > deadline) throw new Error(`page never had ${expression} within ${timeout} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Resolves when the text of #id matches `re`. */
+export function waitText(page: Page, id: string, re: RegExp, timeout?: number): Promise<void> {
+  return inPage(page, `${re}.test(${textOf(id)})`, timeout);
 }

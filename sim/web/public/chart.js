@@ -1,6 +1,9 @@
 // A small time-series line chart drawn as SVG (no library): rows of [t, y1, y2, ...], one line per series,
 // a gap where a value is null; redrawn at most once per animation frame however many points arrive.
 const NS = "http://www.w3.org/2000/svg";
+/** Charts drawn and ms spent drawing them, over the page's life (read by the dashboard bench). */
+export const drawn = { count: 0, ms: 0 };
+
 const H = 170, L = 44, R = 8, T = 8, B = 20; // height and margins in px; the width is the container's
 
 export class LineChart {
@@ -53,6 +56,13 @@ export class LineChart {
   }
 
   draw() {
+    const t0 = performance.now();
+    this.paint();
+    drawn.count++;
+    drawn.ms += performance.now() - t0;
+  }
+
+  paint() {
     const rows = this.rows;
     const W = this.el.clientWidth || 600;
     this.svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
