@@ -21,6 +21,10 @@ export interface CaseArgs {
   windows?: number;
   /** xsmq only: the transport under the client (default "socket"). */
   transport?: TransportKind;
+  /** transport "tls": PEM file of the CA the broker's certificate must chain to (both clients check it). */
+  ca?: string;
+  /** transport "tls", MQTT.js: held to TLS 1.2 and Moddable's suites, as ours is. */
+  moddableTls?: boolean;
 }
 
 /** Throughput: most messages between publisher and subscriber (clients and broker together), for both clients. */
@@ -45,8 +49,8 @@ try {
 /** Publisher and subscriber of the same kind in this process; messages/s as delivered to the subscriber. */
 async function throughput(a: CaseArgs) {
   const topic = `bench/${a.tag}`;
-  const sub = makePeer(a.kind, { port: a.port, clientId: `${a.tag}-sub`, payloadSize: a.size, transport: a.transport });
-  const pub = makePeer(a.kind, { port: a.port, clientId: `${a.tag}-pub`, payloadSize: a.size, transport: a.transport });
+  const sub = makePeer(a.kind, { port: a.port, clientId: `${a.tag}-sub`, payloadSize: a.size, transport: a.transport, ca: a.ca, moddableTls: a.moddableTls });
+  const pub = makePeer(a.kind, { port: a.port, clientId: `${a.tag}-pub`, payloadSize: a.size, transport: a.transport, ca: a.ca, moddableTls: a.moddableTls });
   await Promise.all([sub.connected(), pub.connected()]);
   const counter = new Counter();
   await sub.subscribe(topic, a.qos, counter.onMessage);
@@ -82,8 +86,8 @@ async function throughput(a: CaseArgs) {
 /** One publish every `interval` ms; publish-to-delivery time of each, through the broker. */
 async function latency(a: CaseArgs) {
   const topic = `bench/${a.tag}`;
-  const sub = makePeer(a.kind, { port: a.port, clientId: `${a.tag}-sub`, payloadSize: a.size, transport: a.transport });
-  const pub = makePeer(a.kind, { port: a.port, clientId: `${a.tag}-pub`, payloadSize: a.size, transport: a.transport });
+  const sub = makePeer(a.kind, { port: a.port, clientId: `${a.tag}-sub`, payloadSize: a.size, transport: a.transport, ca: a.ca, moddableTls: a.moddableTls });
+  const pub = makePeer(a.kind, { port: a.port, clientId: `${a.tag}-pub`, payloadSize: a.size, transport: a.transport, ca: a.ca, moddableTls: a.moddableTls });
   await Promise.all([sub.connected(), pub.connected()]);
   const total = a.warm + a.count;
   const sentAt = new Float64Array(total), took = new Float64Array(total).fill(NaN);
@@ -111,7 +115,7 @@ async function latency(a: CaseArgs) {
 /** Heap growth per publish in steady state (no subscriber here; the broker takes them). */
 async function allocPublish(a: CaseArgs) {
   const topic = `bench/${a.tag}`;
-  const pub = makePeer(a.kind, { port: a.port, clientId: `${a.tag}-pub`, payloadSize: a.size, transport: a.transport });
+  const pub = makePeer(a.kind, { port: a.port, clientId: `${a.tag}-pub`, payloadSize: a.size, transport: a.transport, ca: a.ca, moddableTls: a.moddableTls });
   await pub.connected();
   await produce(pub, topic, a.qos, a.warm);
   const watch = new GcWatch();
@@ -136,7 +140,7 @@ async function allocPublish(a: CaseArgs) {
  */
 async function allocReceive(a: CaseArgs) {
   const topic = `bench/${a.tag}`;
-  const sub = makePeer(a.kind, { port: a.port, clientId: `${a.tag}-sub`, payloadSize: a.size, transport: a.transport });
+  const sub = makePeer(a.kind, { port: a.port, clientId: `${a.tag}-sub`, payloadSize: a.size, transport: a.transport, ca: a.ca, moddableTls: a.moddableTls });
   await sub.connected();
   const nWindows = a.windows ?? 5;
   const windows: Window[] = [];

@@ -5,6 +5,10 @@ import { Device } from "../../sim/board/device.ts";
 import { MQTTClient, type Message } from "../../src/mqtt/client.ts";
 import { TcpTransport } from "../../src/net/tcp-transport.ts";
 import { WebSocketTransport } from "../../src/net/ws-transport.ts";
+import { TlsTransport } from "../../src/net/tls-transport.ts";
+import { readFileSync } from "node:fs";
+import { X509Certificate } from "node:crypto";
+import { moddableTls } from "../../hosts/node/modules/securesocket.ts";
 
 export type Qos = 0 | 1 | 2;
 export type PeerKind = "xsmq" | "mqttjs";
@@ -35,9 +39,15 @@ export const BACKLOG = 128;
  * Which of our transports the xsmq peer uses: Moddable `socket`, ECMA-419 `embedded:io/socket/tcp`, or WebSocket over
  * the latter ("ws", path /mqtt; MQTT.js then connects with ws:// too).
  */
-export type TransportKind = "socket" | "tcp" | "ws";
+export type TransportKind = "socket" | "tcp" | "ws" | "tls";
 
-export interface PeerOptions { port: number; clientId: string; payloadSize: number; inflight?: number; transport?: TransportKind }
+/**
+ * `ca`: with transport "tls", the PEM file of the CA both clients check the broker's certificate against;
+ * `moddableTls`: MQTT.js held to what Moddable's TLS (and so our client) offers: TLS 1.2 and its suites.
+ */
+export interface PeerOptions {
+  port: number; clientId: string; payloadSize: number; inflight?: number; transport?: TransportKind; ca?: string; moddableTls?: boolean;
+}
 
 /** Our client on its own simulated device (its own byte counters), buffers sized for 1 KB payloads. */
 export class XsmqPeer implements Peer {
@@ -55,7 +65,8 @@ export class XsmqPeer implements Peer {
       host: "127.0.0.1", port: o.port, clientId: o.clientId, keepalive: 60, reconnect: false,
       rxBuffer: 2048, txBuffer: 2048, inflight, inflightIn: 256, queue: (BACKLOG + 16) * (o.payloadSize + 64),
       transport: o.transport === "tcp" ? new TcpTransport(2048)
-        : o.transport === "ws" ? new WebSocketTransport({ transport: new TcpTransport(2048), frameSize: 2048 }) : undefined,
+        : o.transport === "ws" ? new WebSocketTransport({ transport: new TcpTransport(2048), frameSize: 2048 })
+        : o.transport === "tls" ? new TlsTransport({ certificate: new X509Certificate(readFileSync(o.ca!)).raw }) : undefined,
     }));
     const self = this;
     // One handler for the life of the client: reads the sequence number without allocating.
@@ -115,7 +126,9 @@ export class MqttjsPeer implements Peer {
   constructor(o: PeerOptions) {
     this.size = o.payloadSize;
     this.payload = Buffer.from(constantPayload(o.payloadSize));
-    this.client = mqtt.connect(o.transport === "ws" ? `ws://127.0.0.1:${o.port}/mqtt` : `mqtt://127.0.0.1:${o.port}`, { clientId: o.clientId, keepalive: 60, reconnectPeriod: 0, clean: true });
+    const url = o.transport === "ws" ? `ws://127.0.0.1:${o.port}/mqtt` : `${o.transport === "tls" ? "mqtts" : "mqtt"}://127.0.0.1:${o.port}`;
+    this.client = mqtt.connect(url, { clientId: o.clientId, keepalive: 60, reconnectPeriod: 0, clean: true,
+      ...(o.ca ? { ca: readFileSync(o.ca) } : {}), ...(o.moddableTls ? moddableTls : {}) });
     this.client.on("message", (_topic: string, payload: Buffer) => this.handler(payload.readUInt32BE(0)));
     this.client.on("error", (e) => { throw e; });
   }

@@ -16,6 +16,12 @@ const RSA_SUITES = ["AES128-SHA", "AES256-SHA", "AES128-SHA256", "AES256-SHA256"
 const DHE_SUITES = ["DHE-RSA-AES128-SHA256", "DHE-RSA-AES256-SHA256", "DHE-RSA-AES128-GCM-SHA256"];
 const ECDHE_SUITES = ["ECDHE-RSA-AES128-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256"];
 const VERSIONS: Record<number, tls.SecureVersion> = { 0x301: "TLSv1", 0x302: "TLSv1.1", 0x303: "TLSv1.2" };
+/** What Moddable's TLS client offers by default (TLS 1.2, its suites, P-256, SHA-256 signatures), as node:tls options:
+ *  for a Node client held to the same terms (bench/tls.bench.ts's MQTT.js). */
+export const moddableTls = Object.freeze({
+  minVersion: "TLSv1.2", maxVersion: "TLSv1.2", ciphers: [...RSA_SUITES, ...DHE_SUITES, ...ECDHE_SUITES].join(":"),
+  ecdhCurve: "P-256", sigalgs: "ECDSA+SHA256:RSA+SHA256",
+} satisfies tls.ConnectionOptions);
 /** Moddable delivers decrypted data in pieces of at most this many bytes. */
 const MAX_PIECE = 1024;
 /** Moddable's estimate of a record's overhead, kept out of write(). */
@@ -104,8 +110,8 @@ export default class SecureSocket {
       maxVersion: VERSIONS[version ?? 0x303],
       // OpenSSL 3 refuses TLS 1.0/1.1 at its default security level; a board would still try them.
       ciphers: suites.join(":") + (oldVersion || version === undefined ? ":@SECLEVEL=0" : ""),
-      ecdhCurve: "P-256",
-      sigalgs: "ECDSA+SHA256:RSA+SHA256",
+      ecdhCurve: moddableTls.ecdhCurve,
+      sigalgs: moddableTls.sigalgs,
       rejectUnauthorized: verify,
       checkServerIdentity: (_host, cert) => (verify ? this.checkName(name, cert) : undefined),
     };
