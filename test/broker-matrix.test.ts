@@ -24,9 +24,10 @@ const differs = {
   retainedOnWildcard: { mosquitto: true, aedes: true, rabbitmq: false },
   /** The topic a subscriber sees for a publish to "d/a.b" (RabbitMQ maps MQTT "/" to AMQP "." and back). */
   dottedTopic: { mosquitto: "d/a.b", aedes: "d/a.b", rabbitmq: "d/a/b" },
-  /** Incoming QoS 2 messages the broker leaves awaiting our PUBCOMP at once, which `inflightIn` must cover:
-   *  mosquitto's max_inflight_messages (20, the client's default), aedes has no limit (the whole burst). */
-  qos2Pending: { mosquitto: 20, aedes: "burst", rabbitmq: 0 },
+  /** Incoming QoS 2 messages the broker leaves awaiting its PUBREL at once, which `inflightIn` must cover. aedes has
+   *  no limit; mosquitto 2.0.11 keeps to max_inflight_messages (20) for the first 20, then often sends the rest of
+   *  the burst after one PUBREC (seen: 180 pending); RabbitMQ sends QoS 1. */
+  qos2Pending: { mosquitto: "burst", aedes: "burst", rabbitmq: 0 },
   /** QoS 0 messages are queued for a persistent session while it is offline. */
   offlineQos0: { mosquitto: false, aedes: false, rabbitmq: true },
 } as const satisfies Record<string, Record<BrokerName, unknown>>;
@@ -110,20 +111,23 @@ for (const name of names) {
       it(`QoS ${qos}: 200 publishes with 8 in flight arrive in order with exact bytes${taken < qos ? ` (taken at QoS ${taken}, reported as QosDowngraded)` : ""}`, async () => {
         const sub = client(`sub-q${qos}`, { inflightIn: is("qos2Pending") === "burst" ? 200 : 20 }), pub = client(`pub-q${qos}`);
         const got: string[] = [];
-        const qosSeen = new Set<number>();
+        const qosSeen = new Set<number>(), topics = new Set<string>();
         const granted = await subscribed(sub, `t/q${qos}/+`, qos, (m) => {
-          expect(m.topicIs(`t/q${qos}/x`)).toBe(true);
-          qosSeen.add(m.qos);
           got.push(m.text);
+          qosSeen.add(m.qos);
+          topics.add(m.topic);
         });
         expect(granted).toBe(taken);
         const delivered: number[] = [];
         pub.onDelivered = (id) => delivered.push(id);
         await until("publisher connected", () => pub.connected, 10_000);
         for (let i = 0; i < 200; i++) pub.publish(`t/q${qos}/x`, `msg-${i}-ü`, qos);
-        await until(`200 messages (got ${got.length})`, () => got.length >= 200, 20_000);
+        await until(`200 messages`, () => got.length >= 200, 20_000).catch((e) => {
+          throw new Error(`${e.message}: got ${got.length}, acknowledged ${delivered.length}, publisher in flight ${pub.session.inflight.count}`);
+        });
         expect(got).toEqual(Array.from({ length: 200 }, (_, i) => `msg-${i}-ü`));
         expect([...qosSeen]).toEqual([taken]);
+        expect([...topics]).toEqual([`t/q${qos}/x`]);
         if (qos > 0) await until(`200 acknowledged (got ${delivered.length})`, () => delivered.length === 200, 10_000);
         expect(pub.session.inflight.count).toBe(0);
         if (taken < qos) {
