@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { runCli } from "./fake-esp/run-cli.ts";
+import { runCli } from "./support/fake-esp/run-cli.ts";
 import { cleanEnv as env, fakeEspBase, fakeSdk, temp } from "./support/fake-sdk.ts";
 
 const repoRoot = new URL("..", import.meta.url).pathname.replace(/\/$/, "");

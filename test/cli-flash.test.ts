@@ -5,8 +5,8 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startFakeBoard, type FakeBoard } from "./fake-esp/pty.ts";
-import { runCli } from "./fake-esp/run-cli.ts";
+import { startFakeBoard, type FakeBoard } from "./support/fake-esp/pty.ts";
+import { runCli } from "./support/fake-esp/run-cli.ts";
 
 let board: FakeBoard | undefined;
 const dirs: string[] = [];

@@ -2,8 +2,8 @@
 // XS exceptions are marked, typed keys reach the board, Ctrl-R asks for a reset and Ctrl-] quits.
 import { afterEach, describe, expect, it } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
-import { startFakeBoard, type FakeBoard } from "./fake-esp/pty.ts";
-import { xsmqBin } from "./fake-esp/run-cli.ts";
+import { startFakeBoard, type FakeBoard } from "./support/fake-esp/pty.ts";
+import { xsmqBin } from "./support/fake-esp/run-cli.ts";
 import { classify, RecordSplitter } from "../tools/monitor-lines.ts";
 
 let board: FakeBoard | undefined;

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import { runCli } from "./fake-esp/run-cli.ts";
+import { runCli } from "./support/fake-esp/run-cli.ts";
 import { cleanEnv, fakeSdk, temp } from "./support/fake-sdk.ts";
 import { parseDotEnv, projectSettings, loadProject } from "../tools/project.ts";
 

@@ -1,7 +1,7 @@
 // `xsmq run`: its errors without an SDK or for a board platform, and which runtime lines it shows. The run itself,
 // on Moddable's lin runtime, is in test/moddable-sdk.test.ts (it needs $MODDABLE).
 import { describe, expect, it } from "vitest";
-import { runCli } from "./fake-esp/run-cli.ts";
+import { runCli } from "./support/fake-esp/run-cli.ts";
 import { isTraceLine } from "../tools/run.ts";
 
 const env = (extra: Record<string, string>) => {

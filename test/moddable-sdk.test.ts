@@ -12,7 +12,7 @@ import mqtt, { type MqttClient } from "mqtt";
 import { importsOf } from "./support/imports.ts";
 import { Mosquitto } from "./support/mosquitto.ts";
 import { until, sleep } from "./support/wait.ts";
-import { xsmqBin } from "./fake-esp/run-cli.ts";
+import { xsmqBin } from "./support/fake-esp/run-cli.ts";
 import { findMcconfig, hostToolsDir } from "../tools/moddable.ts";
 
 const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");

@@ -2,7 +2,7 @@
 import { spawn, type SpawnOptions } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-export const xsmqBin = fileURLToPath(new URL("../../bin/xsmq.js", import.meta.url));
+export const xsmqBin = fileURLToPath(new URL("../../../bin/xsmq.js", import.meta.url));
 
 export interface CliRun { code: number | null; stdout: string; stderr: string }
 
