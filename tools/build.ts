@@ -23,7 +23,7 @@ Needs $MODDABLE (the SDK) and, for esp8266/esp32, that platform's toolchain: \`x
   --release         a release build (default: debug, which talks to xsbug)
   --config K=V      a Moddable config setting (repeat for more), e.g. --config interval=10000
   --ssid, --password               Wi-Fi network the board joins
-  --broker, --broker-port          MQTT broker (default io.adafruit.com:1883)
+  --broker, --broker-port          MQTT broker (default io.adafruit.com:8883 over TLS; --config secure=false for 1883)
   --username, --key                broker credentials (Adafruit IO user name and key)
   --skip-typecheck  do not run tsc first (mcconfig type-checks again anyway)
 

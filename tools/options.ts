@@ -64,9 +64,17 @@ export function numberOption(name: string, text: string | undefined, fallback: n
 /** --duration: seconds > 0; 0 would read as "no time at all", and leaving it out already means "until stopped". */
 export const durationRule: NumberRule = { above: true, unit: "seconds", hint: "Leave --duration out to run until you stop it (q or Ctrl-C)." };
 
-/** --broker's value: mqtt://host[:port] as a URL, undefined when not given. */
+/** --broker's value: mqtt://host[:port] (plain) or mqtts://host[:port] (TLS) as a URL, undefined when not given. */
 export function brokerOption(text: string | undefined): URL | undefined {
   if (text === undefined) return undefined;
-  if (!/^mqtt:\/\/[^/:]+(:\d+)?\/?$/.test(text)) throw new CliError(`--broker ${text}: expected mqtt://host:port`, "e.g. --broker mqtt://io.adafruit.com:1883", 2);
+  if (!/^mqtts?:\/\/[^/:]+(:\d+)?\/?$/.test(text)) {
+    throw new CliError(`--broker ${text}: expected mqtt://host:port or mqtts://host:port (TLS)`, "e.g. --broker mqtts://io.adafruit.com:8883", 2);
+  }
   return new URL(text);
+}
+
+/** The device settings a --broker URL implies: TLS for mqtts:// (port 8883 by default), none for mqtt:// (1883). */
+export function brokerSettings(url: URL): { broker: string; port: string; secure: string } {
+  const secure = url.protocol === "mqtts:";
+  return { broker: url.hostname, port: url.port || (secure ? "8883" : "1883"), secure: String(secure) };
 }

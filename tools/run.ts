@@ -11,7 +11,7 @@ import { buildFirmware } from "./build.ts";
 import { CliError } from "./cli-error.ts";
 import { buildDir } from "./firmware.ts";
 import { findSdk, findOnPath } from "./moddable.ts";
-import { brokerOption, durationRule, numberOption, parseOptions } from "./options.ts";
+import { brokerOption, brokerSettings, durationRule, numberOption, parseOptions } from "./options.ts";
 import { manifestConfig, packageRoot, projectSettings, requireProject } from "./project.ts";
 
 export const help = `usage: xsmq run --platform lin [--broker mqtt://HOST:PORT] [--username U] [--key K]
@@ -24,7 +24,7 @@ Each line of the device's trace is printed as it comes; Ctrl-C stops it. With th
 keys play the dashboard: o toggles onoff, < > move the slider, r restarts the broker (3 s down), q quits.
 
   --platform lin     the only platform that runs here (boards: xsmq build, flash, monitor)
-  --broker URL       mqtt://host:port of your broker; default: a local Adafruit IO emulator on 127.0.0.1,
+  --broker URL       mqtt://host:port (or mqtts://host:port, TLS) of your broker; default: a local Adafruit IO emulator on 127.0.0.1,
                      whose stored readings are shown as "broker:" lines
   --local-broker K   aio (default) or mqtt: a plain local broker (default with "localBroker": "mqtt" in
                      xsmq.config.json)
@@ -102,16 +102,17 @@ export async function run(argv: string[]): Promise<number> {
     broker = await startLocalBroker(localKind, { users: { [username]: key }, rateLimitPerMinute: rateLimit,
       topicPrefix: settings.topic ?? manifestConfig(project).topic });
   }
-  const brokerHost = target ? target.hostname : broker!.host;
-  const brokerPort = target ? Number(target.port || 1883) : broker!.port;
+  // An external broker's URL says whether the app uses TLS (mqtts://); the local brokers are plain.
+  const where = target ? brokerSettings(target) : { broker: broker!.host, port: String(broker!.port) };
+  const brokerHost = where.broker, brokerPort = where.port;
 
   let status: number;
   try {
     const built = await buildFirmware(project, "lin", values.release, {
-      ssid: "xsmq-lin", password: "simulated", ...settings, broker: brokerHost, port: String(brokerPort), username, key,
+      ssid: "xsmq-lin", password: "simulated", ...settings, ...where, username, key,
       interval: String(Math.round(interval * 1000)), rateLimit: String(rateLimit),
     }, true);
-    console.log(`xsmq run: ${join(built.binDir, "mc.so")} on Moddable's lin runtime, broker mqtt://${brokerHost}:${brokerPort}` +
+    console.log(`xsmq run: ${join(built.binDir, "mc.so")} on Moddable's lin runtime, broker ${target?.protocol === "mqtts:" ? "mqtts" : "mqtt"}://${brokerHost}:${brokerPort}` +
       `${broker ? ` (${broker.label})` : ""}, user ${username}`);
     broker?.onReading((_client, key, value) => console.log(`broker: ${key} = ${value}`));
     const keys = broker && process.stdin.isTTY ? dashboardKeys(broker, username) : undefined;

@@ -26,7 +26,7 @@ options:
   --devices N          run a fleet of N devices, each with its own client id, Wi-Fi and state (default 1)
   --interval SECONDS   time between sensor readings (default: config interval, else 3; Adafruit IO's free
                        plan allows 30/min)
-  --broker URL         mqtt://host:port of a real broker (e.g. mqtt://io.adafruit.com:1883); default: local
+  --broker URL         mqtt:// or mqtts:// (TLS) host:port of a real broker (e.g. mqtts://io.adafruit.com:8883); default: local
   --local-broker KIND  aio (Adafruit IO emulator, default) or mqtt (plain; default with "localBroker": "mqtt")
   --username NAME      broker user name / Adafruit IO user (default: $AIO_USERNAME, .env, config username)
   --key KEY            broker password / Adafruit IO key (default: $AIO_KEY, .env; local: generated)

@@ -141,11 +141,14 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
   // --- broker --------------------------------------------------------------------------------------
   let local: LocalBroker | undefined;
   let host: string, port: number;
+  // An external broker's URL says whether the devices use TLS (mqtts://) or not; the local brokers are plain.
+  let secure: string | undefined;
   if (options.broker) {
     const url = new URL(options.broker);
-    if (url.protocol !== "mqtt:") throw new Error(`--broker ${options.broker}: only mqtt://host:port is supported`);
+    if (url.protocol !== "mqtt:" && url.protocol !== "mqtts:") throw new Error(`--broker ${options.broker}: only mqtt://host:port or mqtts://host:port is supported`);
+    secure = String(url.protocol === "mqtts:");
     host = url.hostname;
-    port = Number(url.port || 1883);
+    port = Number(url.port || (url.protocol === "mqtts:" ? 8883 : 1883));
   } else {
     const users: Record<string, string> = {};
     for (let i = 0; i < count; i++) users[userOf(i)] = key;
@@ -154,7 +157,7 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
     port = local.port;
   }
   const plain = local?.kind === "mqtt";
-  const brokerUrl = `mqtt://${host}:${port}`;
+  const brokerUrl = `${secure === "true" ? "mqtts" : "mqtt"}://${host}:${port}`;
 
   // --- devices ---------------------------------------------------------------------------------------
   const air = new Airwaves([{ ssid, password, rssi: -58 }]);
@@ -170,7 +173,7 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
     const sim: SimDevice = { index: i, device: undefined as unknown as Device, username, clientId, app: undefined, startError: undefined, startedAt: 0, trace: lines };
     const device = new Device({
       id: fleet ? `dev${i + 1}` : "esp8266",
-      config: { ...options.config, ssid, password, broker: host, port: String(port), username, key: deviceKey, clientId, interval, rateLimit: ratePerMinute },
+      config: { ...options.config, ssid, password, broker: host, port: String(port), ...(secure ? { secure } : {}), username, key: deviceKey, clientId, interval, rateLimit: ratePerMinute },
       trace: (text) => {
         partial += text;
         let nl: number;
@@ -197,7 +200,8 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
   // On the plain broker a reading is known by its topic; elsewhere by its feed key.
   const readingKey = (topic: string) => (plain ? topic : feedOf(topic)?.key);
   // Arrivals at a local broker name the client; at an external one only the user, which a fleet may share.
-  const trackable = !fleet || sharedUser === undefined || !options.broker;
+  // Over TLS the sniffer sees only records: no delivery tracking then.
+  const trackable = (!fleet || sharedUser === undefined || !options.broker) && secure !== "true";
   let tracker = trackable ? new DeliveryTracker() : undefined;
   let sniffers = tracker
     ? devices.map((sim) => sniffPublishes(sim.device.network, (topic, payload, at) => {
