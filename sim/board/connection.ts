@@ -1,14 +1,16 @@
 // One simulated TCP connection under a device's NetworkConditions, what the `socket` and `embedded:io/socket/tcp`
-// stand-ins drive: node:net socket, delay lines, windows, counters, close/FIN.
+// stand-ins drive: node:net socket, delay lines, windows, counters, close/FIN, and when segments leave and are
+// acknowledged: the device's Nagle and delayed ACK as lwip does them, the peer's as a Linux broker does them.
 import net from "node:net";
-import type { BoardConnection, ConnectionEvents } from "../../hosts/node/board.ts";
+import type { BoardConnection, Clock, ConnectionEvents } from "../../hosts/node/board.ts";
 import { DelayLine, type NetworkConditions, type NetworkEndpoint } from "./network.ts";
 
 // Markers that travel through the delay lines with the data, so order and latency apply to them too.
 const SYN = Symbol("syn");          // outgoing: start connecting
 const FIN = Symbol("fin");          // outgoing: close after the data; incoming: the peer closed
 const CONNECTED = Symbol("connected");
-type Outgoing = Buffer | typeof SYN | typeof FIN;
+// A number going out is the device's ACK: how many bytes it has received in all.
+type Outgoing = Buffer | number | typeof SYN | typeof FIN;
 type Incoming = Buffer | typeof FIN | typeof CONNECTED | Error;
 
 // Copies below this size go into Node's pooled slab; larger stages are handed over whole.
@@ -35,6 +37,27 @@ export class SimulatedConnection implements BoardConnection, NetworkEndpoint {
   private noDelay = false;
   private keepAliveMs: number | undefined = undefined;
 
+  // Byte counts below are totals since the connection opened (TCP sequence numbers, in effect).
+  // Device -> peer: sent by the device's stack; acknowledged by the peer, as the device has heard.
+  private sent = 0;
+  private ackedOut = 0;
+  /** Nagle held staged bytes back; an ACK sends them (lwip's tcp_input ends with tcp_output). */
+  private holding = false;
+  // The peer's side of our data: received (in its kernel), acknowledged (ACK sent back).
+  private atPeer = 0;
+  private peerAcked = 0;
+  private peerAckTimer: unknown = undefined;
+  // Peer -> device: let go by the peer, received by the device, acknowledged by the device (as the peer has heard).
+  private peerSent = 0;
+  private received = 0;
+  private ackedIn = 0;
+  private heardAck = 0;
+  /** Segments received since the device's last ACK (lwip acknowledges every second one at once). */
+  private unackedSegments = 0;
+  /** What the peer's Nagle holds back while its earlier bytes are unacknowledged. */
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+
   private readonly inbound: DelayLine<Incoming>;
   private readonly outbound: DelayLine<Outgoing>;
   private readonly acks: DelayLine<number>;
@@ -42,13 +65,18 @@ export class SimulatedConnection implements BoardConnection, NetworkEndpoint {
   private readonly inNode: number[] = [];
   private readonly written = (err?: Error | null): void => {
     const bytes = this.inNode.shift() as number;
-    if (!err) this.acks.push(bytes);
+    if (err) return;
+    this.atPeer += bytes;
+    const network = this.network;
+    if (network.peerAckDelayMs <= 0 || this.atPeer - this.peerAcked > network.mss) this.peerAck();
+    else if (this.peerAckTimer === undefined) this.peerAckTimer = network.clock.schedule(this.peerAckLater, network.peerAckDelayMs);
   };
+  private readonly peerAckLater = (): void => { this.peerAckTimer = undefined; this.peerAck(); };
 
   constructor(private readonly network: NetworkConditions, private readonly owner: ConnectionEvents) {
     this.inbound = new DelayLine(this.network, (item) => this.arrive(item));
     this.outbound = new DelayLine(this.network, (item) => this.depart(item));
-    this.acks = new DelayLine(this.network, (bytes) => owner.acknowledged(bytes));
+    this.acks = new DelayLine(this.network, (total) => this.acknowledged(total));
   }
 
   /** Starts connecting (SYN after the latency); with the link down the attempt fails after `linkDownFailMs`. */
@@ -158,19 +186,31 @@ export class SimulatedConnection implements BoardConnection, NetworkEndpoint {
     this.outstanding += byteLength;
   }
 
-  /** Hands the staged writes to the outgoing delay line as one buffer (lwip combines writes of one turn too). */
-  flush(): void {
+  /**
+   * Sends the staged writes as one buffer (lwip's tcp_output: writes of one turn share a segment). With Nagle on
+   * (no noDelay), while sent bytes are unacknowledged only whole segments leave; the rest waits for the ACK.
+   * `force`: everything goes (a closing socket's FIN overrides Nagle).
+   */
+  flush(force = false): void {
     const n = this.stageLength;
-    if (n === 0 || !this.stage) return;
+    const stage = this.stage;
+    if (n === 0 || !stage) return;
+    let send = n;
+    if (!this.noDelay && !force && (this.sent > this.ackedOut || n > this.network.mss)) send = n - (n % this.network.mss);
+    this.holding = send < n;
+    if (send === 0) return;
     let out: Buffer;
-    if (n < SMALL_FLUSH) {
-      out = Buffer.allocUnsafe(n);
-      this.stage.copy(out, 0, 0, n);
+    if (send < SMALL_FLUSH || send < n) {
+      out = Buffer.allocUnsafe(send);
+      stage.copy(out, 0, 0, send);
+      if (send < n) stage.copy(stage, 0, send, n);
     } else {
-      out = this.stage.subarray(0, n);
+      out = stage.subarray(0, n);
       this.stage = undefined;
     }
-    this.stageLength = 0;
+    this.stageLength = n - send;
+    this.sent += send;
+    if (this.received > this.ackedIn) this.ackIn();  // the ACK rides on the data
     this.network.sniffer?.(this, out);
     this.outbound.push(out);
   }
@@ -193,7 +233,7 @@ export class SimulatedConnection implements BoardConnection, NetworkEndpoint {
     const node = this.node;
     if (flushing && node !== undefined && !node.destroyed) {
       // Like tcp_close: what was written still goes out (through the same conditions), then FIN.
-      this.flush();
+      this.flush(true);
       this.outbound.push(FIN);
       node.once("close", () => this.network.detach(this));
     } else {
@@ -207,22 +247,97 @@ export class SimulatedConnection implements BoardConnection, NetworkEndpoint {
     this.inbound.clear();
     this.outbound.clear();
     this.acks.clear();
+    this.stopTimers();
+    this.held = [];
+    this.heldBytes = 0;
     this.network.detach(this);
+  }
+
+  // --- acknowledgements ---
+
+  /** The peer acknowledges all it has received (at once, with its data, or when its delayed ACK fires). */
+  private peerAck(): void {
+    if (this.peerAckTimer !== undefined) {
+      this.network.clock.cancel(this.peerAckTimer);
+      this.peerAckTimer = undefined;
+    }
+    if (this.atPeer === this.peerAcked) return;
+    this.peerAcked = this.atPeer;
+    this.acks.push(this.atPeer);
+  }
+
+  /** The peer's ACK reached the device: the window frees, and bytes Nagle held go out. */
+  private acknowledged(total: number): void {
+    const bytes = total - this.ackedOut;
+    if (bytes <= 0) return;
+    this.ackedOut = total;
+    this.owner.acknowledged(bytes);
+    if (this.holding) this.flush();
+  }
+
+  /** The device acknowledges all it has received: alone, or ahead of its data in the same segment. */
+  ackIn(): void {
+    this.unackedSegments = 0;
+    tickerOf(this.network.clock).due.delete(this);
+    if (this.received === this.ackedIn) return;
+    this.ackedIn = this.received;
+    this.outbound.push(this.received);
+  }
+
+  /** The device's ACK reached the peer: what its Nagle held goes out once all it sent is acknowledged. */
+  private peerHeard(total: number): void {
+    if (total > this.heardAck) this.heardAck = total;
+    if (this.heldBytes > 0 && this.heardAck === this.peerSent) this.releaseHeld();
+  }
+
+  /** Data from the peer's application (a chunk Node read): its Nagle may hold it; its ACK for our bytes rides on
+   *  it, and comes after the data, as lwip's tcp_input reads a segment's data before it sends what the ACK frees. */
+  private fromPeer(chunk: Buffer): void {
+    if (this.network.peerNagle && (this.heldBytes > 0 || this.heardAck < this.peerSent)) {
+      this.held.push(chunk);
+      this.heldBytes += chunk.length;
+      if (this.heldBytes >= this.network.mss) this.releaseHeld();  // a full segment goes regardless
+    } else {
+      this.peerSent += chunk.length;
+      this.inbound.push(chunk);
+    }
+    this.peerAck();
+  }
+
+  private releaseHeld(): void {
+    const chunk = this.held.length === 1 ? this.held[0] : Buffer.concat(this.held, this.heldBytes);
+    this.held = [];
+    this.heldBytes = 0;
+    this.peerSent += chunk.length;
+    this.inbound.push(chunk);
+  }
+
+  private stopTimers(): void {
+    if (this.peerAckTimer !== undefined) this.network.clock.cancel(this.peerAckTimer);
+    this.peerAckTimer = undefined;
+    tickerOf(this.network.clock).due.delete(this);
   }
 
   // --- the wire ---
 
   private adopt(node: net.Socket): void {
     this.node = node;
-    if (this.noDelay) node.setNoDelay(true);
+    node.setNoDelay(true);  // the device's Nagle is modelled here; the host's own would come on top
     if (this.keepAliveMs !== undefined) node.setKeepAlive(true, this.keepAliveMs);
     node.on("connect", () => this.inbound.push(CONNECTED));
-    node.on("data", (chunk: Buffer) => this.inbound.push(chunk));
-    node.on("end", () => this.inbound.push(FIN));
+    node.on("data", (chunk: Buffer) => this.fromPeer(chunk));
+    node.on("end", () => {
+      if (this.heldBytes > 0) this.releaseHeld();  // the peer's close sends what Nagle held first
+      this.inbound.push(FIN);
+    });
     node.on("error", (err) => this.inbound.push(err));
   }
 
   private depart(item: Outgoing): void {
+    if (typeof item === "number") {
+      this.peerHeard(item);
+      return;
+    }
     if (item === SYN) {
       this.adopt(net.connect({ host: this.host, port: this.port }));
       return;
@@ -249,6 +364,10 @@ export class SimulatedConnection implements BoardConnection, NetworkEndpoint {
       owner.failed();
     } else {
       this.network.countIn(item.length);
+      this.received += item.length;
+      // lwip's delayed ACK: every second segment at once, else on outgoing data or the next fast-timer tick.
+      if (++this.unackedSegments >= 2 || this.network.ackTimerMs <= 0) this.ackIn();
+      else delayedAck(this, this.network);
       this.rxBytes += item.length;
       if (this.rxBytes >= this.network.receiveWindow && !this.pausedForWindow) {
         this.pausedForWindow = true;
@@ -257,4 +376,29 @@ export class SimulatedConnection implements BoardConnection, NetworkEndpoint {
       owner.received(item);
     }
   }
+}
+
+// lwip sends delayed ACKs from tcp_fasttmr, every TCP_TMR_INTERVAL (250 ms): one ticker per clock serves every
+// connection waiting, as lwip's one timer serves every pcb.
+interface Ticker { readonly due: Set<SimulatedConnection>; scheduled: boolean }
+const tickers = new Map<Clock, Ticker>();
+
+function tickerOf(clock: Clock): Ticker {
+  let t = tickers.get(clock);
+  if (!t) tickers.set(clock, t = { due: new Set(), scheduled: false });
+  return t;
+}
+
+function delayedAck(connection: SimulatedConnection, network: NetworkConditions): void {
+  const ticker = tickerOf(network.clock);
+  ticker.due.add(connection);
+  if (ticker.scheduled) return;
+  ticker.scheduled = true;
+  const clock = network.clock, period = network.ackTimerMs;
+  clock.schedule(() => {
+    ticker.scheduled = false;
+    const due = [...ticker.due];
+    ticker.due.clear();
+    for (const c of due) c.ackIn();
+  }, period - (clock.now() % period));
 }

@@ -22,6 +22,17 @@ export class NetworkConditions implements BoardNetwork {
   receiveWindow = 65536;
   /** Largest chunk per readable message (a TCP segment on a board); Infinity: as Node receives it. */
   maxReadChunk = Infinity;
+  /** Segment size (lwip TCP_MSS): Nagle holds less than this while sent data is unacknowledged. */
+  mss = 1460;
+  /** The device's delayed ACK: lwip acknowledges every second segment at once, else with its next data or on
+   *  tcp_fasttmr, which runs every this many ms (TCP_TMR_INTERVAL). 0: every segment is acknowledged at once. */
+  ackTimerMs = 250;
+  /** The peer's delayed ACK for bytes it does not answer (a header without its packet's body, say): Linux's
+   *  minimum is 40 ms. It acknowledges at once with data of its own or after more than a segment. 0: at once. */
+  peerAckDelayMs = 40;
+  /** The peer's Nagle (on unless it sets TCP_NODELAY; mosquitto's default): while the device has not acknowledged
+   *  what the peer sent, it holds new small writes back. */
+  peerNagle = true;
   /** One-way delay added in each direction (connect takes two of them, like SYN and SYN-ACK). */
   latencyMs = 0;
   /** How long a connection attempt takes to fail with -2 while the link is down. */
@@ -103,6 +114,7 @@ export class NetworkConditions implements BoardNetwork {
     this.sendWindow = 5760;
     this.receiveWindow = 5760;
     this.maxReadChunk = 1440;
+    this.mss = 1440;
     return this;
   }
 
