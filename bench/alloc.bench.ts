@@ -1,7 +1,7 @@
 // V8 heap bytes allocated per message in steady state, each case in its own child process
 // (--expose-gc, 64 MB semi-spaces): src/ alone over an in-memory loopback (must be 0), then the whole
 // simulator path through a real mosquitto (includes the host socket module and node:net), and MQTT.js.
-import { Mosquitto } from "../test/support/mosquitto.ts";
+import { Mosquitto } from "../sim/brokers/mosquitto.ts";
 import type { Figures } from "./index.ts";
 import { runChild } from "./support/spawn.ts";
 import { ALLOC_FLAGS } from "./support/heap.ts";

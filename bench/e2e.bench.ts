@@ -1,6 +1,6 @@
 // End to end through one mosquitto: our client on both ends vs MQTT.js on both ends, same run, same broker.
 // Throughput (QoS 0/1/2 x 16 B/1 KB; ours on the ECMA-419 TCP transport and on Moddable's socket), QoS 1 latency at a moderate rate, and bytes on the wire per publish.
-import { Mosquitto } from "../test/support/mosquitto.ts";
+import { Mosquitto } from "../sim/brokers/mosquitto.ts";
 import type { Figures } from "./index.ts";
 import { runChild } from "./support/spawn.ts";
 import type { CaseArgs } from "./support/child.ts";

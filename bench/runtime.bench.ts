@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import mqtt from "mqtt";
-import { Mosquitto } from "../test/support/mosquitto.ts";
+import { Mosquitto } from "../sim/brokers/mosquitto.ts";
 import { findMcconfig } from "../tools/moddable.ts";
 import { tscShim } from "../tools/build.ts";
 import { linHost } from "../tools/run.ts";

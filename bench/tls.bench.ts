@@ -3,7 +3,7 @@
 // on both ends vs MQTT.js over mqtts:// on both ends (with Node's TLS defaults, and held to the same TLS 1.2 suites),
 // same run, same broker.
 import { rmSync } from "node:fs";
-import { Mosquitto, freePort } from "../test/support/mosquitto.ts";
+import { Mosquitto, freePort } from "../sim/brokers/mosquitto.ts";
 import { TestCA, mosquittoTlsListener } from "../sim/brokers/tls-certs.ts";
 import type { Figures } from "./index.ts";
 import { runChild } from "./support/spawn.ts";

@@ -1,6 +1,6 @@
 // MQTT over WebSocket end to end through mosquitto's websockets listener: our client (WebSocketTransport over the
 // ECMA-419 TCP transport, in the simulator) on both ends vs MQTT.js over ws:// on both ends, same run, same broker.
-import { Mosquitto, freePort } from "../test/support/mosquitto.ts";
+import { Mosquitto, freePort } from "../sim/brokers/mosquitto.ts";
 import type { Figures } from "./index.ts";
 import { runChild } from "./support/spawn.ts";
 import type { CaseArgs } from "./support/child.ts";

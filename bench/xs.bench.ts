@@ -5,7 +5,7 @@
 // client with its modules preloaded and the host's stand-ins apart; and what loading the modules costs in RAM.
 import mqtt from "mqtt";
 import { XSHost, esp8266 } from "../sim/xs/host.ts";
-import { Mosquitto } from "../test/support/mosquitto.ts";
+import { Mosquitto } from "../sim/brokers/mosquitto.ts";
 import { BrokerProxy } from "../sim/brokers/proxy.ts";
 import { XSMeter } from "../sim/xs/meter.ts";
 import { Builtin } from "../sim/xs/entries/meter-ops.ts";

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createServer } from "node:net";
 import { Aedes } from "aedes";
 import { MQTTClient, ErrorCode, type MQTTError, type MQTTClientOptions } from "../src/mqtt/client";
-import { Mosquitto } from "./support/mosquitto.ts";
+import { Mosquitto } from "../sim/brokers/mosquitto.ts";
 import { RabbitMQ } from "./support/rabbitmq.ts";
 import { BrokerProxy } from "../sim/brokers/proxy.ts";
 import { until } from "./support/wait.ts";

@@ -1,7 +1,7 @@
 // The client against a real mosquitto: connect, QoS 0/1/2 round trips, retained, unsubscribe.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MQTTClient, type Message } from "../src/mqtt/client";
-import { Mosquitto } from "./support/mosquitto.ts";
+import { Mosquitto } from "../sim/brokers/mosquitto.ts";
 import { until } from "./support/wait.ts";
 
 let broker: Mosquitto;

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { MQTTClient, type Message } from "../src/mqtt/client";
 import { Device } from "../sim/board/device.ts";
-import { Mosquitto } from "./support/mosquitto.ts";
+import { Mosquitto } from "../sim/brokers/mosquitto.ts";
 import { until, sleep } from "./support/wait.ts";
 
 const cleanup: Array<() => unknown> = [];

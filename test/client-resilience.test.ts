@@ -7,7 +7,7 @@ import { MQTTClient, ErrorCode, type MQTTError } from "../src/mqtt/client";
 import { setDefaultBoard } from "../hosts/node/board.ts";
 import { Device } from "../sim/board/device.ts";
 import { VirtualClock } from "../sim/board/clock.ts";
-import { Mosquitto, freePort } from "./support/mosquitto.ts";
+import { Mosquitto, freePort } from "../sim/brokers/mosquitto.ts";
 import { BrokerProxy } from "../sim/brokers/proxy.ts";
 import { until, sleep } from "./support/wait.ts";
 

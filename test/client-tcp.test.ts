@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { MQTTClient, type Message } from "../src/mqtt/client";
 import { TcpTransport } from "../src/net/tcp-transport";
 import { Device } from "../sim/board/device.ts";
-import { Mosquitto } from "./support/mosquitto.ts";
+import { Mosquitto } from "../sim/brokers/mosquitto.ts";
 import { until, sleep } from "./support/wait.ts";
 
 type Options = ConstructorParameters<typeof MQTTClient>[0];

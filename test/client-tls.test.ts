@@ -11,7 +11,7 @@ import { Device } from "../sim/board/device.ts";
 import { TestCA, mosquittoTlsListener, type BrokerCertificate } from "../sim/brokers/tls-certs.ts";
 import { setResource } from "../hosts/node/modules/resource.ts";
 import { startAioBroker } from "../sim/aio/broker.ts";
-import { Mosquitto, freePort } from "./support/mosquitto.ts";
+import { Mosquitto, freePort } from "../sim/brokers/mosquitto.ts";
 import { until } from "./support/wait.ts";
 
 type Options = ConstructorParameters<typeof MQTTClient>[0];

@@ -9,7 +9,7 @@ import { AdafruitIO } from "../src/feeds/adafruit-io.ts";
 import { Feeds } from "../src/feeds/feeds.ts";
 import { FeedError, FeedErrorCode } from "../src/feeds/errors.ts";
 import { MQTTClient } from "../src/mqtt/client.ts";
-import { Mosquitto } from "./support/mosquitto.ts";
+import { Mosquitto } from "../sim/brokers/mosquitto.ts";
 import { until } from "./support/wait.ts";
 
 interface Seen { topic: string; bytes: string; qos: number }

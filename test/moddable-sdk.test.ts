@@ -10,7 +10,7 @@ import { basename, join, posix } from "node:path";
 import { createInterface } from "node:readline";
 import mqtt, { type MqttClient } from "mqtt";
 import { importsOf } from "./support/imports.ts";
-import { Mosquitto } from "./support/mosquitto.ts";
+import { Mosquitto } from "../sim/brokers/mosquitto.ts";
 import { until, sleep } from "./support/wait.ts";
 import { xsmqBin } from "./support/fake-esp/run-cli.ts";
 import { findMcconfig, hostToolsDir } from "../tools/moddable.ts";

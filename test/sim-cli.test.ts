@@ -3,7 +3,7 @@
 import { describe, it, expect } from "vitest";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { Mosquitto } from "./support/mosquitto.ts";
+import { Mosquitto } from "../sim/brokers/mosquitto.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 

@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import mqtt from "mqtt";
 import { Monitor } from "../sim/run/monitor.ts";
-import { Mosquitto } from "./support/mosquitto.ts";
+import { Mosquitto } from "../sim/brokers/mosquitto.ts";
 import { until, sleep } from "./support/wait.ts";
 
 const cleanup: Array<() => Promise<unknown>> = [];

@@ -8,7 +8,7 @@ import { Device } from "../sim/board/device.ts";
 import { VirtualClock } from "../sim/board/clock.ts";
 import { MQTTClient } from "../src/mqtt/client.ts";
 import { SocketTransport } from "../src/net/socket-transport.ts";
-import { Mosquitto } from "./support/mosquitto.ts";
+import { Mosquitto } from "../sim/brokers/mosquitto.ts";
 import { cleanupAfterEach, serveTcp } from "./support/tcp-server.ts";
 import { sleep, until } from "./support/wait.ts";
 

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import mqtt from "mqtt";
 import { XSHost } from "../sim/xs/host.ts";
 import { startAioBroker, type AioBroker } from "../sim/aio/broker.ts";
-import { freePort } from "./support/mosquitto.ts";
+import { freePort } from "../sim/brokers/mosquitto.ts";
 
 const USER = "maker", KEY = "aio_maker_key";
 const entry = "test/support/xs/app.ts";

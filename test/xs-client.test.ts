@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import mqtt from "mqtt";
 import { XSHost, esp8266 } from "../sim/xs/host.ts";
-import { Mosquitto } from "./support/mosquitto.ts";
+import { Mosquitto } from "../sim/brokers/mosquitto.ts";
 
 describe("MQTT client inside XS against mosquitto", () => {
   let broker: Mosquitto;
