@@ -228,6 +228,16 @@ describe("xsmq sim --web", () => {
       await until("a device frame with MQTT connected", () => /mqtt connected/.test(out), 15_000);
       const device = (await (await fetch(new URL("/api/sim/devices/0", url))).json()) as { status: { mqtt: string } };
       expect(device.status.mqtt).toBe("connected");
+      // The page learns the key this run generated (first event of its stream) and it opens the HTTP API.
+      const events = new AbortController();
+      const stream = (await fetch(new URL("/events", url), { signal: events.signal })).body!.getReader();
+      let first = "";
+      while (!first.includes("\n\n")) first += new TextDecoder().decode((await stream.read()).value);
+      events.abort();
+      const hello = JSON.parse(/^event: hello\ndata: (.*)$/m.exec(first)![1]) as { key: string; user: string };
+      expect(hello.key).toMatch(/^aio_[0-9a-f]{24}$/);
+      expect((await fetch(new URL(`/api/v2/${hello.user}/feeds`, url), { headers: { "X-AIO-Key": hello.key } })).status).toBe(200);
+      expect((await fetch(new URL(`/api/v2/${hello.user}/feeds`, url), { headers: { "X-AIO-Key": "aio_guess" } })).status).toBe(401);
     } finally {
       p.kill("SIGINT");
       await new Promise((r) => p.once("exit", r));

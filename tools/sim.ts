@@ -87,7 +87,9 @@ export async function run(argv: string[]): Promise<number> {
   let web: WebDashboard | undefined;
   if (values.web !== undefined) {
     try {
-      web = await startWebDashboard(sim, { port: webPort, orFreePort: values.web === "", title });
+      // A key this run generated is no secret: the page shows it for the HTTP API (the user's own key never).
+      const generatedKey = !key && sim.broker ? sim.broker.keyOf(sim.devices[0].username) : undefined;
+      web = await startWebDashboard(sim, { port: webPort, orFreePort: values.web === "", title, generatedKey });
     } catch (e) {
       await sim.stop();
       throw new CliError(`cannot serve the dashboard: ${(e as Error).message}`, undefined, 2);

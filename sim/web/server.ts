@@ -15,6 +15,8 @@ export interface WebOptions {
   orFreePort?: boolean;
   /** Shown at the top of the page, e.g. "ESP8266 running src/app/main.ts". */
   title?: string;
+  /** The local emulator's key when the run generated it (not the user's own): the page shows it for the HTTP API. */
+  generatedKey?: string;
 }
 
 export interface WebDashboard {
@@ -121,7 +123,7 @@ export async function startWebDashboard(sim: Simulation, options: WebOptions = {
     send(s, "hello", {
       title: options.title ?? `${sim.devices.length} device(s) running ${sim.appSource}`, devices: sim.devices.length,
       broker: sim.brokerUrl, localBroker: sim.localBroker ?? null, feed: READING_FEED, httpApi: sim.broker ? "/api/v2/" : null,
-      user: sim.devices[0].username, device: device ?? null,
+      user: sim.devices[0].username, key: options.generatedKey ?? null, device: device ?? null,
     });
     send(s, "history", history);
     if (latest) send(s, "fleet", latest);

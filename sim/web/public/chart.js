@@ -9,7 +9,7 @@ const H = 170, L = 44, R = 8, T = 8, B = 20; // height and margins in px; the wi
 export class LineChart {
   /**
    * @param {HTMLElement} el
-   * @param {{ series: { label: string, color: string }[], min?: number, max?: number, keep?: number, digits?: number }} options
+   * @param {{ series: { label: string, color: string }[], min?: number, max?: number, keep?: number }} options
    */
   constructor(el, options) {
     this.el = el;
@@ -76,6 +76,16 @@ export class LineChart {
       if (this.options.max === undefined && v > hi) hi = v;
     }
     if (!(hi > lo)) { if (!Number.isFinite(lo)) lo = 0; hi = lo + 1; }
+    // Free ends go out to multiples of a round step (1, 1.5, 2, 2.5 ... x 10^n) two steps apart: round labels.
+    let step = (hi - lo) / 2;
+    if (this.options.min === undefined || this.options.max === undefined) {
+      const mag = 10 ** Math.floor(Math.log10(step));
+      for (const m of [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10, 15, 20]) {
+        const s = m * mag;
+        const l = this.options.min ?? Math.floor(lo / s) * s, h = this.options.max ?? Math.ceil(hi / s) * s;
+        if (h - l <= 2 * s * (1 + 1e-9)) { step = s; lo = l; hi = this.options.max ?? l + 2 * s; break; }
+      }
+    }
     const t0 = rows.length ? rows[0][0] : 0, t1 = rows.length ? rows[rows.length - 1][0] : 1;
     const x = (t) => L + ((t - t0) / Math.max(1, t1 - t0)) * (W - L - R);
     const y = (v) => T + (1 - (v - lo) / (hi - lo)) * (H - T - B);
@@ -92,7 +102,7 @@ export class LineChart {
     this.grid.replaceChildren();
     this.labels.replaceChildren();
     if (!rows.length) return;
-    const digits = this.options.digits ?? (hi - lo < 4 ? 1 : 0);
+    const digits = decimals(step);
     for (const v of [lo, (lo + hi) / 2, hi]) {
       this.add("line", { x1: L, x2: W - R, y1: y(v), y2: y(v) }, this.grid);
       this.text(v.toFixed(digits), L - 4, y(v) + 4, "end");
@@ -111,6 +121,12 @@ export class LineChart {
   text(s, x, y, anchor) {
     this.add("text", { x, y, "text-anchor": anchor }, this.labels).textContent = s;
   }
+}
+
+/** Decimals that show a step exactly (0.25 -> 2, 1.5 -> 1, 150 -> 0), at most 3. */
+function decimals(step) {
+  for (let d = 0; d < 3; d++) if (Math.abs(Number(step.toFixed(d)) - step) < step * 1e-6) return d;
+  return 3;
 }
 
 function clock(t) {

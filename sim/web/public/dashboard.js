@@ -14,8 +14,8 @@ const fleetFaults = { blackhole: false, latency: 0 };
 
 const charts = {
   connected: new LineChart($("chart-connected"), { series: [{ label: "connected", color: "#2e7d32" }], min: 0 }),
-  mps: new LineChart($("chart-mps"), { series: [{ label: "messages/s", color: "#1565c0" }], min: 0, digits: 1 }),
-  latency: new LineChart($("chart-latency"), { series: [{ label: "p50", color: "#6a1b9a" }, { label: "p99", color: "#ef6c00" }], min: 0, digits: 1 }),
+  mps: new LineChart($("chart-mps"), { series: [{ label: "messages/s", color: "#1565c0" }], min: 0 }),
+  latency: new LineChart($("chart-latency"), { series: [{ label: "p50", color: "#6a1b9a" }, { label: "p99", color: "#ef6c00" }], min: 0 }),
   reading: new LineChart($("chart-reading"), { series: [{ label: "photocell", color: "#00838f" }], keep: 300 }),
 };
 // Events handled and ms spent on them, and charts drawn: what the page costs (the dashboard bench reads it).
@@ -33,7 +33,7 @@ function connect() {
     device = h.device;
     $("title").textContent = h.title;
     $("where").textContent = `broker ${h.localBroker ? `${h.localBroker} ` : ""}${h.broker}` +
-      (h.httpApi ? ` · Adafruit IO HTTP API at ${location.origin}${h.httpApi}${h.user}/feeds` : "");
+      (h.httpApi ? ` · Adafruit IO HTTP API at ${location.origin}${h.httpApi}${h.user}/feeds (X-AIO-Key: ${h.key ?? "your key"})` : "");
     $("fleet").hidden = device !== null;
     $("device").hidden = device === null;
     $("back").hidden = h.devices === 1;
