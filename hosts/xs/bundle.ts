@@ -18,6 +18,8 @@ export const xsHostModules: Record<string, string> = {
   preference: "preference.ts",
   "pins/analog": "analog.ts",
   "pins/digital": "digital.ts",
+  securesocket: "securesocket.ts",
+  Resource: "resource.ts",
 };
 
 const hostConfigPath = resolve(modulesDir, "host-config.ts");
