@@ -254,3 +254,36 @@ describe("xsmq sim --web", () => {
     expect(err).toMatch(/--web 70000: expected a whole number >= 0 and <= 65535/);
   });
 });
+
+describe("dashboard without the emulator", () => {
+  it("on a plain local broker, readings come from the device's status and the HTTP API says why it is absent", async () => {
+    const plain = await startSimulation({ interval: 300, localBroker: "mqtt" });
+    const server = await startWebDashboard(plain);
+    const events = new AbortController();
+    try {
+      const res = await fetch(new URL("/events?device=0", server.url), { signal: events.signal });
+      expect(res.headers.get("content-type")).toBe("text/event-stream");
+      const reader = res.body!.getReader();
+      let text = "";
+      const readings = () => [...text.matchAll(/^event: reading\ndata: \[(\d+),(\d+)\]$/gm)];
+      const deadline = Date.now() + 15_000;
+      while (readings().length < 2) {
+        if (Date.now() > deadline) throw new Error(`no 2 readings in:\n${text}`);
+        text += new TextDecoder().decode((await reader.read()).value);
+      }
+      const [t0, v0] = readings()[0].slice(1).map(Number);
+      const [t1] = readings()[1].slice(1).map(Number);
+      expect(t1).toBeGreaterThan(t0);
+      expect(v0).toBeGreaterThanOrEqual(0);
+      expect(v0).toBeLessThanOrEqual(1023);
+      expect(text).toMatch(/"localBroker":"local MQTT broker"/);
+      const api = await fetch(new URL("/api/v2/xsmq-demo/feeds", server.url));
+      expect(api.status).toBe(404);
+      expect(((await api.json()) as { error: string }).error).toMatch(/served with the local emulator; this simulation uses local MQTT broker/);
+    } finally {
+      events.abort();
+      await server.close();
+      await plain.stop();
+    }
+  });
+});

@@ -141,9 +141,11 @@ export async function startWebDashboard(sim: Simulation, options: WebOptions = {
   const control = async (req: IncomingMessage, res: ServerResponse) => {
     // A JSON content type makes a cross-site page's request need a CORS preflight, which this server never grants.
     if (!/^application\/json\b/i.test(String(req.headers["content-type"] ?? ""))) return json(res, 415, { error: "send JSON (Content-Type: application/json)" });
+    const text = await readText(req);
+    if (text === undefined) return json(res, 413, { error: "the body is larger than 16 KB" });
     let body: Control;
     try {
-      body = JSON.parse(await readText(req)) as Control;
+      body = JSON.parse(text) as Control;
     } catch {
       return json(res, 400, { error: "the body is not JSON" });
     }
@@ -235,11 +237,14 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-async function readText(req: IncomingMessage, max = 16 * 1024): Promise<string> {
-  let text = "";
+/** The request's body as text, undefined past `max` bytes. */
+async function readText(req: IncomingMessage, max = 16 * 1024): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
-    text += chunk.toString("utf8");
-    if (text.length > max) throw new Error("body too large");
+    size += chunk.length;
+    if (size > max) return undefined;
+    chunks.push(chunk);
   }
-  return text;
+  return Buffer.concat(chunks).toString("utf8");
 }
