@@ -136,6 +136,23 @@ describe("the upgrade handshake", () => {
     expect(events.connects).toBe(2);
   });
 
+  it("waits for the window when the upgrade request does not fit yet (a TLS socket just after its handshake)", () => {
+    const { ws, inner, events } = opened();
+    inner.room = 50;
+    inner.connect();
+    expect(inner.written).toHaveLength(0);
+    expect(events.closed).toBeUndefined();
+    inner.room = 1000;
+    ws.onTransportWritable();
+    expect(events.writables).toBe(0); // not the client's business before the upgrade
+    const req = parseRequest(inner.written[0])!;
+    expect(req.line).toBe("GET /mqtt HTTP/1.1");
+    ws.onTransportWritable();
+    expect(inner.written).toHaveLength(1); // sent once
+    inner.push(upgradeResponse(req.headers["sec-websocket-key"]));
+    expect(events.connects).toBe(1);
+  });
+
   it("reads the response byte by byte, and frames that follow it in the same segment", () => {
     const { inner, events } = opened();
     inner.connect();

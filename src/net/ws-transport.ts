@@ -55,6 +55,8 @@ export class WebSocketTransport implements Transport {
   /** The Sec-WebSocket-Accept value the server must send (this connection's handshake only). */
   private accept = "";
   private response: Uint8Array | undefined;
+  /** The upgrade request, until the inner transport took it. */
+  private request: Uint8Array | undefined;
   private responseLength = 0;
   private timer: Timer | undefined;
   // Incoming frame: its header as read so far, then what is left of its payload.
@@ -133,6 +135,7 @@ export class WebSocketTransport implements Transport {
 
   onTransportWritable(): void {
     try {
+      if (this.state === HANDSHAKE) this.sendPendingRequest();
       if (this.state < HEADER) return;
       if (this.pongOwed >= 0) this.sendPong();
       this.listener?.onTransportWritable();
@@ -365,15 +368,18 @@ export class WebSocketTransport implements Transport {
     this.response = new Uint8Array(RESPONSE_MAX);
     this.responseLength = 0;
     this.state = HANDSHAKE;
-    if (!this.inner.write(request)) {
-      this.fail(true, this.where(`no room for the ${request.length}-byte upgrade request`));
-      return;
-    }
     const self = this;
     this.timer = Timer.set(() => {
       self.timer = undefined;
       self.fail(true, self.where(`no answer to the upgrade request within ${self.handshakeTimeout} ms`));
     }, this.handshakeTimeout);
+    // A window too small for it now (a TLS socket's, just after its handshake) takes it when it opens.
+    this.request = request;
+    this.sendPendingRequest();
+  }
+
+  private sendPendingRequest(): void {
+    if (this.request && this.inner.write(this.request)) this.request = undefined;
   }
 
   /** Reads the upgrade response byte by byte (never into the frames after it). True once it is complete and valid. */
@@ -399,6 +405,7 @@ export class WebSocketTransport implements Transport {
           return false;
         }
         this.response = undefined;
+        this.request = undefined;
         this.accept = "";
         Timer.clear(this.timer);
         this.timer = undefined;
@@ -472,6 +479,7 @@ export class WebSocketTransport implements Transport {
     this.fragmented = false;
     this.pongOwed = -1;
     this.response = undefined;
+    this.request = undefined;
     if (this.timer !== undefined) {
       Timer.clear(this.timer);
       this.timer = undefined;
