@@ -26,7 +26,7 @@ afterEach(async () => { while (cleanup.length) await cleanup.pop()!(); });
 
 function client(port: number, id: string, extra: Partial<Options> = {}, ws: ConstructorParameters<typeof WebSocketTransport>[0] = {}): MQTTClient {
   const c = new MQTTClient({
-    host: "127.0.0.1", port, clientId: id, keepalive: 30, rxBuffer: 4096, txBuffer: 4096, inflight: 16, inflightIn: 32, queue: 500_000,
+    host: "127.0.0.1", port, clientId: id, keepalive: 30, rxBuffer: 4096, txBuffer: 4096, inflight: 16, inflightIn: 256, queue: 500_000,
     reconnect: { min: 50, max: 300 }, transport: new WebSocketTransport({ transport: new TcpTransport(512), ...ws }), ...extra,
   });
   cleanup.push(() => c.close());

@@ -44,7 +44,7 @@ function client(id: string, p: number, tls: TlsOptions = { ca: "wss-ca.der" }): 
   const wire: Buffer[] = [];
   device.network.sniffer = (_endpoint, bytes) => { wire.push(Buffer.from(bytes)); };
   const c = device.run(() => new MQTTClient({
-    host: "127.0.0.1", port: p, clientId: id, keepalive: 30, rxBuffer: 4096, txBuffer: 4096, inflight: 16, inflightIn: 32, queue: 500_000,
+    host: "127.0.0.1", port: p, clientId: id, keepalive: 30, rxBuffer: 4096, txBuffer: 4096, inflight: 16, inflightIn: 256, queue: 500_000,
     reconnect: false, username: "wss-user", password: "wss_SECRET_KEY",
     transport: new WebSocketTransport({ transport: new TlsTransport(tls), frameSize: 4096 }),
   }));
@@ -76,9 +76,9 @@ describe("MQTT over WebSocket over TLS with mosquitto", () => {
           for (let k = 0; k < m.length; k++) copy[k] = m.byte(k);
           got.push(copy);
         });
-        await until("SUBACK", () => granted >= 0, 10000);
+        await until("SUBACK", () => granted >= 0, 20000);
         expect(granted).toBe(qos);
-        await until("publisher connected", () => pub.connected, 10000);
+        await until("publisher connected", () => pub.connected, 20000);
         const delivered: number[] = [];
         pub.onDelivered = (id) => delivered.push(id);
         for (let i = 0; i < 100; i++) expect(pubSide.device.run(() => pub.publish(topic, payload(i, size), qos))).toBeGreaterThanOrEqual(0);
