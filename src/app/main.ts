@@ -25,6 +25,8 @@ export default function main(): App {
     lastReading: undefined, led: 0, slider: undefined, time: undefined,
   };
   trace(`app: Adafruit IO user ${settings.username} at ${settings.broker}:${settings.port}${settings.secure ? " (TLS)" : ""}, photocell every ${settings.interval} ms\n`);
+  const loopback = settings.broker === "127.0.0.1" || settings.broker === "localhost";
+  if (settings.key && !settings.secure && !loopback) trace("app: no TLS (secure=false): the Adafruit IO key crosses the network in clear text\n");
 
   const led = new Digital({ pin: settings.led, mode: Digital.Output });
   const setLed = (on: boolean) => {
