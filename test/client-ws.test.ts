@@ -14,7 +14,7 @@ import { WebSocketTransport } from "../src/net/ws-transport";
 import type { Transport } from "../src/net/transport";
 import { TcpTransport } from "../src/net/tcp-transport";
 import { SocketTransport } from "../src/net/socket-transport";
-import { Mosquitto, freePort } from "./support/mosquitto.ts";
+import { Mosquitto, freePort } from "../sim/brokers/mosquitto.ts";
 import { OP, closeFrame, frame, parseFrames, parseRequest, upgradeResponse, type ClientFrame } from "./support/ws-frames.ts";
 import { until } from "./support/wait.ts";
 import { XSHost, esp8266 } from "../sim/xs/host.ts";

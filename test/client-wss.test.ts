@@ -9,7 +9,7 @@ import { WebSocketTransport } from "../src/net/ws-transport";
 import { Device } from "../sim/board/device.ts";
 import { TestCA, type BrokerCertificate } from "../sim/brokers/tls-certs.ts";
 import { setResource } from "../hosts/node/modules/resource.ts";
-import { Mosquitto, freePort } from "./support/mosquitto.ts";
+import { Mosquitto, freePort } from "../sim/brokers/mosquitto.ts";
 import { until } from "./support/wait.ts";
 
 let ca: TestCA, otherCA: TestCA;
