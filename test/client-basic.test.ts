@@ -101,6 +101,14 @@ describe("MQTTClient with mosquitto", () => {
     expect(count).toBe(1);
   });
 
+  it("with connect: false waits for setLink(true), then connects", async () => {
+    const c = client("link-later", { connect: false });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(c.state).toBe("offline");
+    c.setLink(true);
+    await until("connected after setLink(true)", () => c.connected);
+  });
+
   it("unsubscribes a filter it never subscribed (a persistent session may hold it) and reports the UNSUBACK", async () => {
     const c = client("unsub-unknown");
     const unsubacks: string[] = [];

@@ -127,8 +127,7 @@ export class AdafruitIO extends Feeds {
     client.subscribe(`${this.user}/throttle`, 0, (m) => this.throttled(m));
     client.subscribe(`${this.user}/errors`, 0, (m) => this.serviceError(m));
     // Start now, or (connect: false) at the first setLink(true).
-    client.setLink(false);
-    this.setLink(options.connect !== false);
+    if (options.connect !== false) this.setLink(true);
   }
 
   /** Subscribes to `time/seconds|millis|hours` (numbers) or `time/ISO-8601` (text), sent by IO every second. */

@@ -37,7 +37,7 @@ export interface MQTTClientOptions extends SessionOptions {
   rxBuffer?: number;
   /** Reconnect backoff (default min 1 s, max 60 s, factor 2, jitter 0.5), or false to stay down. */
   reconnect?: BackoffOptions | false;
-  /** Start connecting in the constructor (default true). */
+  /** Start connecting in the constructor (default true); false: at the first setLink(true). */
   connect?: boolean;
   /** The connection to use (default: ECMA-419 `embedded:io/socket/tcp`, reading into rxBuffer-sized chunks). */
   transport?: Transport;
@@ -75,7 +75,8 @@ export class MQTTClient implements SessionListener, TransportListener {
   private readonly backoff: Backoff | undefined;
   private readonly timer: Timer;
   private closed = false;
-  private linkUp = true;
+  /** Whether the network is up, as setLink last said (false until then with `connect: false`). */
+  private linkUp: boolean;
   private transportOpen = false;
   private reconnectAt = -1;
   private opened = false;
@@ -98,7 +99,8 @@ export class MQTTClient implements SessionListener, TransportListener {
     this.backoff = options.reconnect === false ? undefined : new Backoff({ ...options.reconnect, seed: options.reconnect?.seed ?? seedFrom(options.clientId) });
     this.timer = Timer.repeat(() => this.onTimer(), NEVER); // never fires until scheduled
     Timer.schedule(this.timer);
-    if (options.connect !== false) this.open();
+    this.linkUp = options.connect !== false;
+    if (this.linkUp) this.open();
   }
 
   /** True between CONNACK and the end of the connection. */

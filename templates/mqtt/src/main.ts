@@ -39,7 +39,6 @@ export default function main(): App {
     username: setting("username") || undefined, password: setting("key") || undefined,
     will: { topic: `${topic}/status`, payload: "offline", qos: 1, retain: true },
   });
-  client.setLink(false); // the client assumes a network until told otherwise: it connects when Wi-Fi is up
   const refresh = () => {
     status.mqtt = client.state;
     status.reconnects = client.reconnects;
