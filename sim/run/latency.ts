@@ -89,9 +89,16 @@ export class DeliveryTracker {
     return n;
   }
 
-  /** Latency percentile (0..100) of readings sent while connected, in ms; undefined before the first arrival. */
-  percentile(p: number): number | undefined {
-    return percentileOf(this.samples.slice(0, Math.min(this.count, SAMPLES)), p);
+  /** Latency samples taken so far: give it to percentile() later for the readings that arrived since. */
+  get samplesTaken(): number { return this.count; }
+
+  /** Latency percentile (0..100) of readings sent while connected (and arrived after sample `since`), in ms;
+   *  undefined before the first arrival. */
+  percentile(p: number, since = 0): number | undefined {
+    const from = Math.max(since, this.count - SAMPLES);
+    const window = new Float64Array(Math.max(0, this.count - from));
+    for (let i = from; i < this.count; i++) window[i - from] = this.samples[i % SAMPLES];
+    return percentileOf(window, p);
   }
 
   /** Percentile of the time from app start to the first connection, over devices, in ms. */

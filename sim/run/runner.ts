@@ -20,6 +20,9 @@ export interface SimulationOptions {
   devices?: number;
   /** `mqtt://host:port` of a real broker; default: start a local one (see `localBroker`). */
   broker?: string;
+  /** More brokers beside `broker` (e.g. the other nodes of a cluster): device i connects to the (i mod n)-th of
+   *  [broker, ...brokers]; the monitoring subscriber stays on `broker`. */
+  brokers?: string[];
   /** The broker to start without `broker`: "aio" (default), the Adafruit IO emulator, or "mqtt", a plain one. */
   localBroker?: LocalBrokerKind;
   /** The devices log in with a key the local broker refuses (CONNACK 5): rehearses a wrong AIO_KEY. */
@@ -121,6 +124,11 @@ export interface Simulation {
   stop(): Promise<void>;
 }
 
+/** The user name of fleet device `index` (0-based) when no `username` is given: one IO user per device. */
+export function fleetUser(index: number): string {
+  return `xsmq-${String(index + 1).padStart(4, "0")}`;
+}
+
 export async function startSimulation(options: SimulationOptions = {}): Promise<Simulation> {
   const count = Math.max(1, Math.floor(options.devices ?? 1));
   const interval = options.interval ?? 3000;
@@ -128,7 +136,7 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
   const password = options.password ?? "simulated";
   const fleet = count > 1;
   const sharedUser = options.username ?? (fleet ? undefined : "xsmq-demo");
-  const userOf = (i: number) => sharedUser ?? `xsmq-${String(i + 1).padStart(4, "0")}`;
+  const userOf = (i: number) => sharedUser ?? fleetUser(i);
   const key = options.key ?? (options.broker ? "" : `aio_${randomBytes(12).toString("hex")}`);
   const deviceKey = options.wrongKey ? `wrong-${key}` : key;
   const traceLines = options.traceLines ?? 12;
@@ -143,18 +151,22 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
   let host: string, port: number;
   // An external broker's URL says whether the devices use TLS (mqtts://) or not; the local brokers are plain.
   let secure: string | undefined;
+  let endpoints: Array<{ host: string; port: number; secure?: string }>;
   if (options.broker) {
-    const url = new URL(options.broker);
-    if (url.protocol !== "mqtt:" && url.protocol !== "mqtts:") throw new Error(`--broker ${options.broker}: only mqtt://host:port or mqtts://host:port is supported`);
-    secure = String(url.protocol === "mqtts:");
-    host = url.hostname;
-    port = Number(url.port || (url.protocol === "mqtts:" ? 8883 : 1883));
+    endpoints = [options.broker, ...(options.brokers ?? [])].map((b) => {
+      const url = new URL(b);
+      if (url.protocol !== "mqtt:" && url.protocol !== "mqtts:") throw new Error(`--broker ${b}: only mqtt://host:port or mqtts://host:port is supported`);
+      return { host: url.hostname, port: Number(url.port || (url.protocol === "mqtts:" ? 8883 : 1883)), secure: String(url.protocol === "mqtts:") };
+    });
+    ({ host, port, secure } = endpoints[0]);
   } else {
+    if (options.brokers?.length) throw new Error("brokers needs broker (the first one, where readings are watched)");
     const users: Record<string, string> = {};
     for (let i = 0; i < count; i++) users[userOf(i)] = key;
     local = await startLocalBroker(options.localBroker ?? "aio", { users, rateLimitPerMinute: ratePerMinute, topicPrefix: options.config?.topic });
     host = local.host;
     port = local.port;
+    endpoints = [{ host, port }];
   }
   const plain = local?.kind === "mqtt";
   const brokerUrl = `${secure === "true" ? "mqtts" : "mqtt"}://${host}:${port}`;
@@ -171,9 +183,10 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
     const lines: string[] = [];
     let partial = "";
     const sim: SimDevice = { index: i, device: undefined as unknown as Device, username, clientId, app: undefined, startError: undefined, startedAt: 0, trace: lines };
+    const at = endpoints[i % endpoints.length];
     const device = new Device({
       id: fleet ? `dev${i + 1}` : "esp8266",
-      config: { ...options.config, ssid, password, broker: host, port: String(port), ...(secure ? { secure } : {}), username, key: deviceKey, clientId, interval, rateLimit: ratePerMinute },
+      config: { ...options.config, ssid, password, broker: at.host, port: String(at.port), ...(at.secure ? { secure: at.secure } : {}), username, key: deviceKey, clientId, interval, rateLimit: ratePerMinute },
       trace: (text) => {
         partial += text;
         let nl: number;
@@ -224,7 +237,8 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
   if (options.broker) {
     try {
       monitor = await Monitor.connect({
-        url: brokerUrl, username: sharedUser, key: options.key,
+        // With a key but one user per device, it logs in as the first device (MQTT 3.1.1: no password without a user).
+        url: brokerUrl, username: sharedUser ?? (options.key ? userOf(0) : undefined), key: options.key,
         filters: sharedUser ? [`${sharedUser}/feeds/+`] : ["+/feeds/+"],
         onMessage: (topic, payload, at) => {
           const feed = feedOf(topic);

@@ -126,13 +126,13 @@ export class RabbitMQ {
         `mqtt.listeners.tcp.default = 127.0.0.1:${port}`,
         "mqtt.allow_anonymous = true",
         `mqtt.default_user = ${anonymous}`, `mqtt.default_pass = ${users[anonymous]}`,
-        `load_definitions = ${join(dir, "definitions.json")}`,
         "log.console = false", "log.file.level = info",
-        // The others join the first one (classic peer discovery).
-        ...(name !== names[0] ? [
+        // The first node loads the users; the others join it (classic peer discovery) and share its database (a
+        // second import of 1000 users on a joining node was seen to stall its boot).
+        ...(name === names[0] ? [`load_definitions = ${join(dir, "definitions.json")}`] : [
           "cluster_formation.peer_discovery_backend = classic_config",
           `cluster_formation.classic_config.nodes.1 = ${names[0]}`,
-        ] : []),
+        ]),
       ];
       writeFileSync(join(nodeDir, "rabbitmq.conf"), conf.join("\n") + "\n");
       const env: NodeJS.ProcessEnv = {
