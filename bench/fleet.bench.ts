@@ -4,8 +4,8 @@
 // FLEET_BROKER=rabbitmq-cluster runs the same against a 2-node RabbitMQ cluster, devices alternating between the
 // nodes and the monitoring subscriber on the first (figures fleet_rabbitmq_cluster.*, no storm).
 import { startSimulation, fleetUser, type Simulation, type SimulationOptions } from "../sim/run/runner.ts";
-import { Mosquitto } from "../test/support/mosquitto.ts";
-import { RabbitMQ } from "../test/support/rabbitmq.ts";
+import { Mosquitto } from "../sim/brokers/mosquitto.ts";
+import { RabbitMQ } from "../sim/brokers/rabbitmq.ts";
 import type { Figures } from "./index.ts";
 
 const BROKER = process.env.FLEET_BROKER ?? "mosquitto";

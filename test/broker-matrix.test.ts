@@ -5,7 +5,7 @@ import { createServer } from "node:net";
 import { Aedes } from "aedes";
 import { MQTTClient, ErrorCode, type MQTTError, type MQTTClientOptions } from "../src/mqtt/client";
 import { Mosquitto } from "../sim/brokers/mosquitto.ts";
-import { RabbitMQ } from "./support/rabbitmq.ts";
+import { RabbitMQ } from "../sim/brokers/rabbitmq.ts";
 import { BrokerProxy } from "../sim/brokers/proxy.ts";
 import { until } from "./support/wait.ts";
 

@@ -3,7 +3,7 @@
 // nodes in its broker list loses no QoS 1 reading when its node dies mid-stream.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { MQTTClient, ErrorCode, type MQTTError, type MQTTClientOptions } from "../src/mqtt/client";
-import { RabbitMQ, type RabbitNode } from "./support/rabbitmq.ts";
+import { RabbitMQ, type RabbitNode } from "../sim/brokers/rabbitmq.ts";
 import { until, sleep } from "./support/wait.ts";
 
 let cluster: RabbitMQ;

@@ -3,7 +3,7 @@
 import { afterAll, expect, it } from "vitest";
 import { startSimulation, fleetUser, type Simulation } from "../sim/run/runner.ts";
 import { BrokerProxy } from "../sim/brokers/proxy.ts";
-import { Mosquitto } from "./support/mosquitto.ts";
+import { Mosquitto } from "../sim/brokers/mosquitto.ts";
 import { until } from "./support/wait.ts";
 
 const cleanup: Array<() => unknown> = [];

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../../sim/brokers/mosquitto.ts";
+import { freePort } from "./mosquitto.ts";
 
 const SBIN = "/usr/lib/rabbitmq/bin"; // the real scripts (/usr/sbin's wrappers switch to the rabbitmq user)
 const EPMD = ["/usr/bin/epmd", "/usr/lib/erlang/bin/epmd"];
