@@ -7,7 +7,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { startSimulation } from "../sim/run/runner.ts";
 import { startWebDashboard } from "../sim/web/server.ts";
 import { fileURLToPath } from "node:url";
-import { inPage, launchBrowser, waitText } from "../test/support/browser.ts";
+import { inPage, launchBrowser, waitText } from "../sim/web/browser.ts";
 import type { Figures } from "./index.ts";
 
 const DEVICES = Number(process.env.DASHBOARD_DEVICES ?? 1000);

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { startSimulation, type Simulation } from "../sim/run/runner.ts";
 import { startWebDashboard, type WebDashboard } from "../sim/web/server.ts";
-import { inPage, launchBrowser, waitText as waitTextIn } from "./support/browser.ts";
+import { inPage, launchBrowser, waitText as waitTextIn } from "../sim/web/browser.ts";
 import { until } from "./support/wait.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));

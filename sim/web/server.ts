@@ -55,7 +55,7 @@ export async function startWebDashboard(sim: Simulation, options: WebOptions = {
   const send = (s: Stream, event: string, data: unknown) => { s.res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`); };
   const broadcast = (event: string, data: unknown) => { for (const s of streams) send(s, event, data); };
 
-  // --- readings: the emulator's feed history and its live stores; without it, each device's last reading sampled ---
+  // --- readings: the emulator's feed history and each point it stores; without it, each device's last reading sampled ---
   const sampled = new Map<number, { published: number; points: Point[] }>();
   const readingsOf = (index: number): Point[] => {
     if (!sim.broker) return sampled.get(index)?.points ?? [];
@@ -132,8 +132,8 @@ export async function startWebDashboard(sim: Simulation, options: WebOptions = {
       s.last = JSON.stringify(deviceFrame(sim, device));
       res.write(`event: device\ndata: ${s.last}\n\n`);
       send(s, "readings", readingsOf(device));
+      s.off = sim.devices[device].device.pins.onChange(deviceSoon);
     }
-    if (device !== undefined) s.off = sim.devices[device].device.pins.onChange(deviceSoon);
     streams.add(s);
     req.on("close", () => { s.off?.(); streams.delete(s); });
   };

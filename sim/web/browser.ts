@@ -1,5 +1,6 @@
-// A real, headless Chromium for the dashboard tests and bench: Debian's `chromium` package (installed by .ci/run)
-// driven by playwright-core, which never downloads a browser of its own. CHROMIUM overrides the path.
+// A real, headless Chromium for the dashboard's tests and bench (not used by `xsmq sim`; playwright-core is a
+// devDependency): Debian's `chromium` package (installed by .ci/run) driven by playwright-core, which never
+// downloads a browser of its own. CHROMIUM overrides the path.
 import { existsSync } from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
 
