@@ -56,8 +56,7 @@ export class RabbitNode {
     const keep = (d: Buffer) => { this.output = (this.output + d).slice(-8000); };
     proc.stdout!.on("data", keep);
     proc.stderr!.on("data", keep);
-    live.add(proc);
-    proc.once("exit", () => live.delete(proc));
+    guard(proc);
   }
 
   /** SIGKILL: the node vanishes (sockets reset, no clean shutdown), as a crashed machine would. */
@@ -72,10 +71,17 @@ export class RabbitNode {
   }
 }
 
-// Nodes and epmd daemons still running when the test process exits are killed with it (a failed run
-// must not leave brokers behind).
-const live = new Set<ChildProcess>();
-process.once("exit", () => { for (const p of live) p.kill("SIGKILL"); });
+/**
+ * Kills `child` when this process ends first, however it ends (a failed run or a killed test worker must not leave
+ * a node running: RabbitMQ ignores SIGINT): a watchdog shell, deaf to signals, reads a pipe from us; end of file
+ * (we are gone) kills the child, a line (the child ended first) lets the watchdog go.
+ */
+function guard(child: ChildProcess): void {
+  const watchdog = spawn("/bin/sh", ["-c", `trap '' INT TERM HUP; read _ || kill -9 ${child.pid}`], { stdio: ["pipe", "ignore", "ignore"] });
+  watchdog.unref();
+  (watchdog.stdin as unknown as { unref(): void }).unref(); // the pipe must not keep this process alive
+  child.once("exit", () => watchdog.stdin!.end("\n"));
+}
 
 export class RabbitMQ {
   private constructor(readonly nodes: RabbitNode[], readonly dir: string, private readonly epmd: ChildProcess, private readonly baseEnv: NodeJS.ProcessEnv) {}
@@ -104,7 +110,7 @@ export class RabbitMQ {
     const epmdPath = EPMD.find((p) => existsSync(p));
     if (!epmdPath) throw new Error("epmd (Erlang) is missing: apt-get install -y rabbitmq-server brings it");
     const epmd = spawn(epmdPath, ["-port", String(epmdPort), "-address", "127.0.0.1"], { stdio: "ignore" });
-    live.add(epmd);
+    guard(epmd);
     const baseEnv: NodeJS.ProcessEnv = {
       PATH: process.env.PATH, LANG: "C.UTF-8", LC_ALL: "C.UTF-8",
       HOME: dir, // the Erlang cookie is read from $HOME/.erlang.cookie (server and rabbitmqctl alike)
@@ -195,7 +201,6 @@ export class RabbitMQ {
     await Promise.all(this.nodes.map((n) => n.kill()));
     if (this.epmd.exitCode === null && this.epmd.signalCode === null)
       await new Promise<void>((resolve) => { this.epmd.once("exit", () => resolve()); this.epmd.kill("SIGKILL"); });
-    live.delete(this.epmd);
     rmSync(this.dir, { recursive: true, force: true });
   }
 
