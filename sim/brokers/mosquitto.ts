@@ -90,8 +90,9 @@ export class Mosquitto {
     await new Promise<void>((resolve) => { p.once("exit", () => resolve()); p.kill(signal); });
   }
 
-  async restart(): Promise<void> {
-    await this.stop();
+  /** Stops it (SIGTERM: orderly; SIGKILL: it forgets what it had not saved) and starts it again on the same port. */
+  async restart(signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<void> {
+    await this.stopWith(signal);
     await this.launch();
   }
 
