@@ -81,7 +81,7 @@ describe("xsmq init", () => {
       }
       expect(errors).toMatch(/src\/bad\.ts\(2,\d+\): error TS2322/);
     }
-  });
+  }, 180_000); // four tsc runs: ~20 s on a quiet 2-core machine, several times that on a loaded one
 
   it("into the current folder after `npm i xsmq`: keeps package.json's fields and the xsmq it installed", async () => {
     const dir = temp("xsmq-here-");
