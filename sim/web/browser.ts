@@ -26,7 +26,7 @@ export const textOf = (id: string) => `(document.getElementById(${JSON.stringify
  * Resolves when `expression` is truthy in the page; fails after `timeout` ms saying which expression it was. Asked
  * over the DevTools protocol (page.evaluate), which the page's Content-Security-Policy (no eval) does not block.
  */
-export async function inPage(page: Page, expression: string, timeout = 10_000): Promise<void> {
+export async function inPage(page: Page, expression: string, timeout = 20_000): Promise<void> {
   const deadline = Date.now() + timeout;
   while (!(await page.evaluate(expression))) {
     if (Date.now() > deadline) throw new Error(`page never had ${expression} within ${timeout} ms`);
