@@ -62,3 +62,37 @@ describe("src/ layering", () => {
     expect(bad).toEqual([]);
   });
 });
+
+// The top-level folders (README "Layout"): arrows point one way. hosts/ stands in for platforms and knows no
+// simulator; sim/ runs device code on simulated boards and knows no CLI, bench or test; nothing imports test/.
+describe("top-level layering", () => {
+  const never: Record<string, string[]> = {
+    src: ["types", "hosts", "sim", "tools", "bench", "test", "bin"],
+    hosts: ["sim", "tools", "bench", "test", "bin"],
+    sim: ["tools", "bench", "test", "bin"],
+    tools: ["bench", "test"],
+    bench: ["test"],
+  };
+  const code = (dir: string): string[] => readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return code(path);
+    return /\.(ts|mjs|js)$/.test(name) && !name.endsWith(".d.ts") ? [path] : [];
+  });
+  /** The top-level folder each relative import of `file` lands in. */
+  const targets = (file: string): { spec: string; top: string }[] =>
+    importsOf(readFileSync(file, "utf8")).filter((s) => s.startsWith(".")).map((spec) => ({ spec, top: relative(root, join(file, "..", spec)).split("/")[0] }));
+
+  it("finds the cross-folder imports it checks (so the check below can fail)", () => {
+    const tops = code(join(root, "sim")).flatMap(targets).map((t) => t.top);
+    expect(tops).toContain("hosts");
+    expect(tops).toContain("src");
+  });
+
+  for (const [from, forbidden] of Object.entries(never)) {
+    it(`${from}/ imports nothing from ${forbidden.join(", ")}`, () => {
+      const bad = code(join(root, from)).flatMap((file) =>
+        targets(file).filter((t) => forbidden.includes(t.top)).map((t) => `${relative(root, file)} imports "${t.spec}"`));
+      expect(bad).toEqual([]);
+    });
+  }
+});
