@@ -95,10 +95,15 @@ export class DeliveryTracker {
   /** Latency percentile (0..100) of readings sent while connected (and arrived after sample `since`), in ms;
    *  undefined before the first arrival. */
   percentile(p: number, since = 0): number | undefined {
+    return percentileOf(this.samplesSince(since), p);
+  }
+
+  /** The kept latency samples taken after sample `since` (the most recent SAMPLES at most), in ms. */
+  samplesSince(since = 0): Float64Array {
     const from = Math.max(since, this.count - SAMPLES);
     const window = new Float64Array(Math.max(0, this.count - from));
     for (let i = from; i < this.count; i++) window[i - from] = this.samples[i % SAMPLES];
-    return percentileOf(window, p);
+    return window;
   }
 
   /** Percentile of the time from app start to the first connection, over devices, in ms. */
@@ -113,7 +118,8 @@ export function feedOf(topic: string): { user: string; key: string } | undefined
   return m ? { user: m[1], key: m[2] } : undefined;
 }
 
-function percentileOf(samples: Float64Array, p: number): number | undefined {
+/** Percentile p (0..100) of `samples` (sorted in place); undefined when there are none. */
+export function percentileOf(samples: Float64Array, p: number): number | undefined {
   const n = samples.length;
   if (n === 0) return undefined;
   const sorted = samples.sort();

@@ -23,6 +23,10 @@ export interface SimulationOptions {
   /** More brokers beside `broker` (e.g. the other nodes of a cluster): device i connects to the (i mod n)-th of
    *  [broker, ...brokers]; the monitoring subscriber stays on `broker`. */
   brokers?: string[];
+  /** This simulation runs a slice of a larger fleet (sim/run/fleet.ts), from device `firstDevice` (0-based) of
+   *  the fleet: users, client ids and broker choice follow the fleet's numbering, and the monitoring subscriber
+   *  watches only this slice's users. */
+  firstDevice?: number;
   /** The broker to start without `broker`: "aio" (default), the Adafruit IO emulator, or "mqtt", a plain one. */
   localBroker?: LocalBrokerKind;
   /** The devices log in with a key the local broker refuses (CONNACK 5): rehearses a wrong AIO_KEY. */
@@ -134,9 +138,11 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
   const interval = options.interval ?? 3000;
   const ssid = options.ssid ?? "xsmq-sim";
   const password = options.password ?? "simulated";
-  const fleet = count > 1;
+  const first = options.firstDevice ?? 0;
+  const slice = options.firstDevice !== undefined;
+  const fleet = count > 1 || slice;
   const sharedUser = options.username ?? (fleet ? undefined : "xsmq-demo");
-  const userOf = (i: number) => sharedUser ?? fleetUser(i);
+  const userOf = (i: number) => sharedUser ?? fleetUser(first + i);
   const key = options.key ?? (options.broker ? "" : `aio_${randomBytes(12).toString("hex")}`);
   const deviceKey = options.wrongKey ? `wrong-${key}` : key;
   const traceLines = options.traceLines ?? 12;
@@ -179,13 +185,13 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
   const byUser = new Map<string, SimDevice>();
   for (let i = 0; i < count; i++) {
     const username = userOf(i);
-    const clientId = `xsmq-sim-${process.pid}-${i + 1}`;
+    const clientId = `xsmq-sim-${process.pid}-${first + i + 1}`;
     const lines: string[] = [];
     let partial = "";
     const sim: SimDevice = { index: i, device: undefined as unknown as Device, username, clientId, app: undefined, startError: undefined, startedAt: 0, trace: lines };
-    const at = endpoints[i % endpoints.length];
+    const at = endpoints[(first + i) % endpoints.length];
     const device = new Device({
-      id: fleet ? `dev${i + 1}` : "esp8266",
+      id: fleet ? `dev${first + i + 1}` : "esp8266",
       config: { ...options.config, ssid, password, broker: at.host, port: String(at.port), ...(at.secure ? { secure: at.secure } : {}), username, key: deviceKey, clientId, interval, rateLimit: ratePerMinute },
       trace: (text) => {
         partial += text;
@@ -239,7 +245,7 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
       monitor = await Monitor.connect({
         // With a key but one user per device, it logs in as the first device (MQTT 3.1.1: no password without a user).
         url: brokerUrl, username: sharedUser ?? (options.key ? userOf(0) : undefined), key: options.key,
-        filters: sharedUser ? [`${sharedUser}/feeds/+`] : ["+/feeds/+"],
+        filters: sharedUser ? [`${sharedUser}/feeds/+`] : slice ? [...byUser.keys()].map((u) => `${u}/feeds/+`) : ["+/feeds/+"],
         onMessage: (topic, payload, at) => {
           const feed = feedOf(topic);
           const sim = feed && byUser.get(feed.user);
