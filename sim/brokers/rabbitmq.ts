@@ -43,14 +43,7 @@ export class RabbitNode {
     return existsSync(f) ? readFileSync(f, "utf8") : "";
   }
 
-  /** Where this launch's part of the log file begins (a restart appends to it). */
-  private logStart = 0;
-
-  /** True once this launch logged the end of its boot: listeners open, definitions (users) imported. */
-  get booted(): boolean { return this.log().indexOf("Server startup complete", this.logStart) >= 0; }
-
   launch(): void {
-    this.logStart = this.log().length;
     const proc = spawn(join(SBIN, "rabbitmq-server"), [], { env: this.env, cwd: this.dir, stdio: ["ignore", "pipe", "pipe"] });
     this.proc = proc;
     const keep = (d: Buffer) => { this.output = (this.output + d).slice(-8000); };
@@ -207,10 +200,15 @@ export class RabbitMQ {
   private async ready(node: RabbitNode, deadline: number): Promise<void> {
     const why = () => `RabbitMQ node ${node.name} (MQTT port ${node.port})` +
       `${node.running ? "" : ` exited (${node.proc?.exitCode ?? node.proc?.signalCode})`}: ${node.output.slice(-2000)}\n--- log tail ---\n${node.log().slice(-3000)}`;
-    // The MQTT listener opens a moment before the users are imported (a login then gets CONNACK 4): wait for both.
     while (Date.now() < deadline) {
       if (!node.running) throw new Error(why());
-      if (node.booted && await canConnect(node.port)) return;
+      if (await canConnect(node.port)) {
+        // The MQTT listener opens a moment before the users are imported (a login then gets CONNACK 4): wait for
+        // the whole boot. (Not from the log: a burst of import lines makes Erlang's logger drop some, that one too.)
+        const seconds = Math.max(1, Math.ceil((deadline - Date.now()) / 1000));
+        await this.ctl(node, "await_startup", "--timeout", String(seconds)).catch((e) => { throw new Error(`${(e as Error).message}\n${why()}`); });
+        return;
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`did not open its MQTT listener in time: ${why()}`);
