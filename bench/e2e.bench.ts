@@ -47,7 +47,8 @@ const ACK_WARM = 20;
  * Publish-to-acknowledgement time of one publisher at a steady rate, each run in a fresh process, against `broker`
  * (default settings: Nagle on) and a second mosquitto with set_tcp_nodelay true: ours on a simulated board with
  * lwip's timing (the default), ours with the host's TCP timing (segments leave and are acknowledged at once, like
- * MQTT.js's socket on loopback), MQTT.js, and optionally an older client on this simulator (E2E_BEFORE_SRC).
+ * MQTT.js's socket on loopback), MQTT.js on node:net and on a simulated board (the same timing as ours), and
+ * optionally an older client on this simulator (E2E_BEFORE_SRC).
  */
 async function ackLatencies(broker: Mosquitto): Promise<Figures> {
   const figures: Figures = {};
@@ -57,6 +58,7 @@ async function ackLatencies(broker: Mosquitto): Promise<Figures> {
     { name: "", port: broker.port, args: { kind: "xsmq" }, what: "ours, simulated board (lwip's Nagle and delayed ACK, the broker's Nagle)" },
     { name: "host_stack.", port: broker.port, args: { kind: "xsmq", stack: "host" }, what: "ours, simulated board with the host's TCP timing" },
     { name: "mqttjs.", port: broker.port, args: { kind: "mqttjs" }, what: "MQTT.js on node:net" },
+    { name: "board.mqttjs.", port: broker.port, args: { kind: "mqttjs", board: true }, what: "MQTT.js on a simulated board (the simulator's socket, lwip timing)" },
     { name: "broker_nodelay.", port: nodelay.port, args: { kind: "xsmq", peerNagle: false }, what: "ours, simulated board (lwip timing), mosquitto with set_tcp_nodelay true" },
     { name: "broker_nodelay.mqttjs.", port: nodelay.port, args: { kind: "mqttjs" }, what: "MQTT.js on node:net, mosquitto with set_tcp_nodelay true" },
   ];

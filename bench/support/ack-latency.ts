@@ -1,6 +1,7 @@
 // Publish-to-acknowledgement time (PUBACK for QoS 1, PUBCOMP for QoS 2) of one publisher at a fixed rate, in a
 // fresh process: `node bin/run-ts.js bench/support/ack-latency.ts JSON`, the result printed as the last line.
-// Ours runs on a simulated board (the simulator's lwip timing), MQTT.js on node:net. `src` runs another
+// Ours runs on a simulated board (the simulator's lwip timing), MQTT.js on node:net or (`board`) on a simulated
+// board too, over the simulator's socket: the same TCP timing for both. `src` runs another
 // checkout's client (an older commit's src/, from `git archive`) on this simulator: a before/after comparison
 // then changes the client alone.
 import { performance } from "node:perf_hooks";
@@ -10,6 +11,7 @@ import mqtt from "mqtt";
 import { Device } from "../../sim/board/device.ts";
 import { percentile } from "./drive.ts";
 import { constantPayload } from "./peers.ts";
+import { SimulatedSocketStream } from "./sim-stream.ts";
 
 export interface AckLatencyArgs {
   kind: "xsmq" | "mqttjs";
@@ -29,6 +31,8 @@ export interface AckLatencyArgs {
   /** Whether the simulator models the broker's Nagle (default true: mosquitto's default; false for a broker with
    *  set_tcp_nodelay true). */
   peerNagle?: boolean;
+  /** MQTT.js on a simulated board (the simulator's socket, Nagle on as MQTT.js leaves it) instead of node:net. */
+  board?: boolean;
 }
 
 export interface AckLatency { acknowledged: number; sent: number; p50: number; p99: number; max: number }
@@ -43,9 +47,7 @@ async function ours(a: AckLatencyArgs): Promise<Publisher> {
   const src = resolve(a.src ?? fileURLToPath(new URL("../../src", import.meta.url)));
   const { MQTTClient } = await import(pathToFileURL(`${src}/mqtt/client.ts`).href);
   const { TcpTransport } = await import(pathToFileURL(`${src}/net/tcp-transport.ts`).href);
-  const device = new Device({ id: a.clientId, trace: () => {} });
-  if (a.stack === "host") Object.assign(device.network, { ackTimerMs: 0, peerAckDelayMs: 0, peerNagle: false });
-  if (a.peerNagle === false) device.network.peerNagle = false;
+  const device = boardFor(a);
   const client = device.run(() => new MQTTClient({
     host: "127.0.0.1", port: a.port, clientId: a.clientId, keepalive: 60, reconnect: false, transport: new TcpTransport(256), inflight: 64,
   }));
@@ -72,17 +74,29 @@ async function ours(a: AckLatencyArgs): Promise<Publisher> {
   };
 }
 
+/** A simulated board with the TCP timing `a` asks for. */
+function boardFor(a: AckLatencyArgs): Device {
+  const device = new Device({ id: a.clientId, trace: () => {} });
+  if (a.stack === "host") Object.assign(device.network, { ackTimerMs: 0, peerAckDelayMs: 0, peerNagle: false });
+  if (a.peerNagle === false) device.network.peerNagle = false;
+  return device;
+}
+
 async function theirs(a: AckLatencyArgs): Promise<Publisher> {
-  const client = mqtt.connect(`mqtt://127.0.0.1:${a.port}`, { clientId: a.clientId, keepalive: 60, reconnectPeriod: 0 });
+  const options = { clientId: a.clientId, keepalive: 60, reconnectPeriod: 0 };
+  const device = a.board ? boardFor(a) : undefined;
+  const client = device
+    ? new mqtt.MqttClient(() => new SimulatedSocketStream(device, "127.0.0.1", a.port, false), options)
+    : mqtt.connect(`mqtt://127.0.0.1:${a.port}`, options);
   await new Promise<void>((ok, fail) => { client.once("connect", () => ok()); client.once("error", fail); });
   const payload = Buffer.from(PAYLOAD);
   const took: number[] = [];
-  const options = { qos: a.qos };
+  const publishOptions = { qos: a.qos };
   return {
     took,
     publish() {
       const t = performance.now();
-      client.publish(TOPIC, payload, options, (err) => { if (!err) took.push(performance.now() - t); });
+      client.publish(TOPIC, payload, publishOptions, (err) => { if (!err) took.push(performance.now() - t); });
     },
     close: () => { client.end(true); },
   };
