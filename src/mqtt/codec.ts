@@ -1,4 +1,4 @@
-// MQTT 3.1.1 packets to and from caller-owned Uint8Arrays (section 2 and 3 of the spec).
+// MQTT 3.1.1 and 5.0 packets to and from caller-owned Uint8Arrays (section 2 and 3 of each spec).
 // Encoders return the offset after the packet, or a negative ErrorCode; decoding fills one reused
 // `Packet` with offsets into the receive buffer. Nothing here allocates or throws on bad input.
 import { ErrorCode } from "./errors";
@@ -8,12 +8,17 @@ import { packetBytes } from "./packet-buffer";
 import { filterLength, topicNameLength } from "./topic";
 import type { ByteSource } from "../net/transport";
 import { NUMBER, STRING } from "./kinds";
+import {
+  type ConnectProperties, type FoundProperties, type WillProperties, PropertySet, checkProperties, propertiesLength,
+  readVarint, varintSize, writeProperties, writeVarint,
+} from "./properties";
+import { isReasonCode } from "./errors";
 
 export type { ByteSource };
 
 export const PacketType = Object.freeze({
   CONNECT: 1, CONNACK: 2, PUBLISH: 3, PUBACK: 4, PUBREC: 5, PUBREL: 6, PUBCOMP: 7,
-  SUBSCRIBE: 8, SUBACK: 9, UNSUBSCRIBE: 10, UNSUBACK: 11, PINGREQ: 12, PINGRESP: 13, DISCONNECT: 14,
+  SUBSCRIBE: 8, SUBACK: 9, UNSUBSCRIBE: 10, UNSUBACK: 11, PINGREQ: 12, PINGRESP: 13, DISCONNECT: 14, AUTH: 15,
 } as const);
 
 /** Largest remaining length MQTT can express (4 length bytes). */
@@ -81,6 +86,8 @@ export interface WillOptions {
   payload?: Uint8Array | string;
   qos?: 0 | 1 | 2;
   retain?: boolean;
+  /** MQTT 5.0 only. */
+  properties?: WillProperties;
 }
 
 export interface ConnectOptions {
@@ -91,21 +98,35 @@ export interface ConnectOptions {
   username?: string;
   password?: Uint8Array | string;
   will?: WillOptions;
-  /** 4: MQTT 3.1.1 (default); 3: MQTT 3.1 ("MQIsdp"), for older brokers. */
-  protocolVersion?: 3 | 4;
+  /** 4: MQTT 3.1.1 (default); 5: MQTT 5.0; 3: MQTT 3.1 ("MQIsdp"), for older brokers. */
+  protocolVersion?: 3 | 4 | 5;
+  /** MQTT 5.0 CONNECT properties. */
+  properties?: ConnectProperties;
 }
 
 function fits(buf: Uint8Array, o: number, remaining: number): boolean {
   return remaining <= MAX_REMAINING_LENGTH && o + packetSize(remaining) <= buf.length;
 }
 
-/** CONNECT (3.1): protocol "MQTT" level 4, or "MQIsdp" level 3 (MQTT 3.1) when asked. Run once per connection. */
+/**
+ * CONNECT (3.1): protocol "MQTT" level 4, level 5 (MQTT 5.0, with properties), or "MQIsdp" level 3 (MQTT 3.1).
+ * Run once per connection. Properties that do not encode throw MQTTError (they say which and why).
+ */
 export function encodeConnect(buf: Uint8Array, o: number, c: ConnectOptions): number {
   const idLen = utf8Length(c.clientId);
   if (idLen < 0 || idLen > 65535) return -ErrorCode.BadUtf8;
   if (!(c.keepalive >= 0 && c.keepalive <= 65535)) return -ErrorCode.BadArgument;
-  const v31 = c.protocolVersion === 3;
+  const v31 = c.protocolVersion === 3, v5 = c.protocolVersion === 5;
   let remaining = (v31 ? 12 : 10) + 2 + idLen;
+  let propsLen = 0, willPropsLen = 0;
+  if (v5) {
+    propsLen = propertiesLength(c.properties, PropertySet.Connect);
+    remaining += varintSize(propsLen) + propsLen;
+    if (c.will) {
+      willPropsLen = propertiesLength(c.will.properties, PropertySet.Will);
+      remaining += varintSize(willPropsLen) + willPropsLen;
+    }
+  } else if (c.properties !== undefined || c.will?.properties !== undefined) return -ErrorCode.BadArgument; // 5.0 only
   let flags = c.cleanSession ? 0x02 : 0;
   let willTopicLen = 0, willPayloadLen = 0, userLen = 0, passLen = 0;
   const will = c.will;
@@ -140,13 +161,15 @@ export function encodeConnect(buf: Uint8Array, o: number, c: ConnectOptions): nu
     buf[o++] = 3;
   } else {
     buf[o++] = 0; buf[o++] = 4; buf[o++] = 0x4d; buf[o++] = 0x51; buf[o++] = 0x54; buf[o++] = 0x54; // "MQTT"
-    buf[o++] = 4;
+    buf[o++] = v5 ? 5 : 4;
   }
   buf[o++] = flags;
   buf[o++] = c.keepalive >> 8;
   buf[o++] = c.keepalive & 255;
+  if (v5) o = writeProperties(buf, writeVarint(buf, o, propsLen), c.properties, PropertySet.Connect);
   o = writeString(buf, o, c.clientId, idLen);
   if (will) {
+    if (v5) o = writeProperties(buf, writeVarint(buf, o, willPropsLen), will.properties, PropertySet.Will);
     o = writeString(buf, o, will.topic, willTopicLen);
     o = writeBinary(buf, o, will.payload ?? "", willPayloadLen);
   }
@@ -158,26 +181,62 @@ export function encodeConnect(buf: Uint8Array, o: number, c: ConnectOptions): nu
 /**
  * PUBLISH (3.3). `topic` is a string, or bytes already validated as a topic name (a `Topic`'s): those are
  * copied natively. The payload may be bytes, a string (UTF-8) or a number (decimal text). packetId is
- * ignored for QoS 0.
+ * ignored for QoS 0. With `properties` (an encoded property block, maybe empty) it is an MQTT 5.0 PUBLISH,
+ * with `topicAlias` (1..65535) written first among them; an empty topic then sends the alias alone.
  */
 export function encodePublish(
   buf: Uint8Array, o: number, topic: string | Uint8Array, payload: Uint8Array | string | number | null | undefined,
-  qos: number, retain: boolean, dup: boolean, packetId: number,
+  qos: number, retain: boolean, dup: boolean, packetId: number, properties?: Uint8Array, topicAlias = 0,
 ): number {
   const stringTopic = typeof topic === STRING;
-  const topicLen = stringTopic ? topicNameLength(topic as string) : (topic as Uint8Array).length;
-  if (topicLen < 1) return -ErrorCode.BadTopic;
+  const topicLen = stringTopic ? (topic === "" ? 0 : topicNameLength(topic as string)) : (topic as Uint8Array).length;
+  if (topicLen < 0 || (topicLen === 0 && topicAlias === 0)) return -ErrorCode.BadTopic;
   const plen = payloadLength(payload);
   if (plen < 0) return -ErrorCode.BadArgument;
   if (qos !== 0 && (qos !== 1 && qos !== 2 || !(packetId >= 1 && packetId <= 65535))) return -ErrorCode.BadArgument;
-  const remaining = 2 + topicLen + (qos > 0 ? 2 : 0) + plen;
+  if (!(topicAlias >= 0 && topicAlias <= 65535) || (topicAlias > 0 && !properties)) return -ErrorCode.BadArgument;
+  const propsLen = properties ? publishPropertiesLength(properties, topicAlias) : -1;
+  const remaining = 2 + topicLen + (qos > 0 ? 2 : 0) + plen + (properties ? varintSize(propsLen) + propsLen : 0);
   if (remaining > MAX_REMAINING_LENGTH || o + 1 + remainingLengthSize(remaining) + remaining > buf.length) return -ErrorCode.BufferTooShort;
   const first = PUBLISH_FIRST | (qos << 1) | (retain ? 1 : 0) | (dup ? 8 : 0);
-  if (!stringTopic && typeof payload !== STRING) return writePublish(buf, o, first, remaining, topic as Uint8Array, payload as Uint8Array | number | null, packetId);
+  if (!stringTopic && typeof payload !== STRING && !properties) return writePublish(buf, o, first, remaining, topic as Uint8Array, payload as Uint8Array | number | null, packetId);
   o = writeHeader(buf, o, first, remaining);
-  o = writeString(buf, o, topic as string, topicLen);
+  o = stringTopic ? writeString(buf, o, topic as string, topicLen) : writeBinary(buf, o, topic as Uint8Array, topicLen);
+  if (properties) {
+    o = writePublishProperties(buf, o, first, packetId, topicAlias, properties);
+    return writePayload(buf, o, payload);
+  }
   if (qos > 0) { buf[o++] = packetId >> 8; buf[o++] = packetId & 255; }
   return writePayload(buf, o, payload);
+}
+
+/** Size of an MQTT 5.0 PUBLISH's property block: the Topic Alias (when not 0) and `properties`. */
+export function publishPropertiesLength(properties: Uint8Array | undefined, topicAlias: number): number {
+  return (topicAlias > 0 ? 3 : 0) + (properties ? properties.length : 0);
+}
+
+/**
+ * What follows an MQTT 5.0 PUBLISH's topic up to its payload: the packet id when `first` says QoS > 0, the
+ * property length, the Topic Alias when not 0, then `properties` (copied natively). Returns the offset after them.
+ */
+export function writePublishProperties(buf: Uint8Array, o: number, first: number, packetId: number, topicAlias: number, properties: Uint8Array | undefined): number {
+  if (first & 6) {
+    buf[o] = packetId >> 8;
+    buf[o + 1] = packetId & 255;
+    o += 2;
+  }
+  const n = publishPropertiesLength(properties, topicAlias);
+  if (n < 128) buf[o++] = n;
+  else o = writeVarint(buf, o, n);
+  if (topicAlias > 0) {
+    buf[o] = 0x23; buf[o + 1] = topicAlias >> 8; buf[o + 2] = topicAlias & 255;
+    o += 3;
+  }
+  if (properties && properties.length > 0) {
+    buf.set(properties, o);
+    o += properties.length;
+  }
+  return o;
 }
 
 /**
@@ -221,37 +280,77 @@ const PUBLISH = 3;
 /** The first byte of a QoS 0 PUBLISH without DUP or retain: or in `qos << 1` and 1 for retain. */
 export const PUBLISH_FIRST = PUBLISH << 4;
 
-/** PUBACK, PUBREC, PUBREL, PUBCOMP and UNSUBACK: a packet id and nothing else. PUBREL has flags 0b0010. */
-export function encodeAck(buf: Uint8Array, o: number, type: number, packetId: number): number {
-  if (!fits(buf, o, 2)) return -ErrorCode.BufferTooShort;
-  buf[o++] = (type << 4) | (type === PacketType.PUBREL ? 2 : 0); buf[o++] = 2;
+/**
+ * PUBACK, PUBREC, PUBREL, PUBCOMP and UNSUBACK: a packet id and nothing else. PUBREL has flags 0b0010.
+ * MQTT 5.0: a reason code other than 0 (Success) follows the id (the short form means Success, 3.4.2.1).
+ */
+export function encodeAck(buf: Uint8Array, o: number, type: number, packetId: number, reasonCode = 0): number {
+  const remaining = reasonCode === 0 ? 2 : 3;
+  if (!fits(buf, o, remaining)) return -ErrorCode.BufferTooShort;
+  buf[o++] = (type << 4) | (type === PacketType.PUBREL ? 2 : 0); buf[o++] = remaining;
   buf[o++] = packetId >> 8; buf[o++] = packetId & 255;
+  if (reasonCode !== 0) buf[o++] = reasonCode;
   return o;
 }
 
-/** SUBSCRIBE (3.8) with one filter (the client subscribes one filter per packet). */
-export function encodeSubscribe(buf: Uint8Array, o: number, packetId: number, filter: string, qos: number): number {
+/** Subscription options of MQTT 5.0 (3.8.3.1), or'ed with the QoS in a SUBSCRIBE's options byte. */
+export const SubscribeOption = Object.freeze({ NoLocal: 0x04, RetainAsPublished: 0x08 } as const);
+
+/**
+ * SUBSCRIBE (3.8) with one filter (the client subscribes one filter per packet). With `properties` (an encoded
+ * block, maybe empty) it is MQTT 5.0 and `options` (SubscribeOption bits, retain handling << 4) join the QoS.
+ */
+export function encodeSubscribe(buf: Uint8Array, o: number, packetId: number, filter: string, qos: number, properties?: Uint8Array, options = 0): number {
   const n = filterLength(filter);
   if (n < 0) return -ErrorCode.BadTopic;
   if (qos !== 0 && qos !== 1 && qos !== 2) return -ErrorCode.BadArgument;
-  const remaining = 2 + 2 + n + 1;
+  if ((options & ~0x3c) !== 0 || (options >> 4) === 3 || (options !== 0 && !properties)) return -ErrorCode.BadArgument;
+  const remaining = 2 + propertyBlockSize(properties) + 2 + n + 1;
   if (!fits(buf, o, remaining)) return -ErrorCode.BufferTooShort;
   o = writeHeader(buf, o, (PacketType.SUBSCRIBE << 4) | 2, remaining);
   buf[o++] = packetId >> 8; buf[o++] = packetId & 255;
+  o = writePropertyBlock(buf, o, properties);
   o = writeString(buf, o, filter, n);
-  buf[o++] = qos;
+  buf[o++] = qos | options;
   return o;
 }
 
-/** UNSUBSCRIBE (3.10) with one filter. */
-export function encodeUnsubscribe(buf: Uint8Array, o: number, packetId: number, filter: string): number {
+/** UNSUBSCRIBE (3.10) with one filter; with `properties` (maybe empty) MQTT 5.0. */
+export function encodeUnsubscribe(buf: Uint8Array, o: number, packetId: number, filter: string, properties?: Uint8Array): number {
   const n = filterLength(filter);
   if (n < 0) return -ErrorCode.BadTopic;
-  const remaining = 2 + 2 + n;
+  const remaining = 2 + propertyBlockSize(properties) + 2 + n;
   if (!fits(buf, o, remaining)) return -ErrorCode.BufferTooShort;
   o = writeHeader(buf, o, (PacketType.UNSUBSCRIBE << 4) | 2, remaining);
   buf[o++] = packetId >> 8; buf[o++] = packetId & 255;
+  o = writePropertyBlock(buf, o, properties);
   return writeString(buf, o, filter, n);
+}
+
+/** Bytes a property block takes with its length prefix (0 when there is none: MQTT 3.1.1). */
+function propertyBlockSize(properties: Uint8Array | undefined): number {
+  return properties ? varintSize(properties.length) + properties.length : 0;
+}
+
+function writePropertyBlock(buf: Uint8Array, o: number, properties: Uint8Array | undefined): number {
+  if (!properties) return o;
+  o = writeVarint(buf, o, properties.length);
+  buf.set(properties, o);
+  return o + properties.length;
+}
+
+/**
+ * MQTT 5.0 DISCONNECT (3.14) or AUTH (3.15): a reason code and properties (an encoded block); both left out when
+ * the reason is 0 and there are no properties.
+ */
+export function encodeReasonPacket(buf: Uint8Array, o: number, type: number, reasonCode: number, properties?: Uint8Array): number {
+  const empty = reasonCode === 0 && (!properties || properties.length === 0);
+  const remaining = empty ? 0 : 1 + (properties && properties.length > 0 ? propertyBlockSize(properties) : 0);
+  if (!fits(buf, o, remaining)) return -ErrorCode.BufferTooShort;
+  o = writeHeader(buf, o, type << 4, remaining);
+  if (empty) return o;
+  buf[o++] = reasonCode;
+  return properties && properties.length > 0 ? writePropertyBlock(buf, o, properties) : o;
 }
 
 /** PINGREQ, PINGRESP and DISCONNECT: two bytes. */
@@ -367,7 +466,9 @@ export class PacketReader {
 }
 
 /** One decoded packet: numbers and offsets into the reader's buffer, reused for every packet. */
-export class Packet {
+export class Packet implements FoundProperties {
+  /** Decode as MQTT 5.0 (set by the session for a 5.0 connection). */
+  v5 = false;
   type = 0;
   flags = 0;
   dup = false;
@@ -382,15 +483,175 @@ export class Packet {
   topicEnd = 0;
   payloadStart = 0;
   payloadEnd = 0;
-  /** SUBACK return codes start at payloadStart. */
+  /** SUBACK return codes (5.0: SUBACK and UNSUBACK reason codes) are bytes payloadStart..payloadEnd. */
   /** The buffer the offsets point into. */
   buf: Uint8Array = EMPTY;
+  /**
+   * The buffer holding the topic bytes at topicStart..topicEnd: `buf`, or (MQTT 5.0) the session's topic alias
+   * table when the PUBLISH came with an alias only.
+   */
+  topicBuf: Uint8Array = EMPTY;
+  // MQTT 5.0
+  /** CONNACK, PUBACK, PUBREC, PUBREL, PUBCOMP, DISCONNECT, AUTH: the reason code (0 when left out). */
+  reasonCode = 0;
+  /** The property block: buf[propertiesStart, propertiesEnd) (empty in 3.1.1). */
+  propertiesStart = 0;
+  propertiesEnd = 0;
+  /** What the decoder found among the properties (offsets of length-prefixed values in buf; -1 absent). */
+  payloadFormat = -1;
+  messageExpiry = -1;
+  contentTypeAt = -1;
+  responseTopicAt = -1;
+  correlationDataAt = -1;
+  reasonStringAt = -1;
+  /** Topic Alias of a PUBLISH (0: none). */
+  topicAlias = 0;
+  /** Subscription Identifiers of a PUBLISH: how many, and the first (0: none). */
+  subscriptionIds = 0;
+  subscriptionId = 0;
+  userPropertyCount = 0;
 }
 
 const EMPTY = new Uint8Array(0);
 
 function u16(b: Uint8Array, o: number): number {
   return (b[o] << 8) | b[o + 1];
+}
+
+/** Validates a PUBLISH's topic bytes b[2, te): -ErrorCode or 0. */
+function checkTopic(b: Uint8Array, te: number): number {
+  // One pass for an ASCII topic; full UTF-8 validation only when a byte needs it. Wildcards: MQTT-3.3.2-2.
+  // Loop variables declared outside: XS makes a new binding per iteration for `for (let ...)`.
+  let wildcard = false, ascii = true, i = 2, c = 0;
+  for (; i < te; i++) {
+    c = b[i];
+    if (c < 0x30) {
+      if (c === 0x2b || c === 0x23) wildcard = true;
+      else if (c === 0) ascii = false;
+    } else if (c >= 0x80) ascii = false;
+  }
+  if (!ascii && !validUtf8(b, 2, te)) return -ErrorCode.BadUtf8;
+  return wildcard ? -ErrorCode.MalformedPacket : 0;
+}
+
+/** Clears what a 5.0 decode may set, so a 3.1.1-looking packet reads as "no properties". */
+function clearProperties(p: Packet, at: number): void {
+  p.reasonCode = 0;
+  p.propertiesStart = p.propertiesEnd = at;
+  p.payloadFormat = p.messageExpiry = p.contentTypeAt = p.responseTopicAt = p.correlationDataAt = p.reasonStringAt = -1;
+  p.topicAlias = p.subscriptionIds = p.subscriptionId = p.userPropertyCount = 0;
+}
+
+/** Reads the property block whose length is at b[o] (within `end`) into p for a packet of `type`: its end offset or -ErrorCode. */
+function properties5(b: Uint8Array, o: number, end: number, type: number, p: Packet): number {
+  const n = readVarint(b, o, end);
+  if (n < 0) return -ErrorCode.MalformedPacket;
+  const s = o + varintSize(n), e = s + n;
+  if (e > end) return -ErrorCode.MalformedPacket;
+  p.propertiesStart = s;
+  p.propertiesEnd = e;
+  const status = checkProperties(b, s, e, type, p);
+  return status < 0 ? status : e;
+}
+
+/** 3.1.1 CONNACK return codes as 5.0 reason codes: what a 3.1.1-only broker answers a 5.0 CONNECT with. */
+const CONNACK_AS_REASON: readonly number[] = Object.freeze([0, 0x84, 0x85, 0x88, 0x86, 0x87]);
+
+/** MQTT 5.0 packets (after the PUBLISH fast path's common setup in decode). */
+function decode5(b: Uint8Array, first: number, type: number, flags: number, len: number, end: number, truncated: boolean, p: Packet): number {
+  clearProperties(p, 0);
+  if (type === PUBLISH) {
+    const qos = (flags >> 1) & 3, dup = (flags & 8) !== 0;
+    p.dup = dup;
+    p.qos = qos;
+    p.retain = (flags & 1) !== 0;
+    if (qos === 3 || (qos === 0 && dup)) return -ErrorCode.MalformedPacket;
+    const te = end < 2 ? -1 : 2 + ((b[0] << 8) | b[1]);
+    if (te < 0 || te > end) return truncated ? -ErrorCode.PacketTooLarge : -ErrorCode.MalformedPacket;
+    p.topicStart = 2;
+    p.topicEnd = te;
+    const t = checkTopic(b, te);
+    if (t < 0) return t;
+    let o = te;
+    if (qos > 0) {
+      if (o + 2 > end) return truncated ? -ErrorCode.PacketTooLarge : -ErrorCode.MalformedPacket;
+      const id = (b[o] << 8) | b[o + 1];
+      if (id === 0) return -ErrorCode.MalformedPacket;
+      p.packetId = id;
+      o += 2;
+    }
+    o = properties5(b, o, end, type, p);
+    if (o < 0) return truncated && o === -ErrorCode.MalformedPacket ? -ErrorCode.PacketTooLarge : o;
+    if (te === 2 && p.topicAlias === 0) return -ErrorCode.MalformedPacket; // no topic and no alias (MQTT-3.3.4-8)
+    p.payloadStart = o;
+    p.payloadEnd = truncated ? o : len;
+    return truncated ? -ErrorCode.PacketTooLarge : 0;
+  }
+  if (truncated) return -ErrorCode.PacketTooLarge; // only a PUBLISH can be read in part
+  switch (type) {
+    case PacketType.CONNACK: {
+      if (flags !== 0 || len < 2 || (b[0] & 0xfe) !== 0) return -ErrorCode.MalformedPacket;
+      p.sessionPresent = (b[0] & 1) === 1;
+      const code = b[1];
+      if (len === 2) {
+        // A 3.1.1 broker refusing 5.0 answers in 3.1.1 (no properties): read it as what it means.
+        if (code === 0 || code > 5) return -ErrorCode.MalformedPacket;
+        p.returnCode = code;
+        p.reasonCode = CONNACK_AS_REASON[code];
+        return 0;
+      }
+      if (code !== 0 && (code < 0x80 || !isReasonCode(code) || p.sessionPresent)) return -ErrorCode.MalformedPacket;
+      p.returnCode = p.reasonCode = code;
+      const e = properties5(b, 2, len, type, p);
+      return e < 0 ? e : e !== len ? -ErrorCode.MalformedPacket : 0;
+    }
+    case PacketType.PUBACK: case PacketType.PUBREC: case PacketType.PUBCOMP: case PacketType.PUBREL: {
+      if (flags !== (type === PacketType.PUBREL ? 2 : 0) || len < 2) return -ErrorCode.MalformedPacket;
+      p.packetId = u16(b, 0);
+      if (p.packetId === 0) return -ErrorCode.MalformedPacket;
+      if (len === 2) return 0;
+      const code = p.reasonCode = b[2];
+      // PUBREL and PUBCOMP: Success or Packet Identifier not found; PUBACK and PUBREC: success, 0x10 or an error.
+      if (type === PacketType.PUBREL || type === PacketType.PUBCOMP ? code !== 0 && code !== 0x92
+        : code !== 0 && code !== 0x10 && (code < 0x80 || code === 0x92 || !isReasonCode(code))) return -ErrorCode.MalformedPacket;
+      if (len === 3) return 0;
+      const e = properties5(b, 3, len, type, p);
+      return e < 0 ? e : e !== len ? -ErrorCode.MalformedPacket : 0;
+    }
+    case PacketType.SUBACK: case PacketType.UNSUBACK: {
+      if (flags !== 0 || len < 3) return -ErrorCode.MalformedPacket;
+      p.packetId = u16(b, 0);
+      if (p.packetId === 0) return -ErrorCode.MalformedPacket;
+      const e = properties5(b, 2, len, type, p);
+      if (e < 0) return e;
+      if (e >= len) return -ErrorCode.MalformedPacket; // at least one reason code
+      for (let i = e; i < len; i++) {
+        const c = b[i];
+        if (type === PacketType.SUBACK ? c > 2 && (c < 0x80 || !isReasonCode(c)) : c !== 0 && c !== 0x11 && (c < 0x80 || !isReasonCode(c)))
+          return -ErrorCode.MalformedPacket;
+      }
+      p.payloadStart = e;
+      p.payloadEnd = len;
+      p.reasonCode = b[e];
+      return 0;
+    }
+    case PacketType.DISCONNECT: case PacketType.AUTH: {
+      if (flags !== 0) return -ErrorCode.MalformedPacket;
+      if (len === 0) return 0;
+      const code = p.reasonCode = b[0];
+      if (type === PacketType.AUTH ? code !== 0 && code !== 0x18 && code !== 0x19 : !isReasonCode(code) || (code > 0 && code < 0x80 && code !== 0x04))
+        return -ErrorCode.MalformedPacket;
+      if (len === 1) return 0;
+      const e = properties5(b, 1, len, type, p);
+      return e < 0 ? e : e !== len ? -ErrorCode.MalformedPacket : 0;
+    }
+    case PacketType.CONNECT: case PacketType.SUBSCRIBE: case PacketType.UNSUBSCRIBE:
+      return -ErrorCode.ProtocolViolation;
+    case PacketType.PINGREQ: case PacketType.PINGRESP:
+      return flags !== 0 || len !== 0 ? -ErrorCode.MalformedPacket : 0;
+    default:
+      return -ErrorCode.MalformedPacket; // type 0 is reserved
+  }
 }
 
 
@@ -404,8 +665,10 @@ export function decode(r: PacketReader, p: Packet): number {
   p.buf = b;
   p.type = type;
   p.flags = flags;
+  p.topicBuf = b;
   p.dup = false; p.qos = 0; p.retain = false; p.packetId = 0;
   p.payloadStart = p.payloadEnd = p.topicStart = p.topicEnd = 0;
+  if (p.v5) return decode5(b, first, type, flags, len, end, truncated, p);
   // PUBLISH first and a plain number: XS evaluates `case` expressions in order, each a lookup.
   if (type === PUBLISH) {
     const qos = (flags >> 1) & 3, dup = (flags & 8) !== 0;
@@ -419,18 +682,8 @@ export function decode(r: PacketReader, p: Packet): number {
     p.topicStart = 2;
     p.topicEnd = te;
     if (te === 2) return -ErrorCode.MalformedPacket;
-    // One pass for an ASCII topic; full UTF-8 validation only when a byte needs it. Wildcards: MQTT-3.3.2-2.
-    // Loop variables declared outside: XS makes a new binding per iteration for `for (let ...)`.
-    let wildcard = false, ascii = true, i = 2, c = 0;
-    for (; i < te; i++) {
-      c = b[i];
-      if (c < 0x30) {
-        if (c === 0x2b || c === 0x23) wildcard = true;
-        else if (c === 0) ascii = false;
-      } else if (c >= 0x80) ascii = false;
-    }
-    if (!ascii && !validUtf8(b, 2, te)) return -ErrorCode.BadUtf8;
-    if (wildcard) return -ErrorCode.MalformedPacket;
+    const t = checkTopic(b, te);
+    if (t < 0) return t;
     let o = te;
     if (qos > 0) {
       if (o + 2 > end) return truncated ? -ErrorCode.PacketTooLarge : -ErrorCode.MalformedPacket;
