@@ -281,7 +281,9 @@ describe("Session", () => {
     expect([c.cmd, c.protocolId, c.protocolVersion, c.clientId]).toEqual(["connect", "MQIsdp", 3, "old-broker"]);
     const events = new Events();
     expect(() => new Session({ clientId: "x".repeat(24), protocolVersion: 3 }, events)).toThrow(/MQTT 3\.1 needs a clientId of 1 to 23/);
-    expect(() => new Session({ clientId: "x", protocolVersion: 5 as never }, events)).toThrow(/protocolVersion 5/);
+    expect(() => new Session({ clientId: "x", protocolVersion: 6 as never }, events)).toThrow(/protocolVersion 6 is not 3 \(MQTT 3\.1\), 4 \(MQTT 3\.1\.1\) or 5/);
+    expect(() => new Session({ clientId: "x", protocolVersion: 4, protocol: 5 }, events)).toThrow(/disagree/);
+    expect(() => new Session({ clientId: "x", properties: { sessionExpiryInterval: 10 } }, events)).toThrow(/MQTT 5\.0: set protocolVersion: 5/);
   });
 
   it("with strictTopics, closes on a topic with control characters; without, delivers it", () => {

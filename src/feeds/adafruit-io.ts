@@ -58,6 +58,10 @@ function makeClient(o: AdafruitIOOptions): MQTTClient {
   if (o.secure === undefined && secure && port === AdafruitIO.port)
     throw new FeedError(FeedErrorCode.Unsupported, `Adafruit IO key for user ${o.user} on port ${port}, MQTT without TLS: the key would cross the network in clear text. ` +
       `Use port ${AdafruitIO.securePort} (TLS, the default with a key), or set secure: false to send it in clear text on purpose`);
+  const version = (o as { protocolVersion?: number }).protocolVersion ?? (o as { protocol?: number }).protocol;
+  if (version !== undefined && version !== 4)
+    throw new FeedError(FeedErrorCode.Unsupported, `protocol ${version}: Adafruit IO speaks MQTT 3.1.1 only (protocolVersion 4, the default); ` +
+      "use MQTTClient with protocolVersion 5 for a broker that speaks MQTT 5.0");
   if (o.qos !== undefined && o.qos !== 0 && o.qos !== 1)
     throw new FeedError(FeedErrorCode.QosNotSupported, `qos ${o.qos}: Adafruit IO supports QoS 0 and 1 only; use qos 1 for acknowledged delivery`);
   // Not connecting yet: the constructor finishes setting up (and may still throw) before the first attempt.

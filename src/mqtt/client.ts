@@ -13,12 +13,38 @@ import type { Transport, TransportListener } from "../net/transport";
 import { TcpTransport } from "../net/tcp-transport";
 import { NUMBER } from "./kinds";
 import { NEVER } from "../net/timer-repeat";
+import { type DisconnectProperties, Properties, type PublishProperties } from "./properties";
+import type { ServerInfo } from "./server-info";
+import { reasonName } from "./errors";
 
 export type { WillOptions };
-export { Message, MQTTError, ErrorCode, Topic };
-export type { MessageHandler, Subscription };
+export { Message, MQTTError, ErrorCode, Topic, Properties, reasonName };
+export type { MessageHandler, Subscription, ServerInfo };
 
-export interface PublishOptions { qos?: 0 | 1 | 2; retain?: boolean }
+export interface PublishOptions {
+  qos?: 0 | 1 | 2;
+  retain?: boolean;
+  /** MQTT 5.0: a `Properties` made once (allocates nothing per publish), or an object (encoded each time). */
+  properties?: Properties | PublishProperties;
+}
+
+/** subscribe()'s options: the QoS, and in MQTT 5.0 the subscription options and identifier. */
+export interface SubscribeOptions {
+  qos?: 0 | 1 | 2;
+  /** MQTT 5.0: do not send us our own publishes on this filter. */
+  noLocal?: boolean;
+  /** MQTT 5.0: keep the retain flag of forwarded messages as published. */
+  retainAsPublished?: boolean;
+  /** MQTT 5.0: 0 retained messages at each subscribe (default), 1 only when the subscription is new, 2 never. */
+  retainHandling?: 0 | 1 | 2;
+  /** MQTT 5.0: 1..268435455, delivered with each message this subscription matches (Message.subscriptionId). */
+  subscriptionIdentifier?: number;
+}
+
+/** close()'s MQTT 5.0 DISCONNECT: a reason code (0 normal; 0x04 the broker publishes the will anyway) and properties. */
+export interface CloseOptions extends DisconnectProperties {
+  reasonCode?: number;
+}
 
 /** One broker of a failover list. */
 export interface Broker { host: string; port?: number }
@@ -33,7 +59,7 @@ export interface MQTTClientOptions extends SessionOptions {
    * (with a persistent session, point them at brokers that share or bridge it). `host`/`port`, if given, come first.
    */
   brokers?: Broker[];
-  /** Largest incoming packet, bytes (default 256). Bigger ones are skipped with a PacketTooLarge error. */
+  /** Largest incoming packet, bytes (default 256). Bigger ones are skipped with a PacketTooLarge error (5.0: the broker is told). */
   rxBuffer?: number;
   /** Reconnect backoff (default min 1 s, max 60 s, factor 2, jitter 0.5), or false to stay down. */
   reconnect?: BackoffOptions | false;
@@ -59,6 +85,11 @@ export class MQTTClient implements SessionListener, TransportListener {
   onSubscribe: ((filter: string, granted: number) => void) | undefined;
   /** UNSUBACK for `filter`. */
   onUnsubscribe: ((filter: string) => void) | undefined;
+  /**
+   * MQTT 5.0 enhanced authentication (with properties.authenticationMethod): the broker sent AUTH with `reasonCode`
+   * 0x18 (continue: return the data to answer with) or 0x00 (a re-authentication succeeded).
+   */
+  onAuth: ((reasonCode: number, method: string | undefined, data: Uint8Array | undefined) => Uint8Array | string | undefined) | undefined;
 
   /** The broker of the current (or next) connection. */
   host: string;
@@ -80,6 +111,8 @@ export class MQTTClient implements SessionListener, TransportListener {
   private transportOpen = false;
   private reconnectAt = -1;
   private opened = false;
+  /** A broker's Server Reference to try next (MQTT 5.0 "Use another server" / "Server moved"). */
+  private redirect: Broker | undefined = undefined;
   /**
    * Time.ticks at the last host event (timer, socket). Publishes record it as their send time instead of
    * reading the clock (30 XS instructions a read): never later than the truth, so a keepalive PINGREQ can
@@ -105,6 +138,10 @@ export class MQTTClient implements SessionListener, TransportListener {
 
   /** True between CONNACK and the end of the connection. */
   get connected(): boolean { return this.session.connected; }
+  /** The client identifier in use (MQTT 5.0: the one the broker assigned, when ours was empty). */
+  get clientId(): string { return this.session.connect.clientId; }
+  /** What the broker's CONNACK said about itself (MQTT 5.0: limits, availability, assigned identifier...). */
+  get server(): ServerInfo { return this.session.server; }
   /** "offline" | "connecting" | "connected" | "closed" */
   get state(): string {
     if (this.closed) return "closed";
@@ -122,18 +159,26 @@ export class MQTTClient implements SessionListener, TransportListener {
    * (or one of the last 4 topic strings used) and a bytes or number payload allocate nothing in XS.
    */
   publish(topic: string | Topic, payload: Uint8Array | string | number | null, options?: PublishOptions | number, retain?: boolean): number {
-    let qos = 0, r = retain === true;
+    let qos = 0, r = retain === true, properties: Properties | PublishProperties | undefined;
     if (typeof options === NUMBER) qos = options as number;
-    else if (options) { qos = (options as PublishOptions).qos ?? 0; r = (options as PublishOptions).retain === true; }
-    return this.session.publish(topic, payload, qos, r, this.ticks);
+    else if (options) {
+      qos = (options as PublishOptions).qos ?? 0;
+      r = (options as PublishOptions).retain === true;
+      properties = (options as PublishOptions).properties;
+    }
+    return this.session.publish(topic, payload, qos, r, this.ticks, properties);
   }
 
   /**
-   * Subscribes to `filter` (wildcards allowed); `handler` gets matching messages. Kept across reconnects.
-   * Subscribing to the same filter again replaces its QoS and handler. Returns the subscription's handle.
+   * Subscribes to `filter` (wildcards allowed; `$share/group/filter` for a shared subscription); `handler` gets
+   * matching messages. Kept across reconnects. Subscribing to the same filter again replaces its QoS, options and
+   * handler. `options` is the QoS, or (MQTT 5.0) SubscribeOptions. Returns the subscription's handle.
    */
-  subscribe(filter: string, qos: 0 | 1 | 2 = 0, handler?: MessageHandler): Subscription {
-    return this.session.subscribe(filter, qos, handler, Time.ticks);
+  subscribe(filter: string, options: 0 | 1 | 2 | SubscribeOptions = 0, handler?: MessageHandler): Subscription {
+    if (typeof options === NUMBER) return this.session.subscribe(filter, options as number, handler, Time.ticks);
+    const o = options as SubscribeOptions;
+    const bits = (o.noLocal ? 0x04 : 0) | (o.retainAsPublished ? 0x08 : 0) | ((o.retainHandling ?? 0) << 4);
+    return this.session.subscribe(filter, o.qos ?? 0, handler, Time.ticks, bits, o.subscriptionIdentifier ?? 0);
   }
 
   /**
@@ -145,11 +190,20 @@ export class MQTTClient implements SessionListener, TransportListener {
     this.session.unsubscribe(filter, Time.ticks);
   }
 
-  /** Sends DISCONNECT (no will) and closes for good. */
-  close(): void {
+  /**
+   * Sends DISCONNECT (no will) and closes for good. MQTT 5.0: `options` gives its reason code (0x04: the broker
+   * publishes the will) and properties (sessionExpiryInterval, reasonString, userProperties).
+   */
+  close(options?: CloseOptions): void {
     if (this.closed) return;
+    let reason = 0, props: DisconnectProperties | undefined;
+    if (options) {
+      const { reasonCode, ...rest } = options;
+      reason = reasonCode ?? 0;
+      if (Object.keys(rest).length > 0) props = rest;
+    }
+    this.session.disconnect(Time.ticks, reason, props); // may throw for bad options: still open then
     this.closed = true;
-    this.session.disconnect(Time.ticks);
     this.drop(undefined);
     Timer.clear(this.timer);
   }
@@ -169,6 +223,11 @@ export class MQTTClient implements SessionListener, TransportListener {
       this.reconnectAt = -1;
       this.reschedule();
     }
+  }
+
+  /** MQTT 5.0: starts a re-authentication with new `data` (AUTH 0x19); the broker's answer comes through onAuth. */
+  reauthenticate(data: Uint8Array | string): void {
+    this.session.reauthenticate(data, Time.ticks);
   }
 
   /** Drops the connection now (as if the link failed) and reconnects per the backoff: for tests and fault injection. */
@@ -206,8 +265,15 @@ export class MQTTClient implements SessionListener, TransportListener {
   }
 
   private lost(error: MQTTError | undefined): void {
-    // The broker that failed us is suspect: the next attempt goes to the next one in the list.
-    if (this.brokers.length > 1) {
+    const code = error?.reasonCode, ref = this.session.server.serverReference;
+    if ((code === 0x9c || code === 0x9d) && ref && this.follow(ref)) {
+      // The broker named another: the next attempt goes there (after it, the list as before).
+    } else if (this.redirect) {
+      this.redirect = undefined;
+      this.host = this.brokers[this.brokerIndex].host;
+      this.port = this.brokers[this.brokerIndex].port ?? 1883;
+    } else if (this.brokers.length > 1) {
+      // The broker that failed us is suspect: the next attempt goes to the next one in the list.
       this.brokerIndex = (this.brokerIndex + 1) % this.brokers.length;
       const b = this.brokers[this.brokerIndex];
       this.host = b.host;
@@ -218,6 +284,18 @@ export class MQTTClient implements SessionListener, TransportListener {
     if (this.closed || !this.backoff || !this.linkUp) { this.reschedule(); return; }
     this.reconnectAt = Time.ticks + this.backoff.next();
     this.reschedule();
+  }
+
+  /** Points the next attempt at a Server Reference ("host", "host:port", the first of a space-separated list). */
+  private follow(reference: string): boolean {
+    const first = reference.split(" ")[0], colon = first.lastIndexOf(":");
+    const host = colon > 0 && first.indexOf("]") < colon ? first.slice(0, colon) : first;
+    const port = colon > 0 && first.indexOf("]") < colon ? Number(first.slice(colon + 1)) : this.port;
+    if (!host || !(port > 0 && port < 65536)) return false;
+    this.redirect = { host: host.replace(/^\[|\]$/g, ""), port };
+    this.host = this.redirect.host;
+    this.port = port;
+    return true;
   }
 
   private onTimer(): void {
@@ -331,6 +409,15 @@ export class MQTTClient implements SessionListener, TransportListener {
   }
 
   onSessionError(error: MQTTError): void { this.report(error.code, error); }
+
+  onSessionAuth(reasonCode: number, method: string | undefined, data: Uint8Array | undefined): Uint8Array | string | undefined {
+    try {
+      return this.onAuth?.(reasonCode, method, data);
+    } catch (e) {
+      this.report(ErrorCode.CallbackFailed, e);
+      return undefined;
+    }
+  }
 
   onSessionFatal(error: MQTTError): void {
     this.report(error.code, error);

@@ -122,10 +122,13 @@ export class MQTTError extends Error {
   override readonly name = "MQTTError";
   readonly code: ErrorCodeValue;
   readonly reasonCode: number | undefined;
+  /** The publish this is about (PublishFailed), if any. */
+  readonly packetId: number | undefined;
 
-  constructor(code: ErrorCodeValue, detail?: string, reasonCode?: number) {
+  constructor(code: ErrorCodeValue, detail?: string, reasonCode?: number, packetId?: number) {
     super(detail ? `${messages[code]}: ${detail}` : messages[code]);
     this.code = code;
     this.reasonCode = reasonCode;
+    this.packetId = packetId;
   }
 }

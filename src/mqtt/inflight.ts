@@ -32,6 +32,8 @@ export class Inflight {
   count = 0;
   /** Slots with something to send (PublishToSend, PubrelToSend): the session's pump skips the scan at 0. */
   waiting = 0;
+  /** Slots that may be taken at once: `size`, or fewer when an MQTT 5.0 broker's Receive Maximum says so. */
+  limit: number;
 
   constructor(size: number, slotSize: number) {
     this.size = size;
@@ -44,6 +46,7 @@ export class Inflight {
       this.buffers.push(bytes.buffer as ArrayBuffer);
     }
     this.meta = new Uint32Array(size * 4);
+    this.limit = size;
   }
 
   /** Slot i's buffer at its full size, to encode a packet into (then `take` sets its length). */
@@ -61,8 +64,9 @@ export class Inflight {
   id(i: number): number { return this.meta[4 * i + ID]; }
   length(i: number): number { return this.meta[4 * i + LENGTH]; }
 
-  /** Index of a free slot, or -1. */
+  /** Index of a free slot, or -1 (also when `limit` slots are taken). */
   free(): number {
+    if (this.count >= this.limit) return -1;
     for (let i = 0; i < this.size; i++) if (this.meta[4 * i + STATE] === SlotState.Free) return i;
     return -1;
   }
@@ -105,13 +109,17 @@ export class Inflight {
     return best;
   }
 
-  /** After a reconnect: everything unacknowledged is sent again, PUBLISH with DUP set (MQTT-3.3.1-1). */
-  rewind(): void {
+  /**
+   * After a reconnect: everything unacknowledged is sent again, PUBLISH with DUP set (MQTT-3.3.1-1); or, when
+   * `fresh` (an MQTT 5.0 broker without our session: MQTT-3.2.2-5 says drop the old exchange), as new publishes.
+   */
+  rewind(fresh = false): void {
     const m = this.meta;
     for (let i = 0; i < this.size; i++) {
       const s = m[4 * i + STATE];
       if (s === SlotState.AwaitPuback || s === SlotState.AwaitPubrec) {
-        this.packets[i][0] |= 0x08;
+        if (fresh) this.packets[i][0] &= ~0x08;
+        else this.packets[i][0] |= 0x08;
         m[4 * i + STATE] = SlotState.PublishToSend;
       } else if (s === SlotState.AwaitPubcomp) m[4 * i + STATE] = SlotState.PubrelToSend;
     }

@@ -92,10 +92,22 @@ const SUBSCRIBE_FIELDS: readonly Field[] = Object.freeze([
   Object.freeze(["subscriptionIdentifier", 0x0b, VARINT] as const), Object.freeze(["userProperties", 0x26, PAIR] as const),
 ]);
 
+const AUTH_FIELDS: readonly Field[] = Object.freeze([
+  Object.freeze(["authenticationMethod", 0x15, UTF8] as const), Object.freeze(["authenticationData", 0x16, BINARY] as const),
+  Object.freeze(["reasonString", 0x1f, UTF8] as const), Object.freeze(["userProperties", 0x26, PAIR] as const),
+]);
+
+export interface AuthProperties {
+  authenticationMethod?: string;
+  authenticationData?: Uint8Array | string;
+  reasonString?: string;
+  userProperties?: UserProperties;
+}
+
 /** Which option keys a kind of property object may hold. */
-export const PropertySet = Object.freeze({ Connect: 0, Will: 1, Publish: 2, Disconnect: 3, Subscribe: 4 } as const);
-const SETS: readonly (readonly Field[])[] = Object.freeze([CONNECT_FIELDS, MESSAGE_FIELDS, MESSAGE_FIELDS, DISCONNECT_FIELDS, SUBSCRIBE_FIELDS]);
-const SET_NAMES: readonly string[] = Object.freeze(["CONNECT", "will", "PUBLISH", "DISCONNECT", "SUBSCRIBE"]);
+export const PropertySet = Object.freeze({ Connect: 0, Will: 1, Publish: 2, Disconnect: 3, Subscribe: 4, Auth: 5 } as const);
+const SETS: readonly (readonly Field[])[] = Object.freeze([CONNECT_FIELDS, MESSAGE_FIELDS, MESSAGE_FIELDS, DISCONNECT_FIELDS, SUBSCRIBE_FIELDS, AUTH_FIELDS]);
+const SET_NAMES: readonly string[] = Object.freeze(["CONNECT", "will", "PUBLISH", "DISCONNECT", "SUBSCRIBE", "AUTH"]);
 
 /** Bytes the variable byte integer `n` takes. */
 export function varintSize(n: number): number {

@@ -1,12 +1,18 @@
-// The MQTT 3.1.1 protocol state of one client, pure: packets, time and commands come in as arguments,
+// The MQTT 3.1.1 / 5.0 protocol state of one client, pure: packets, time and commands come in as arguments,
 // bytes go out through an `Output`, events through a `SessionListener`. No socket, no clock, no timers.
 // It owns every buffer the protocol needs (tx, in-flight, outbox, QoS 2 receive set), sized once.
-import { ErrorCode, type ErrorCodeValue, MQTTError, connackMessages } from "./errors";
+import { ErrorCode, type ErrorCodeValue, MQTTError, connackMessages, reasonName } from "./errors";
 import {
   type ConnectOptions, type WillOptions, PacketReader, PacketType, decode,
-  encodeAck, encodeConnect, encodeEmpty, encodeSubscribe, encodeUnsubscribe, payloadLength, PUBLISH_FIRST, remainingLengthSize, writePublish,
-  writePublishHead, writePublishTail,
+  encodeAck, encodeConnect, encodeEmpty, encodeReasonPacket, encodeSubscribe, encodeUnsubscribe, payloadLength, PUBLISH_FIRST,
+  publishPropertiesLength, remainingLengthSize, writePublish, writePublishHead, writePublishProperties, writePublishTail,
 } from "./codec";
+import {
+  type DisconnectProperties, type PublishProperties, Properties, Property, PropertySet, encodedProperties, varintSize,
+} from "./properties";
+import { ServerInfo, binaryProperty, stringProperty } from "./server-info";
+import { IncomingAliases, OutgoingAliases, TOO_LONG } from "./topic-aliases";
+import { validUtf8 } from "./utf8";
 import { EntryKind, Outbox } from "./outbox";
 import { Inflight, SlotState } from "./inflight";
 import { type MessageHandler, type Subscription, SubscriptionState, Subscriptions } from "./subscriptions";
@@ -43,13 +49,27 @@ export interface SessionListener {
   onSessionError(error: MQTTError): void;
   /** The connection must end: refused CONNACK, protocol violation, ping or CONNACK timeout. */
   onSessionFatal(error: MQTTError): void;
+  /**
+   * MQTT 5.0 enhanced authentication: the broker sent AUTH (0x18 Continue authentication, or 0x00 after a
+   * re-authentication) with `method` and `data`. Return the data to answer a 0x18 with (undefined: none to give).
+   */
+  onSessionAuth?(reasonCode: number, method: string | undefined, data: Uint8Array | undefined): Uint8Array | string | undefined;
 }
 
 export type OverflowPolicy = "drop-oldest" | "drop-newest";
 
 export interface SessionOptions extends Omit<ConnectOptions, "keepalive" | "cleanSession"> {
   keepalive?: number;
+  /** MQTT 3.1.1: Clean Session. MQTT 5.0: Clean Start (and, without a sessionExpiryInterval, false keeps the session forever). */
   cleanSession?: boolean;
+  /** Same as protocolVersion: 4 (MQTT 3.1.1, default), 5 (MQTT 5.0), 3 (MQTT 3.1). */
+  protocol?: 3 | 4 | 5;
+  /** Largest incoming packet body, bytes (default 256): an MQTT 5.0 CONNECT tells the broker (Maximum Packet Size). */
+  rxBuffer?: number;
+  /** MQTT 5.0: topics that may get an alias when published at QoS 0 (default 4; the broker's maximum caps it; 0: none). */
+  topicAliases?: number;
+  /** MQTT 5.0: bytes kept per incoming topic alias (default 64); the broker may use `properties.topicAliasMaximum` (default 4) of them. */
+  topicAliasBytes?: number;
   /** Largest outgoing packet, bytes (default 128). */
   txBuffer?: number;
   /** Outgoing QoS 1/2 messages awaiting acknowledgement (default 2). */
@@ -95,8 +115,8 @@ export class Session {
    */
   private txTopic: Uint8Array | undefined = undefined;
   private txHeader = 0;
-  /** Acks and PINGREQs (2 or 4 bytes). */
-  private readonly ack = packetBytes(4);
+  /** Acks and PINGREQs (2 or 4 bytes; 5 with an MQTT 5.0 reason code). */
+  private readonly ack = packetBytes(5);
   private readonly ackBuffer = this.ack.buffer as ArrayBuffer;
   readonly inflight: Inflight;
   readonly outbox: Outbox;
@@ -125,6 +145,14 @@ export class Session {
   private pubrelPendingCount = 0;
   /** Subscriptions, kept across reconnects. */
   readonly subscriptions = new Subscriptions();
+  /** MQTT 5.0 on this session (protocolVersion 5). */
+  readonly v5: boolean;
+  /** What the broker's last CONNACK said (MQTT 5.0; defaults for 3.1.1). */
+  readonly server = new ServerInfo();
+  /** Keep alive in force, seconds: ours, or the broker's Server Keep Alive (5.0). */
+  keepalive: number;
+  private readonly incomingAliases: IncomingAliases | undefined;
+  private readonly outgoingAliases: OutgoingAliases | undefined;
   /** Counters for the application and the simulator's view. */
   sent = 0;
   receivedCount = 0;
@@ -134,22 +162,31 @@ export class Session {
     this.listener = listener;
     const keepalive = options.keepalive ?? 60;
     if (!(keepalive >= 0 && keepalive <= 65535)) throw new MQTTError(ErrorCode.BadArgument, `keepalive ${keepalive} s is outside 0..65535`);
+    this.keepalive = keepalive;
+    if (options.protocol !== undefined && options.protocolVersion !== undefined && options.protocol !== options.protocolVersion)
+      throw new MQTTError(ErrorCode.BadArgument, `protocol ${options.protocol} and protocolVersion ${options.protocolVersion} disagree: give one`);
+    const v = options.protocolVersion ?? options.protocol ?? 4;
+    if (v !== 3 && v !== 4 && v !== 5) throw new MQTTError(ErrorCode.BadArgument, `protocolVersion ${v} is not 3 (MQTT 3.1), 4 (MQTT 3.1.1) or 5 (MQTT 5.0)`);
+    const cleanSession = options.cleanSession ?? true;
+    this.v5 = this.packet.v5 = v === 5;
+    if (v !== 5 && (options.properties !== undefined || options.will?.properties !== undefined))
+      throw new MQTTError(ErrorCode.BadArgument, "properties (and will.properties) are MQTT 5.0: set protocolVersion: 5");
     this.connect = {
       clientId: options.clientId,
       keepalive,
-      cleanSession: options.cleanSession ?? true,
+      cleanSession,
       username: options.username,
       password: options.password,
       will: options.will,
-      protocolVersion: options.protocolVersion ?? 4,
+      protocolVersion: v,
+      properties: v === 5 ? connectProperties(options, cleanSession) : undefined,
     };
-    const v = this.connect.protocolVersion;
-    if (v !== 3 && v !== 4) throw new MQTTError(ErrorCode.BadArgument, `protocolVersion ${v} is not 3 (MQTT 3.1) or 4 (MQTT 3.1.1)`);
     if (v === 3 && !(options.clientId.length >= 1 && options.clientId.length <= 23))
       throw new MQTTError(ErrorCode.BadArgument, `MQTT 3.1 needs a clientId of 1 to 23 characters, not "${options.clientId}"`);
     if (options.password !== undefined && options.username === undefined)
       throw new MQTTError(ErrorCode.BadArgument, "a password needs a username: MQTT 3.1.1 sends a password only with a user name (MQTT-3.1.2-22)");
-    if (!this.connect.cleanSession && !options.clientId)
+    // (MQTT 5.0 may resume it under the identifier the broker assigns.)
+    if (!this.connect.cleanSession && !options.clientId && v !== 5)
       throw new MQTTError(ErrorCode.BadArgument, "a persistent session (cleanSession: false) needs a clientId");
     const txSize = options.txBuffer ?? 128;
     const inflight = options.inflight ?? 2;
@@ -170,6 +207,14 @@ export class Session {
     this.ackTimeout = options.ackTimeout ?? this.connectTimeout;
     this.strictTopics = options.strictTopics === true;
     this.pubrelPending = new Uint16Array(options.inflightIn ?? 20);
+    if (v === 5) {
+      const aliasesIn = this.connect.properties!.topicAliasMaximum ?? 0, aliasesOut = options.topicAliases ?? 4;
+      if (!(aliasesOut >= 0 && aliasesOut <= 1024)) throw new MQTTError(ErrorCode.BadArgument, `topicAliases ${aliasesOut} must be 0..1024`);
+      const slot = options.topicAliasBytes ?? 64;
+      if (!(slot >= 1 && slot <= 65535)) throw new MQTTError(ErrorCode.BadArgument, `topicAliasBytes ${slot} must be 1..65535`);
+      this.incomingAliases = aliasesIn > 0 ? new IncomingAliases(aliasesIn, slot) : undefined;
+      this.outgoingAliases = aliasesOut > 0 ? new OutgoingAliases(aliasesOut) : undefined;
+    }
     // Checked now so a bad will or password fails at construction, not at every reconnect.
     const n = encodeConnect(this.tx, 0, this.connect);
     if (n < 0) throw new MQTTError(-n as ErrorCodeValue, "CONNECT options (clientId, will, username, password) do not encode; check them and txBuffer");
@@ -189,6 +234,13 @@ export class Session {
     this.pingSentAt = -1;
     this.controlCount = 0;
     this.txTopic = undefined;
+    this.keepalive = this.connect.keepalive;
+    if (this.v5) {
+      this.server.reset();
+      this.inflight.limit = this.inflight.size;
+      this.incomingAliases?.clear();
+      this.outgoingAliases?.begin(0);
+    }
     this.txBuffer.resize(this.txSize);
     this.txBuffer.resize(encodeConnect(this.tx, 0, this.connect));
     this.lastSent = now;
@@ -219,12 +271,12 @@ export class Session {
       this.listener.onSessionFatal(new MQTTError(ErrorCode.AckTimeout, `no ${what} for "${late.filter}" within ${this.ackTimeout} ms; reconnecting to ask again`));
       return;
     }
-    const k = this.connect.keepalive * 1000;
+    const k = this.keepalive * 1000;
     if (k === 0) return;
     if (this.pingSentAt >= 0) {
       // Half a keepalive for the answer: a link that dies is found within 1.5 x keepalive.
       if (now - this.pingSentAt >= k / 2) {
-        this.listener.onSessionFatal(new MQTTError(ErrorCode.PingTimeout, `nothing from the broker for ${now - this.lastReceived} ms (keepalive ${this.connect.keepalive} s)`));
+        this.listener.onSessionFatal(new MQTTError(ErrorCode.PingTimeout, `nothing from the broker for ${now - this.lastReceived} ms (keepalive ${this.keepalive} s)`));
       }
       return;
     }
@@ -240,7 +292,7 @@ export class Session {
     if (this.state !== SessionState.Connected) return -1;
     const late = this.subscriptions.oldestAwaiting();
     const ack = late ? Math.max(0, late.sentAt + this.ackTimeout - now) : -1;
-    const k = this.connect.keepalive * 1000;
+    const k = this.keepalive * 1000;
     if (k === 0) return ack;
     const keep = this.pingSentAt >= 0 ? Math.max(0, this.pingSentAt + k / 2 - now) : Math.max(0, Math.min(this.lastSent, this.lastReceived) + k - now);
     return ack >= 0 && ack < keep ? ack : keep;
@@ -270,6 +322,7 @@ export class Session {
       return;
     }
     if (this.state === SessionState.Connecting) {
+      if (p.type === PacketType.AUTH && this.v5) { this.auth(p, now); return; }
       if (p.type !== PacketType.CONNACK) {
         this.listener.onSessionFatal(new MQTTError(ErrorCode.ProtocolViolation, `${packetName(p.type)} before CONNACK`));
         return;
@@ -279,13 +332,30 @@ export class Session {
     }
     switch (p.type) {
       case PacketType.PUBLISH: this.publishIn(p, now); break;
-      case PacketType.PUBACK: this.ackOut(PacketType.PUBACK, p.packetId, SlotState.AwaitPuback); break;
-      case PacketType.PUBREC: this.pubrec(p.packetId, now); break;
-      case PacketType.PUBCOMP: this.ackOut(PacketType.PUBCOMP, p.packetId, SlotState.AwaitPubcomp); break;
+      case PacketType.PUBACK:
+        if (p.reasonCode >= 0x80) this.publishFailed(p);
+        else this.ackOut(PacketType.PUBACK, p.packetId, SlotState.AwaitPuback);
+        break;
+      case PacketType.PUBREC:
+        if (p.reasonCode >= 0x80) this.publishFailed(p);
+        else this.pubrec(p.packetId, now);
+        break;
+      case PacketType.PUBCOMP:
+        if (p.reasonCode >= 0x80) this.publishFailed(p);
+        else this.ackOut(PacketType.PUBCOMP, p.packetId, SlotState.AwaitPubcomp);
+        break;
       case PacketType.PUBREL: this.pubrel(p.packetId, now); break;
       case PacketType.SUBACK: this.suback(p); break;
-      case PacketType.UNSUBACK: this.unsuback(p.packetId); break;
+      case PacketType.UNSUBACK: this.unsuback(p); break;
       case PacketType.PINGRESP: break;
+      case PacketType.DISCONNECT:
+        if (!this.v5) {
+          this.listener.onSessionFatal(new MQTTError(ErrorCode.ProtocolViolation, "the broker sent DISCONNECT, which only clients send in MQTT 3.1.1"));
+          return;
+        }
+        this.serverDisconnect(p);
+        return;
+      case PacketType.AUTH: this.auth(p, now); break;
       case PacketType.CONNACK:
         this.listener.onSessionFatal(new MQTTError(ErrorCode.ProtocolViolation, "the broker sent a second CONNACK on this connection (MQTT-3.2.0-1: one per connection)"));
         return;
@@ -297,23 +367,27 @@ export class Session {
   }
 
   private connack(p: Message, now: number): void {
+    if (this.v5) this.server.read(p);
     if (p.returnCode !== 0) {
-      this.listener.onSessionFatal(new MQTTError(ErrorCode.ConnectionRefused, connackText(p.returnCode), p.returnCode));
+      this.listener.onSessionFatal(this.v5 ? this.refused5(p)
+        : new MQTTError(ErrorCode.ConnectionRefused, connackText(p.returnCode), p.returnCode));
       return;
     }
+    if (this.v5) this.accepted5();
     this.state = SessionState.Connected;
     if (!p.sessionPresent) {
       // The broker has no state for us: its QoS 2 ids are gone and subscriptions must be made again.
       this.pubrelPendingCount = 0;
       this.subscriptions.sessionLost();
     }
-    this.inflight.rewind();
+    this.inflight.rewind(this.v5 && !p.sessionPresent);
     this.listener.onSessionConnect(p.sessionPresent);
     this.pump(now);
   }
 
   private publishIn(p: Message, now: number): void {
-    if (this.strictTopics && hasControlCharacters(p.buf, p.topicStart, p.topicEnd)) {
+    if (this.v5 && !this.publishIn5(p, now)) return;
+    if (this.strictTopics && hasControlCharacters(p.topicBuf, p.topicStart, p.topicEnd)) {
       this.listener.onSessionFatal(new MQTTError(ErrorCode.ProtocolViolation, "a PUBLISH topic with control characters (strictTopics is on)"));
       return;
     }
@@ -394,10 +468,12 @@ export class Session {
     if (!sub) return;
     const granted = p.buf[p.payloadStart];
     sub.granted = granted;
-    if (granted === 0x80) {
+    if (granted >= 0x80) {
       subs.remove(sub);
       this.listener.onSessionSubscribe(sub, granted);
-      this.listener.onSessionError(new MQTTError(ErrorCode.SubscribeFailed, `broker refused "${sub.filter}" (SUBACK 0x80)`, 0x80));
+      this.listener.onSessionError(new MQTTError(ErrorCode.SubscribeFailed, this.v5
+        ? `broker refused "${sub.filter}": SUBACK ${reasonName(granted, PacketType.SUBACK)}${this.reasonString(p)}`
+        : `broker refused "${sub.filter}" (SUBACK 0x80)`, granted));
       return;
     }
     sub.state = SubscriptionState.Active;
@@ -406,11 +482,155 @@ export class Session {
       this.listener.onSessionError(new MQTTError(ErrorCode.QosDowngraded, `broker granted QoS ${granted} for "${sub.filter}", not the ${sub.qos} asked for`, granted));
   }
 
-  private unsuback(id: number): void {
-    const sub = this.subscriptions.awaiting(SubscriptionState.AwaitUnsuback, id);
+  private unsuback(p: Message): void {
+    const sub = this.subscriptions.awaiting(SubscriptionState.AwaitUnsuback, p.packetId);
     if (!sub) return;
     this.subscriptions.remove(sub);
+    const code = this.v5 ? p.buf[p.payloadStart] : 0;
+    if (code >= 0x80) {
+      this.listener.onSessionError(new MQTTError(ErrorCode.UnsubscribeFailed,
+        `broker refused to unsubscribe "${sub.filter}": UNSUBACK ${reasonName(code)}${this.reasonString(p)}`, code));
+      return;
+    }
     this.listener.onSessionUnsubscribe(sub);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // MQTT 5.0
+
+  /** `: "reason string"` of a checked packet that has one, else "". */
+  private reasonString(p: Message): string {
+    const at = p.reasonStringAt;
+    return at < 0 ? "" : `: "${stringProperty(p, Property.ReasonString)}"`;
+  }
+
+  /** The error for a 5.0 CONNACK that refused us. */
+  private refused5(p: Message): MQTTError {
+    const code = p.reasonCode, server = this.server;
+    let text = `CONNACK ${reasonName(code)}${server.reasonString ? `: "${server.reasonString}"` : ""}`;
+    if (p.propertiesEnd === 0 && code === 0x84) text += " (the broker answered in MQTT 3.1.1: it does not speak 5.0; use protocolVersion 4)";
+    else if (server.serverReference && (code === 0x9c || code === 0x9d)) text += `; it points to ${server.serverReference}`;
+    else if (code === 0x8c && this.connect.properties?.authenticationMethod)
+      text += ` (method "${this.connect.properties.authenticationMethod}")`;
+    return new MQTTError(code === 0x84 && p.propertiesEnd === 0 ? ErrorCode.NotSupported : ErrorCode.ConnectionRefused, text, code);
+  }
+
+  /** A 5.0 CONNACK accepted us: apply what the broker said. */
+  private accepted5(): void {
+    const server = this.server;
+    // Reconnects resume the session under the identifier the broker gave.
+    if (server.assignedClientIdentifier !== undefined) this.connect.clientId = server.assignedClientIdentifier;
+    if (server.serverKeepAlive >= 0) this.keepalive = server.serverKeepAlive;
+    const fl = this.inflight;
+    fl.limit = server.receiveMaximum < fl.size ? server.receiveMaximum : fl.size;
+    this.outgoingAliases?.begin(server.topicAliasMaximum);
+  }
+
+  /**
+   * A 5.0 PUBLISH before delivery: resolves its topic alias and checks a UTF-8 payload. False when it must not
+   * be delivered (it was acknowledged with a reason, or the connection is ending).
+   */
+  private publishIn5(p: Message, now: number): boolean {
+    const a = p.topicAlias;
+    if (a !== 0) {
+      const aliases = this.incomingAliases;
+      if (!aliases || a > aliases.count) {
+        this.protocolError(0x94, `the broker used topic alias ${a}; we allow ${aliases ? aliases.count : 0} (properties.topicAliasMaximum)`, now);
+        return false;
+      }
+      if (p.topicEnd > p.topicStart) {
+        if (!aliases.set(a, p.buf, p.topicStart, p.topicEnd))
+          this.listener.onSessionError(new MQTTError(ErrorCode.PacketTooLarge,
+            `topic of ${p.topicEnd - p.topicStart} bytes for alias ${a} exceeds topicAliasBytes ${aliases.slot}: messages sent by that alias alone will be dropped; raise topicAliasBytes`));
+      } else {
+        const n = aliases.length(a);
+        if (n === 0) {
+          this.protocolError(0x94, `the broker sent topic alias ${a} alone before naming its topic`, now);
+          return false;
+        }
+        if (n === TOO_LONG) {
+          this.dropIn(p, 0x83, `a message by topic alias ${a}, whose topic did not fit topicAliasBytes ${aliases.slot}; raise topicAliasBytes`, now);
+          return false;
+        }
+        p.topicBuf = aliases.bytes;
+        p.topicStart = (a - 1) * aliases.slot;
+        p.topicEnd = p.topicStart + n;
+      }
+    }
+    if (p.payloadFormat === 1 && !validUtf8(p.buf, p.payloadStart, p.payloadEnd)) {
+      this.dropIn(p, 0x99, "a message whose payload format says UTF-8 but whose payload is not (0x99 Payload format invalid)", now);
+      return false;
+    }
+    return true;
+  }
+
+  /** Refuses an incoming 5.0 PUBLISH: reported, and acknowledged with `reason` so the broker does not resend it. */
+  private dropIn(p: Message, reason: number, what: string, now: number): void {
+    this.dropped++;
+    this.listener.onSessionError(new MQTTError(ErrorCode.MalformedPacket, `dropped ${what}`, reason));
+    if (p.qos === 1) this.sendControl(PacketType.PUBACK, p.packetId, now, reason);
+    else if (p.qos === 2) this.sendControl(PacketType.PUBREC, p.packetId, now, reason);
+  }
+
+  /** A 5.0 protocol error: DISCONNECT with `reason` (4.13.1), then the connection ends. */
+  private protocolError(reason: number, what: string, now: number): void {
+    this.disconnect(now, reason);
+    this.listener.onSessionFatal(new MQTTError(ErrorCode.ProtocolViolation, `${what} (${reasonName(reason)})`, reason));
+  }
+
+  /** PUBACK, PUBREC or PUBCOMP with a reason >= 0x80: the exchange ends and the message was not taken. */
+  private publishFailed(p: Message): void {
+    const id = p.packetId, i = this.inflight.find(id);
+    if (i < 0) return;
+    this.inflight.release(i);
+    this.dropped++;
+    const text = `${packetName(p.type)} ${reasonName(p.reasonCode)}${this.reasonString(p)} for publish ${id}`;
+    this.listener.onSessionError(new MQTTError(ErrorCode.PublishFailed, p.type === PacketType.PUBCOMP
+      ? `${text} (the broker had taken it at PUBREC, then lost the exchange)` : text, p.reasonCode, id));
+  }
+
+  /** The broker ended the connection with DISCONNECT: why, and where to go (Server Reference) when it says. */
+  private serverDisconnect(p: Message): void {
+    const code = p.reasonCode, ref = stringProperty(p, Property.ServerReference);
+    this.server.serverReference = ref;
+    this.listener.onSessionFatal(new MQTTError(ErrorCode.Disconnected,
+      `DISCONNECT ${reasonName(code, PacketType.DISCONNECT)}${this.reasonString(p)}${ref ? `; it points to ${ref}` : ""}`, code));
+  }
+
+  /** AUTH from the broker (4.12): answer a Continue with the application's data. */
+  private auth(p: Message, now: number): void {
+    const method = stringProperty(p, Property.AuthenticationMethod), ours = this.connect.properties?.authenticationMethod;
+    if (ours === undefined || method !== ours) {
+      this.protocolError(0x82, `the broker sent AUTH with method "${method}" but we ${ours ? `use "${ours}"` : "did not ask for enhanced authentication"}`, now);
+      return;
+    }
+    const reply = this.listener.onSessionAuth?.(p.reasonCode, method, binaryProperty(p, Property.AuthenticationData));
+    if (p.reasonCode !== 0x18) return;
+    if (reply === undefined) {
+      this.protocolError(0x87, `the broker continues "${method}" authentication and onAuth gave no data to answer with`, now);
+      return;
+    }
+    this.sendAuth(0x18, reply, now);
+  }
+
+  /** Sends AUTH with our method and `data` (the rare packet: encoded into tx). */
+  private sendAuth(reason: number, data: Uint8Array | string, now: number): boolean {
+    if (!this.out) return false;
+    const props = encodedProperties({ authenticationMethod: this.connect.properties!.authenticationMethod, authenticationData: data }, PropertySet.Auth);
+    this.txTopic = undefined;
+    this.txBuffer.resize(this.txSize);
+    const n = encodeReasonPacket(this.tx, 0, PacketType.AUTH, reason, props);
+    if (n < 0) throw new MQTTError(-n as ErrorCodeValue, `AUTH with ${props.length} property bytes does not fit txBuffer ${this.txSize}`);
+    this.txBuffer.resize(n);
+    return this.write(this.tx, now);
+  }
+
+  /** Starts a re-authentication (AUTH 0x19) with new data; the broker answers through onSessionAuth. */
+  reauthenticate(data: Uint8Array | string, now: number): void {
+    if (!this.v5 || this.connect.properties?.authenticationMethod === undefined)
+      throw new MQTTError(ErrorCode.BadArgument, "re-authentication needs MQTT 5.0 and properties.authenticationMethod");
+    if (this.state !== CONNECTED || !this.sendAuth(0x19, data, now))
+      throw new MQTTError(ErrorCode.ConnectionLost, "not connected (or no room in the send window): re-authenticate after onConnect");
   }
 
   private awaitsPubrel(id: number): boolean {
@@ -445,7 +665,10 @@ export class Session {
    * Queues or sends a PUBLISH. Returns the packet id (QoS 1/2), 0 (QoS 0 accepted) or -1 (dropped because
    * the queue is full under "drop-newest", or offline with queueQos0 false). Throws MQTTError on bad arguments.
    */
-  publish(topic: string | Topic, payload: Uint8Array | string | number | null | undefined, qos: number, retain: boolean, now: number): number {
+  publish(topic: string | Topic, payload: Uint8Array | string | number | null | undefined, qos: number, retain: boolean, now: number,
+    properties?: Properties | PublishProperties): number {
+    if (this.v5) return this.publish5(topic, payload, qos, retain, now, properties);
+    if (properties !== undefined) throw new MQTTError(ErrorCode.BadArgument, "publish properties are MQTT 5.0: set protocolVersion: 5");
     if (qos !== 0 && qos !== 1 && qos !== 2) throw new MQTTError(ErrorCode.BadArgument, `qos must be 0, 1 or 2, not ${qos}`);
     const connected = this.state === CONNECTED;
     if (qos === 0 && !connected && !this.queueQos0) { this.dropped++; return -1; }
@@ -505,6 +728,85 @@ export class Session {
     return this.enqueue(qos > 0 ? EntryKind.NeedsSlot : EntryKind.Plain, now) ? 0 : -1;
   }
 
+  /**
+   * An MQTT 5.0 publish: as publish(), plus properties (encoded once in a Properties, or from an object per call),
+   * the broker's limits (Maximum Packet Size, Retain Available, Maximum QoS) checked before anything is queued,
+   * and a topic alias for a QoS 0 packet written at once.
+   */
+  private publish5(topic: string | Topic, payload: Uint8Array | string | number | null | undefined, qos: number, retain: boolean, now: number,
+    properties: Properties | PublishProperties | undefined): number {
+    if (qos !== 0 && qos !== 1 && qos !== 2) throw new MQTTError(ErrorCode.BadArgument, `qos must be 0, 1 or 2, not ${qos}`);
+    const server = this.server, name = typeof topic === STRING ? topic as string : (topic as Topic).name;
+    if (retain && !server.retainAvailable)
+      throw new MQTTError(ErrorCode.NotSupported, `the broker does not keep retained messages (CONNACK Retain Available 0): publish to "${name}" without retain`);
+    if (qos > server.maximumQoS)
+      throw new MQTTError(ErrorCode.NotSupported, `the broker takes QoS ${server.maximumQoS} at most (CONNACK Maximum QoS): publish to "${name}" at that`);
+    const connected = this.state === CONNECTED;
+    if (qos === 0 && !connected && !this.queueQos0) { this.dropped++; return -1; }
+    let t: Uint8Array;
+    if (typeof topic === STRING) {
+      const cache = this.topics ??= new StringCache(4, true);
+      t = topic === cache.lastString ? cache.lastBytes : cache.bytes(topic as string);
+    } else t = (topic as Topic).bytes;
+    let props: Uint8Array | undefined, utf8 = false;
+    if (properties instanceof Properties) { props = properties.bytes; utf8 = properties.utf8; }
+    else if (properties !== undefined) {
+      props = encodedProperties(properties, PropertySet.Publish);
+      utf8 = properties.payloadFormatIndicator === true;
+    }
+    let body = payload as Uint8Array | number | null | undefined, plen: number;
+    const kind = typeof payload;
+    if (kind === NUMBER) plen = decimalLength(payload as number);
+    else if (kind === STRING) plen = (body = this.packet.texts.bytes(payload as string)).length;
+    else {
+      plen = payload === null || payload === undefined ? 0 : (payload as Uint8Array).length;
+      if (utf8 && plen > 0 && !validUtf8(payload as Uint8Array, 0, plen))
+        throw new MQTTError(ErrorCode.BadUtf8, `payloadFormatIndicator says the payload to "${name}" is UTF-8, but its bytes are not valid UTF-8`);
+    }
+    if (plen < 0) throw this.publishError(ErrorCode.BadArgument, topic, payload);
+    // Measured with the whole topic: the size it has when queued or resent.
+    let propsLen = publishPropertiesLength(props, 0);
+    let remaining = 2 + t.length + (qos > 0 ? 2 : 0) + varintSize(propsLen) + propsLen + plen;
+    let size = 1 + remainingLengthSize(remaining) + remaining;
+    if (size > this.txSize) throw this.publishError(ErrorCode.BufferTooShort, topic, payload);
+    if (server.maximumPacketSize > 0 && size > server.maximumPacketSize)
+      throw new MQTTError(ErrorCode.BufferTooShort, `PUBLISH to "${name}" is ${size} bytes; the broker takes ${server.maximumPacketSize} at most (CONNACK Maximum Packet Size)`);
+    const first = PUBLISH_FIRST | (qos << 1) | (retain ? 1 : 0);
+    const fl = this.inflight;
+    if (qos > 0 && this.outbox.count === 0) {
+      const slot = fl.free();
+      if (slot >= 0) {
+        const id = this.allocateId(), packet = fl.packets[slot];
+        fl.take(slot, id, size);
+        writePublishTail(packet, writePublishProperties(packet, writePublishHead(packet, 0, first, remaining, t), first, id, 0, props), 0, body, 0);
+        if (connected && fl.waiting === 1 && this.controlCount === 0) this.sendSlot(slot, now);
+        else this.pump(now);
+        return id;
+      }
+    }
+    // A QoS 0 packet that goes out now may use an alias: the broker learns it from this very packet.
+    const live = qos === 0 && connected && this.outbox.count === 0 && this.controlCount === 0 && this.out!.writable() >= size;
+    const use = live && this.outgoingAliases ? this.outgoingAliases.lookup(t) : 0;
+    let topicBytes = t;
+    if (use !== 0) {
+      if (use > 0) topicBytes = NO_TOPIC;
+      propsLen = publishPropertiesLength(props, use > 0 ? use : -use);
+      remaining = 2 + topicBytes.length + varintSize(propsLen) + propsLen + plen;
+      size = 1 + remainingLengthSize(remaining) + remaining;
+    }
+    const tx = this.tx;
+    this.txTopic = undefined;
+    this.txBuffer.resize(size);
+    const o = writePublishProperties(tx, writePublishHead(tx, 0, first, remaining, topicBytes), first, 0xffff, use > 0 ? use : -use, props);
+    writePublishTail(tx, o, 0, body, 0);
+    if (live && this.out!.write(tx)) {
+      this.lastSent = now;
+      this.sent++;
+      return 0;
+    }
+    return this.enqueue(qos > 0 ? EntryKind.NeedsSlot : EntryKind.Plain, now) ? 0 : -1;
+  }
+
   private publishError(errorCode: number, to: string | Topic, payload: Uint8Array | string | number | null | undefined): MQTTError {
     const code = errorCode as ErrorCodeValue, topic = typeof to === "string" ? to : to.name;
     if (code === ErrorCode.BufferTooShort)
@@ -539,11 +841,36 @@ export class Session {
     return true;
   }
 
-  /** Registers a subscription (sent now or on the next connect), or updates the one for `filter`. */
-  subscribe(filter: string, qos: number, handler: MessageHandler | undefined, now: number): Subscription {
+  /**
+   * Registers a subscription (sent now or on the next connect), or updates the one for `filter`. MQTT 5.0:
+   * `options` (SubscribeOption bits | retain handling << 4) and a subscription identifier; what the broker said
+   * it lacks (wildcards, shared subscriptions, identifiers) is refused here with NotSupported.
+   */
+  subscribe(filter: string, qos: number, handler: MessageHandler | undefined, now: number, options = 0, subscriptionId = 0): Subscription {
+    if ((options !== 0 || subscriptionId !== 0) && !this.v5)
+      throw new MQTTError(ErrorCode.BadArgument, "subscription options and identifiers are MQTT 5.0: set protocolVersion: 5");
+    if (!(subscriptionId >= 0 && subscriptionId <= 268435455 && subscriptionId === Math.floor(subscriptionId)))
+      throw new MQTTError(ErrorCode.BadArgument, `subscriptionIdentifier ${subscriptionId} must be an integer 1..268435455`);
+    if ((options & ~0x3c) !== 0 || (options >> 4) === 3) throw new MQTTError(ErrorCode.BadArgument, `retainHandling must be 0, 1 or 2`);
+    const refused = this.unsupported(filter, subscriptionId);
+    if (refused) throw refused;
     const sub = this.subscriptions.add(filter, qos, handler, this.txSize);
+    sub.options = options;
+    sub.subscriptionId = subscriptionId;
     this.pump(now);
     return sub;
+  }
+
+  /** What the broker's CONNACK said it lacks for this subscription, as an error; undefined if nothing. */
+  private unsupported(filter: string, subscriptionId: number): MQTTError | undefined {
+    const server = this.server;
+    if (!server.wildcardAvailable && (filter.indexOf("+") >= 0 || filter.indexOf("#") >= 0))
+      return new MQTTError(ErrorCode.NotSupported, `the broker has no wildcard subscriptions (CONNACK Wildcard Subscription Available 0): "${filter}"`, 0xa2);
+    if (!server.sharedSubscriptionsAvailable && filter.startsWith("$share/"))
+      return new MQTTError(ErrorCode.NotSupported, `the broker has no shared subscriptions (CONNACK Shared Subscription Available 0): "${filter}"`, 0x9e);
+    if (!server.subscriptionIdentifiersAvailable && subscriptionId !== 0)
+      return new MQTTError(ErrorCode.NotSupported, `the broker has no subscription identifiers (CONNACK Subscription Identifier Available 0): "${filter}"`, 0xa1);
+    return undefined;
   }
 
   /**
@@ -556,14 +883,29 @@ export class Session {
     return sub;
   }
 
-  /** Sends DISCONNECT if it can (the caller closes the transport). */
-  disconnect(now: number): void {
-    if (this.state === SessionState.Connected && this.out) {
-      this.txTopic = undefined;
+  /**
+   * Sends DISCONNECT if it can (the caller closes the transport). MQTT 5.0: with a reason code (0 normal,
+   * 0x04 publish the will anyway, ...) and properties (a new session expiry, a reason string).
+   */
+  disconnect(now: number, reasonCode = 0, properties?: DisconnectProperties): void {
+    if (!this.v5 && (reasonCode !== 0 || properties !== undefined))
+      throw new MQTTError(ErrorCode.BadArgument, "DISCONNECT reason codes and properties are MQTT 5.0: set protocolVersion: 5");
+    const expiry = properties?.sessionExpiryInterval;
+    if (expiry !== undefined && expiry !== 0 && !this.connect.properties?.sessionExpiryInterval)
+      throw new MQTTError(ErrorCode.BadArgument, "the session was opened with Session Expiry Interval 0: DISCONNECT cannot set another (MQTT-3.14.2-2)");
+    if (this.state !== SessionState.Connected || !this.out) return;
+    this.txTopic = undefined;
+    if (!this.v5) {
       this.txBuffer.resize(2);
       encodeEmpty(this.tx, 0, PacketType.DISCONNECT);
-      this.write(this.tx, now);
+    } else {
+      this.txBuffer.resize(this.txSize);
+      const props = properties ? encodedProperties(properties, PropertySet.Disconnect) : undefined;
+      const n = encodeReasonPacket(this.tx, 0, PacketType.DISCONNECT, reasonCode, props);
+      if (n < 0) throw new MQTTError(-n as ErrorCodeValue, `DISCONNECT properties do not fit txBuffer ${this.txSize}`);
+      this.txBuffer.resize(n);
     }
+    this.write(this.tx, now);
   }
 
   /** Forgets all session state (a clean start). */
@@ -584,25 +926,28 @@ export class Session {
     return true;
   }
 
-  /** Puts an ack (PUBACK, PUBREC, PUBREL, PUBCOMP) or a PINGREQ in the ack buffer and returns that buffer. */
-  private control1(type: number, id: number): Uint8Array {
+  /**
+   * Puts an ack (PUBACK, PUBREC, PUBREL, PUBCOMP; with an MQTT 5.0 reason code when not 0) or a PINGREQ in the
+   * ack buffer and returns that buffer.
+   */
+  private control1(type: number, id: number, reason: number): Uint8Array {
     if (type === PacketType.PINGREQ) {
       this.ackBuffer.resize(2);
       encodeEmpty(this.ack, 0, type);
     } else {
-      this.ackBuffer.resize(4);
-      encodeAck(this.ack, 0, type, id);
+      this.ackBuffer.resize(reason === 0 ? 4 : 5);
+      encodeAck(this.ack, 0, type, id, reason);
     }
     return this.ack;
   }
 
-  private sendControl(type: number, id: number, now: number): void {
-    if (this.controlCount === 0 && this.out && this.write(this.control1(type, id), now)) return;
+  private sendControl(type: number, id: number, now: number, reason = 0): void {
+    if (this.controlCount === 0 && this.out && this.write(this.control1(type, id, reason), now)) return;
     if (this.controlCount === CONTROL_CAPACITY) {
       this.listener.onSessionFatal(new MQTTError(ErrorCode.BufferTooShort, "too many acknowledgements waiting for the send window"));
       return;
     }
-    this.control[this.controlCount++] = (type << 16) | id;
+    this.control[this.controlCount++] = (reason << 20) | (type << 16) | id;
   }
 
   /** Sends whatever is waiting, in order, while the window has room. Call when it may have changed. */
@@ -614,7 +959,7 @@ export class Session {
     // 1. Acknowledgements and pings.
     while (this.controlCount > 0) {
       const c = this.control[0];
-      if (!this.write(this.control1(c >>> 16, c & 0xffff), now)) return;
+      if (!this.write(this.control1((c >>> 16) & 15, c & 0xffff, c >>> 20), now)) return;
       this.control.copyWithin(0, 1, this.controlCount);
       this.controlCount--;
     }
@@ -624,7 +969,7 @@ export class Session {
       const i = fl.oldest(SlotState.PublishToSend, SlotState.PubrelToSend);
       if (i < 0) break;
       if (fl.state(i) === SlotState.PubrelToSend) {
-        if (!this.write(this.control1(PacketType.PUBREL, fl.id(i)), now)) return;
+        if (!this.write(this.control1(PacketType.PUBREL, fl.id(i), 0), now)) return;
         fl.setState(i, SlotState.AwaitPubcomp);
       } else if (!this.sendSlot(i, now)) return;
     }
@@ -634,10 +979,28 @@ export class Session {
       for (let i = 0; i < subs.list.length; i++) {
         const sub = subs.list[i], s = sub.state, subscribe = s === SubscriptionState.ToSubscribe;
         if (!subscribe && s !== SubscriptionState.ToUnsubscribe) continue;
+        if (subscribe && this.v5) {
+          // Subscriptions made before the CONNACK said what the broker lacks are refused now.
+          const refused = this.unsupported(sub.filter, sub.subscriptionId);
+          if (refused) {
+            subs.remove(sub);
+            i--;
+            this.listener.onSessionSubscribe(sub, refused.reasonCode!);
+            this.listener.onSessionError(refused);
+            continue;
+          }
+        }
         const id = this.allocateId();
         this.txTopic = undefined;
         this.txBuffer.resize(this.txSize);
-        const n = subscribe ? encodeSubscribe(tx, 0, id, sub.filter, sub.qos) : encodeUnsubscribe(tx, 0, id, sub.filter);
+        const props = this.v5 ? subscribeProperties(sub.subscriptionId, subscribe) : undefined;
+        const n = subscribe ? encodeSubscribe(tx, 0, id, sub.filter, sub.qos, props, sub.options) : encodeUnsubscribe(tx, 0, id, sub.filter, props);
+        if (n < 0) {
+          subs.remove(sub);
+          i--;
+          this.listener.onSessionError(new MQTTError(-n as ErrorCodeValue, `${subscribe ? "SUBSCRIBE" : "UNSUBSCRIBE"} for "${sub.filter}" does not encode; raise txBuffer`));
+          continue;
+        }
         this.txBuffer.resize(n);
         if (!this.write(tx, now)) return;
         sub.packetId = id;
@@ -696,6 +1059,28 @@ export class Session {
   get queued(): number {
     return this.outbox.count + (this.inflight.oldest(SlotState.PublishToSend) >= 0 ? 1 : 0);
   }
+}
+
+const NO_TOPIC = new Uint8Array(0);
+const NO_PROPERTIES = new Uint8Array(0);
+
+/** The property block of an MQTT 5.0 SUBSCRIBE (its identifier, if any) or UNSUBSCRIBE (none). */
+function subscribeProperties(subscriptionId: number, subscribe: boolean): Uint8Array {
+  return subscribe && subscriptionId > 0 ? encodedProperties({ subscriptionIdentifier: subscriptionId }, PropertySet.Subscribe) : NO_PROPERTIES;
+}
+
+/** MQTT 5.0 CONNECT properties with our defaults: what rxBuffer holds, inflightIn, 4 incoming aliases, and the session kept for ever when not clean. */
+function connectProperties(options: SessionOptions, cleanSession: boolean): NonNullable<ConnectOptions["properties"]> {
+  const props = { ...options.properties };
+  const rx = options.rxBuffer ?? 256;
+  props.receiveMaximum ??= options.inflightIn ?? 20;
+  if (props.maximumPacketSize === undefined) props.maximumPacketSize = 1 + remainingLengthSize(rx) + rx;
+  else if (props.maximumPacketSize === 0) delete props.maximumPacketSize; // 0: tell the broker nothing
+  props.topicAliasMaximum ??= 4;
+  if (props.topicAliasMaximum === 0) delete props.topicAliasMaximum;
+  // MQTT 3.1.1's clean session 0 is 5.0's clean start 0 with a session that never expires (3.1.2.11.2).
+  if (props.sessionExpiryInterval === undefined && !cleanSession) props.sessionExpiryInterval = 0xffffffff;
+  return props;
 }
 
 /** Offset of the packet id in the QoS > 0 PUBLISH at the start of `b`. */

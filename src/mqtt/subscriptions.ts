@@ -33,6 +33,10 @@ export class Subscription {
   /** QoS the broker granted in its last SUBACK (-1 before the first). */
   granted = -1;
   handler: MessageHandler | undefined;
+  /** MQTT 5.0 subscription options or'ed into the SUBSCRIBE's options byte (no local, retain as published, retain handling << 4). */
+  options = 0;
+  /** MQTT 5.0 Subscription Identifier sent with the SUBSCRIBE (0: none); messages it matches carry it. */
+  subscriptionId = 0;
   /** Called after each SUBACK with the QoS granted (0x80: refused), e.g. to request the last value. */
   onGranted: ((granted: number, subscription: Subscription) => void) | undefined = undefined;
   /** No wildcard and no `$share/`: only the identical topic matches, compared byte for byte. */
@@ -50,7 +54,7 @@ export class Subscription {
   /** True if messages on `m`'s topic are for this subscription (it is not being removed and the filter matches). */
   matches(m: Message): boolean {
     if (this.state >= UNSUBSCRIBING) return false;
-    const f = this.bytes, n = f.length, t = m.buf, ts = m.topicStart;
+    const f = this.bytes, n = f.length, t = m.topicBuf, ts = m.topicStart;
     if (!this.exact) return topicMatches(f, 0, n, t, ts, m.topicEnd);
     if (m.topicEnd - ts !== n) return false;
     let i = 0; // outside the loop: XS makes a binding per iteration for `for (let ...)`
