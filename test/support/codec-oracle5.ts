@@ -220,7 +220,7 @@ const cmdOfType = ["", "connect", "connack", "publish", "puback", "pubrec", "pub
 /** Our decoded v5 Packet as Fields5, properties walked from propertiesStart..propertiesEnd. */
 export function fromOurPacket5(p: Packet): Fields5 {
   const b = p.buf;
-  const props = p.type === PacketType.PINGRESP ? undefined : gather(walkProperties(b, p.propertiesStart, p.propertiesEnd));
+  const props = p.type === PacketType.PINGRESP || p.type === PacketType.PINGREQ ? undefined : gather(walkProperties(b, p.propertiesStart, p.propertiesEnd));
   const cmd = cmdOfType[p.type];
   switch (cmd) {
     case "connack": return withProps({ cmd, sessionPresent: p.sessionPresent, reasonCode: p.reasonCode }, props);
@@ -233,7 +233,7 @@ export function fromOurPacket5(p: Packet): Fields5 {
     case "puback": case "pubrec": case "pubrel": case "pubcomp": return withProps({ cmd, messageId: p.packetId, reasonCode: p.reasonCode }, props);
     case "suback": case "unsuback": return withProps({ cmd, messageId: p.packetId, granted: Array.from(b.subarray(p.payloadStart, p.payloadEnd)) }, props);
     case "disconnect": case "auth": return withProps({ cmd, reasonCode: p.reasonCode }, props);
-    case "pingresp": return { cmd };
+    case "pingresp": case "pingreq": return { cmd };
     default: throw new Error(`no v5 fields for type ${p.type}`);
   }
 }
@@ -245,7 +245,7 @@ export function fromOurPacket5(p: Packet): Fields5 {
 export function summaryMismatches(p: Packet, findProperty: (b: Uint8Array, s: number, e: number, id: number) => number): string[] {
   const out: string[] = [];
   const b = p.buf;
-  const found = p.type === PacketType.PINGRESP ? [] : walkProperties(b, p.propertiesStart, p.propertiesEnd);
+  const found = p.type === PacketType.PINGRESP || p.type === PacketType.PINGREQ ? [] : walkProperties(b, p.propertiesStart, p.propertiesEnd);
   const first = (id: number) => found.find((x) => x.id === id);
   const eq = (what: string, got: unknown, want: unknown) => { if (JSON.stringify(got) !== JSON.stringify(want)) out.push(`${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`); };
   // findProperty: the offset of the first value of every id, -1 for the absent ones
