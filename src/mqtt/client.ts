@@ -13,13 +13,15 @@ import type { Transport, TransportListener } from "../net/transport";
 import { TcpTransport } from "../net/tcp-transport";
 import { NUMBER } from "./kinds";
 import { NEVER } from "../net/timer-repeat";
-import { type DisconnectProperties, Properties, type PublishProperties } from "./properties";
+import {
+  type ConnectProperties, type DisconnectProperties, Properties, type PublishProperties, type UserProperties, type WillProperties,
+} from "./properties";
 import type { ServerInfo } from "./server-info";
 import { reasonName } from "./errors";
 
 export type { WillOptions };
 export { Message, MQTTError, ErrorCode, Topic, Properties, reasonName };
-export type { MessageHandler, Subscription, ServerInfo };
+export type { MessageHandler, Subscription, ServerInfo, ConnectProperties, PublishProperties, UserProperties, WillProperties, DisconnectProperties };
 
 export interface PublishOptions {
   qos?: 0 | 1 | 2;

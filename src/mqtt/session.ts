@@ -864,6 +864,7 @@ export class Session {
   /** What the broker's CONNACK said it lacks for this subscription, as an error; undefined if nothing. */
   private unsupported(filter: string, subscriptionId: number): MQTTError | undefined {
     const server = this.server;
+    if (typeof filter !== "string") return undefined; // the table refuses it with BadTopic
     if (!server.wildcardAvailable && (filter.indexOf("+") >= 0 || filter.indexOf("#") >= 0))
       return new MQTTError(ErrorCode.NotSupported, `the broker has no wildcard subscriptions (CONNACK Wildcard Subscription Available 0): "${filter}"`, 0xa2);
     if (!server.sharedSubscriptionsAvailable && filter.startsWith("$share/"))
