@@ -31,6 +31,8 @@ const differs = {
   qos2Pending: { mosquitto: "burst", aedes: "burst", rabbitmq: 0 },
   /** QoS 0 messages are queued for a persistent session while it is offline. */
   offlineQos0: { mosquitto: false, aedes: false, rabbitmq: true },
+  /** What a level-5 CONNECT gets: MQTT 5.0; the 3.1.1 CONNACK 1 (aedes 1.2); the connection closed without a word (RabbitMQ 3.10). */
+  mqtt5: { mosquitto: "5.0", aedes: "CONNACK 1", rabbitmq: "closed" },
 } as const satisfies Record<string, Record<BrokerName, unknown>>;
 
 interface Running { port: number; close(): Promise<unknown> }
@@ -282,6 +284,32 @@ for (const name of names) {
       pub.publish("u/b", "3", 1);
       await until("u/b", () => got.length >= 2, 10_000);
       expect(got).toEqual(["u/a", "u/b"]);
+    });
+
+    it(is("mqtt5") === "5.0" ? "MQTT 5.0: connects with protocolVersion 5 and round-trips a message with its properties"
+      : `MQTT 5.0: ${is("mqtt5") === "closed" ? "the broker closes at a level-5 CONNECT" : "refused with the 3.1.1 CONNACK 1"}, and the client says to use protocolVersion 4`, async () => {
+      const c = client("v5", { protocolVersion: 5, reconnect: false });
+      const closes: string[] = [];
+      c.onClose = (e) => closes.push(e?.message ?? "closed");
+      if (is("mqtt5") === "CONNACK 1") {
+        await until("the refusal", () => c.errors.length > 0, 10_000);
+        expect(c.errors.map((e) => [e.code, e.reasonCode])).toEqual([[ErrorCode.NotSupported, 0x84]]);
+        expect(c.errors[0].message).toContain("the broker answered in MQTT 3.1.1: it does not speak 5.0; use protocolVersion 4");
+        expect(c.connected).toBe(false);
+        return;
+      }
+      if (is("mqtt5") === "closed") {
+        await until("the close", () => closes.length > 0, 10_000);
+        expect(closes).toEqual(["connection lost: closed by the broker before its CONNACK: if it does not speak MQTT 5.0, use protocolVersion 4"]);
+        expect(c.connected).toBe(false);
+        return;
+      }
+      let got: [string, string | undefined, string | undefined] | undefined;
+      await subscribed(c, "v5/+", 1, (m) => { got = [m.text, m.contentType, m.userProperty("unit")]; });
+      c.publish("v5/t", "21.5", { qos: 1, properties: { contentType: "text/plain", userProperties: { unit: "C" } } });
+      await until("the 5.0 message", () => got !== undefined, 10_000);
+      expect(got).toEqual(["21.5", "text/plain", "C"]);
+      expect(c.errors).toEqual([]);
     });
 
     it(`wrong password: refused with CONNACK ${is("badPassword")}, the right one is let in`, async () => {

@@ -362,8 +362,11 @@ export class MQTTClient implements SessionListener, TransportListener {
     if (!this.transportOpen) return;
     this.transportOpen = false;
     const connected = this.session.state !== SessionState.Offline;
+    // A broker that does not speak 5.0 may close at our CONNECT without a word (RabbitMQ before 3.13 does).
+    const hint = this.session.v5 && this.session.state === SessionState.Connecting
+      ? " before its CONNACK: if it does not speak MQTT 5.0, use protocolVersion 4" : "";
     this.session.end();
-    const what = reason ?? (!error ? "closed by the broker" : connected ? "connection reset" : `cannot connect to ${this.host}:${this.port}`);
+    const what = reason ?? (!error ? `closed by the broker${hint}` : connected ? `connection reset${hint}` : `cannot connect to ${this.host}:${this.port}`);
     this.lost(new MQTTError(ErrorCode.ConnectionLost, what));
   }
 
