@@ -4,7 +4,9 @@
 // and instructions per message (deterministic counts) under Moddable's own client's (issue 18).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import mqttPacket from "mqtt-packet";
-import { type MessageBench, type MessageCase, type MessageFigures, benchTopic, startMemoryBench } from "../sim/xs/memory-bench.ts";
+import {
+  type MessageBench, type MessageCase, type MessageFigures, type V5Case, benchContentType, benchTopic, memorySetup5, startMemoryBench,
+} from "../sim/xs/memory-bench.ts";
 import { Builtin, Run } from "../sim/xs/entries/meter-ops.ts";
 
 /** Messages per window: enough to see one slot per message, few enough for seconds. */
@@ -110,6 +112,85 @@ for (const transport of transports) {
           expect(r.compute).toBeLessThanOrEqual(ceiling);
         });
       }
+    }
+  });
+}
+
+// MQTT 5.0 (issue 16): the same per-message goal with properties and topic aliases, on the in-memory transport.
+// Broker packets are mqtt-packet's (protocolVersion 5); the client's Properties is made once in setup.
+const publishProperties = {
+  contentType: benchContentType, payloadFormatIndicator: true, messageExpiryInterval: 3600, userProperties: { unit: "C", site: ["a", "b"] },
+};
+const incomingProperties = { contentType: benchContentType, userProperties: { unit: "C", site: ["a", "b"] }, subscriptionIdentifier: 7, messageExpiryInterval: 60 };
+
+const v5Configs: { name: string; v: V5Case; check: "properties" | "alias" | "plain" }[] = [
+  {
+    name: "publish with a Properties made once; receive with content type, user properties, subscription identifier and expiry; handler reads topicIs/number/contentTypeIs",
+    v: { properties: publishProperties, incoming: incomingProperties, subscriptionIdentifier: 7, inspect: true }, check: "properties",
+  },
+  {
+    name: "topic aliases both ways (CONNACK Topic Alias Maximum 10; incoming by alias 1 after one PUBLISH naming it); handler reads topicIs/number/contentTypeIs",
+    v: { brokerAliases: 10, incomingAlias: 1, inspect: true }, check: "alias",
+  },
+  { name: "no properties, no aliases", v: {}, check: "plain" },
+];
+
+for (const config of v5Configs) {
+  describe(`MQTT 5.0 inside XS: ${config.name}`, () => {
+    let bench: MessageBench;
+    const parser = () => {
+      const p = mqttPacket.parser({ protocolVersion: 5 });
+      const out: mqttPacket.Packet[] = [];
+      p.on("packet", (x) => out.push(x));
+      return { parse: (b: Buffer) => { p.parse(b); return out; } };
+    };
+    const written = async () => Buffer.from(await bench.xs.call<number[]>("lastWritten"));
+
+    beforeAll(async () => {
+      bench = await startMemoryBench(1 << 19, "memory", memorySetup5(config.v));
+    });
+
+    afterAll(async () => {
+      await bench?.close();
+    });
+
+    it("what the client writes is the 5.0 PUBLISH asked for", async () => {
+      if (config.check === "alias") {
+        // First QoS 0 publish names the topic with alias 1, the next carries the alias alone; QoS 1 keeps its topic.
+        await bench.meter.crank(Run.Publish, 0, 0, 1);
+        const first = parser().parse(await written());
+        await bench.meter.crank(Run.Publish, 0, 0, 1);
+        const second = parser().parse(await written());
+        expect(first[0]).toMatchObject({ cmd: "publish", topic: benchTopic, qos: 0, properties: { topicAlias: 1 } });
+        expect(second[0]).toMatchObject({ cmd: "publish", topic: "", qos: 0, properties: { topicAlias: 1 }, payload: Buffer.alloc(16, 0x78) });
+        await bench.meter.crank(Run.Publish, 1, 0, 1);
+        const q1 = parser().parse(await written())[0] as mqttPacket.IPublishPacket;
+        expect(q1).toMatchObject({ cmd: "publish", topic: benchTopic, qos: 1 });
+        expect(q1.properties?.topicAlias).toBeUndefined();
+      } else {
+        await bench.meter.crank(Run.Publish, 1, 1, 1); // QoS 1, 256 B
+        const [p] = parser().parse(await written()) as mqttPacket.IPublishPacket[];
+        expect(p).toMatchObject({ cmd: "publish", topic: benchTopic, qos: 1, payload: Buffer.alloc(256, 0x78) });
+        if (config.check === "properties") expect(p.properties).toEqual({ ...publishProperties, payloadFormatIndicator: true });
+        else expect(p.properties ?? {}).toEqual({});
+      }
+    });
+
+    for (const c of cases) {
+      it(`${c.kind} QoS ${c.qos}, ${c.size} B: 0 slots and 0 chunk bytes per message`, async () => {
+        const before = await bench.counts<Counts & { numbers: number }>();
+        const r = await bench.measure(c, N);
+        const after = await bench.counts<Counts & { numbers: number }>();
+        expect(after.errors, after.lastError).toBe(0);
+        expect(after.dropped).toBe(0);
+        if (c.kind === "receive") {
+          expect(after.received - before.received).toBeGreaterThanOrEqual(N);
+          if (config.v.inspect) expect(after.numbers - before.numbers).toBeGreaterThanOrEqual(N);
+        } else expect(after.writes - before.writes).toBeGreaterThanOrEqual(N);
+        if (c.kind === "publish" && c.qos > 0) expect(after.delivered - before.delivered).toBeGreaterThanOrEqual(N);
+        expect(r.gcs, "a collection ran in the window: the count means nothing").toBe(0);
+        expect({ slots: r.slots, chunkBytes: r.chunkBytes }).toEqual({ slots: 0, chunkBytes: 0 });
+      });
     }
   });
 }

@@ -5,6 +5,7 @@ import mqttPacket from "mqtt-packet";
 import { XSHost } from "./host.ts";
 import { XSMeter, type PerMessage } from "./meter.ts";
 import type { Packets, SetupOptions, TransportKind } from "./entries/memory.ts";
+import type { PublishProperties } from "../../src/mqtt/properties.ts";
 import { Run } from "./entries/meter-ops.ts";
 
 /** An 11-character topic, as in issue 18's table. */
@@ -26,6 +27,61 @@ export function brokerPackets(topic: string, sizes: number[]): Packets {
     suback: packetBytes({ cmd: "suback", messageId: 1, granted: [2] }),
     puback: ack("puback"), pubrec: ack("pubrec"), pubrel: ack("pubrel"), pubcomp: ack("pubcomp"),
     publishes: ([0, 1, 2] as const).map((qos) => sizes.map((n) => publishBytes(topic, n, qos))),
+  };
+}
+
+/** An MQTT 5.0 case: what the broker's packets carry and how the client publishes. */
+export interface V5Case {
+  /** The client publishes with these properties (encoded once into a `Properties`). */
+  properties?: PublishProperties;
+  /** The broker's CONNACK Topic Alias Maximum (absent: none, every PUBLISH carries its topic). */
+  brokerAliases?: number;
+  /** Properties of the broker's PUBLISHes (mqtt-packet's names). */
+  incoming?: mqttPacket.IPublishPacket["properties"];
+  /** The broker's PUBLISHes come by this topic alias: one names topic and alias after SUBACK, the rest carry the alias alone. */
+  incomingAlias?: number;
+  /** The subscription's identifier (also sent by the broker in `incoming`). */
+  subscriptionIdentifier?: number;
+  /** The handler reads topicIs, number and contentTypeIs (payloads are then decimal digits). */
+  inspect?: boolean;
+}
+
+/** The content type the v5 cases use. */
+export const benchContentType = "application/json";
+
+/** `size` decimal digits (m.number reads them whole). */
+function digits(size: number): Buffer {
+  return Buffer.from("123456789".repeat(Math.ceil(size / 9)).slice(0, size));
+}
+
+/** MQTT 5.0 broker packets for case `v` (mqtt-packet, protocolVersion 5). */
+export function brokerPackets5(topic: string, sizes: number[], v: V5Case): Packets {
+  const gen = (packet: mqttPacket.Packet) => Array.from(mqttPacket.generate(packet, { protocolVersion: 5 }));
+  const ack = (cmd: "puback" | "pubrec" | "pubrel" | "pubcomp") => gen({ cmd, messageId: 1 } as mqttPacket.Packet);
+  const properties = { ...v.incoming, ...(v.incomingAlias ? { topicAlias: v.incomingAlias } : {}) };
+  const publish = (size: number, qos: 0 | 1 | 2) => gen({
+    cmd: "publish", topic: v.incomingAlias ? "" : topic, payload: v.inspect ? digits(size) : Buffer.alloc(size, 0x78), qos, retain: false, dup: false,
+    ...(qos > 0 ? { messageId: 1 } : {}), ...(Object.keys(properties).length ? { properties } : {}),
+  });
+  return {
+    connack: gen({ cmd: "connack", reasonCode: 0, sessionPresent: false, ...(v.brokerAliases ? { properties: { topicAliasMaximum: v.brokerAliases } } : {}) }),
+    suback: gen({ cmd: "suback", messageId: 1, granted: [2] }),
+    puback: ack("puback"), pubrec: ack("pubrec"), pubrel: ack("pubrel"), pubcomp: ack("pubcomp"),
+    publishes: ([0, 1, 2] as const).map((qos) => sizes.map((n) => publish(n, qos))),
+  };
+}
+
+/** Setup of an MQTT 5.0 case, buffers as in memorySetup. */
+export function memorySetup5(v: V5Case, transport: TransportKind = "memory", topic = benchTopic, sizes = benchSizes): SetupOptions {
+  const packets = brokerPackets5(topic, sizes, v);
+  const primes = v.incomingAlias
+    ? [Array.from(mqttPacket.generate({ cmd: "publish", topic, payload: Buffer.from("1"), qos: 0, retain: false, dup: false, properties: { ...v.incoming, topicAlias: v.incomingAlias } }, { protocolVersion: 5 }))]
+    : undefined;
+  const contentType = v.incoming?.contentType;
+  return {
+    packets, topic, sizes, transport, txBuffer: 512, rxBuffer: 512, protocolVersion: 5, properties: v.properties,
+    subscriptionIdentifier: v.subscriptionIdentifier, primes,
+    inspect: v.inspect ? { contentType: benchContentType, hasContentType: contentType === benchContentType, subscriptionId: v.incoming?.subscriptionIdentifier as number ?? 0 } : undefined,
   };
 }
 
@@ -113,6 +169,6 @@ export class MessageBench {
  * src/ with no network, connected and subscribed to `benchTopic` at QoS 2: the client over the in-memory transport
  * ("memory"), or over src/net's TcpTransport ("tcp") or SocketTransport ("socket") on in-memory fake natives.
  */
-export function startMemoryBench(heapSlots: number, transport: TransportKind = "memory"): Promise<MessageBench> {
-  return MessageBench.start("sim/xs/entries/memory.ts", memorySetup(transport), heapSlots, undefined, transport === "memory" ? undefined : fakeNatives);
+export function startMemoryBench(heapSlots: number, transport: TransportKind = "memory", setup: SetupOptions = memorySetup(transport)): Promise<MessageBench> {
+  return MessageBench.start("sim/xs/entries/memory.ts", setup, heapSlots, undefined, transport === "memory" ? undefined : fakeNatives);
 }

@@ -3,7 +3,7 @@
 // bench bundles them in place of the host's with `modules`). N messages per measured crank
 // (sim/xs/entries/meter.ts); broker packets encoded on the Node side. The transport's (or fake's) own
 // instructions are measured apart by replaying, without the client, the exact calls one message made.
-import { MQTTClient, type Message } from "../../../src/mqtt/client";
+import { MQTTClient, Properties, type Message, type PublishOptions, type PublishProperties } from "../../../src/mqtt/client";
 import type { Transport } from "../../../src/net/transport";
 import { SocketTransport } from "../../../src/net/socket-transport";
 import { WebSocketTransport } from "../../../src/net/ws-transport";
@@ -43,6 +43,18 @@ export interface SetupOptions {
   /** Client buffers (default: the client's defaults). */
   txBuffer?: number;
   rxBuffer?: number;
+  /** 5: MQTT 5.0 (the broker packets above are then 5.0 ones). */
+  protocolVersion?: 4 | 5;
+  /** MQTT 5.0: publish with these properties, encoded once into a `Properties` (one options object per QoS). */
+  properties?: PublishProperties;
+  /** MQTT 5.0: topics the client may give outgoing aliases (the client's default when absent). */
+  topicAliases?: number;
+  /** MQTT 5.0: the subscription's identifier. */
+  subscriptionIdentifier?: number;
+  /** Packets the broker sends once after SUBACK (e.g. a PUBLISH naming an incoming topic alias). */
+  primes?: number[][];
+  /** The handler reads the message (topicIs, number, contentTypeIs(contentType)): a mismatch counts as an error. */
+  inspect?: { contentType: string; hasContentType: boolean; subscriptionId: number };
 }
 
 /** What the loops drive: the in-memory transport itself, or the fake native socket under a src/net transport. */
@@ -64,6 +76,19 @@ let received = 0, delivered = 0, errors = 0, dropped = 0;
 let lastError = "";
 
 function onCount(_m: Message): void { received++; }
+
+let inspect: NonNullable<SetupOptions["inspect"]> = { contentType: "", hasContentType: false, subscriptionId: 0 };
+let numbers = 0;
+/** What an application would read, with no allocation: the topic, the payload as a number, the content type. */
+function onInspect(m: Message): void {
+  received++;
+  const n = m.number;
+  if (n === n) numbers++; // not NaN
+  if (!m.topicIs(topic) || m.contentTypeIs(inspect.contentType) !== inspect.hasContentType || m.subscriptionId !== inspect.subscriptionId) {
+    errors++;
+    lastError = "inspect: the message read back wrong";
+  }
+}
 
 function feed(bytes: number[]): Feed {
   const f = kind === "ws" ? new FramedFeed(bytes) : new Feed(bytes);
@@ -103,7 +128,8 @@ function start(o: SetupOptions, id: string, memory: MemoryTransport | undefined)
   const k = o.transport ?? "memory";
   const transport: Transport | undefined = k === "memory" ? memory : k === "socket" ? new SocketTransport() : k === "ws" ? new WebSocketTransport({ seed: 1, frameSize: o.txBuffer })
     : k === "tls" ? new TlsTransport() : undefined; // tcp: the client's default
-  const c = new MQTTClient({ host: "127.0.0.1", clientId: id, reconnect: false, transport, txBuffer: o.txBuffer, rxBuffer: o.rxBuffer });
+  const c = new MQTTClient({ host: "127.0.0.1", clientId: id, reconnect: false, transport, txBuffer: o.txBuffer, rxBuffer: o.rxBuffer,
+    ...(o.protocolVersion === 5 ? { protocolVersion: 5 as const, topicAliases: o.topicAliases } : {}) });
   const l: Link = k === "memory" ? memory! : k === "tcp" || k === "ws" ? FakeTCP.last! : (FakeSocket.last! as unknown as Link);
   c.onDelivered = () => { delivered++; };
   c.onError = (e) => { errors++; lastError = e.message; };
@@ -113,12 +139,15 @@ function start(o: SetupOptions, id: string, memory: MemoryTransport | undefined)
   l.deliver(framed(o.packets.connack));
   if (!c.connected) throw new Error(`no CONNACK handled (${lastError})`);
   const suback = framed(o.packets.suback);
+  const handler = o.inspect ? onInspect : onCount;
   for (const filter of o.otherFilter ? [o.topic, o.otherFilter] : [o.topic]) {
-    c.subscribe(filter, 2, onCount);
+    if (o.subscriptionIdentifier) c.subscribe(filter, { qos: 2, subscriptionIdentifier: o.subscriptionIdentifier }, handler);
+    else c.subscribe(filter, 2, handler);
     const sub = lastPacket(l)!;
     suback.setId((sub[2] << 8) | sub[3]);
     l.deliver(suback);
   }
+  for (const p of o.primes ?? []) l.deliver(framed(p));
   return { c, l };
 }
 
@@ -133,23 +162,29 @@ export function setup(o: SetupOptions): { writes: number; bytesOut: number } {
   };
   topic = o.topic;
   payloads = o.sizes.map((n) => new Uint8Array(n).fill(0x78));
+  if (o.inspect) inspect = o.inspect;
+  const props = o.properties ? new Properties(o.properties) : undefined;
+  options = props ? [0, 1, 2].map((qos): PublishOptions => ({ qos: qos as 0 | 1 | 2, properties: props })) : [0, 1, 2];
   ({ c: client, l: link } = start(o, "xs-memory", kind === "memory" ? new MemoryTransport() : undefined));
   return { writes: link.writes, bytesOut: link.bytesOut };
 }
 
+/** publish()'s third argument per QoS: the QoS, or (with properties) an options object made once. */
+let options: (number | PublishOptions)[] = [0, 1, 2];
+
 function publish(qos: number, size: number, n: number): void {
-  const c = client, tr = link, f = fs, data = payloads[size], tp = topic;
+  const c = client, tr = link, f = fs, data = payloads[size], tp = topic, o = options[qos];
   if (qos === 0) {
-    for (let i = 0; i < n; i++) if (c.publish(tp, data, 0) < 0) dropped++;
+    for (let i = 0; i < n; i++) if (c.publish(tp, data, o) < 0) dropped++;
   } else if (qos === 1) {
     for (let i = 0; i < n; i++) {
-      const id = c.publish(tp, data, 1);
+      const id = c.publish(tp, data, o);
       f.puback.setId(id);
       tr.deliver(f.puback);
     }
   } else {
     for (let i = 0; i < n; i++) {
-      const id = c.publish(tp, data, 2);
+      const id = c.publish(tp, data, o);
       f.pubrec.setId(id);
       tr.deliver(f.pubrec);
       f.pubcomp.setId(id);
@@ -258,8 +293,8 @@ function replay(dry: boolean, n: number): void {
 action(Run.Replay, (_a, _b, n) => replay(false, n));
 action(Run.ReplayDry, (_a, _b, n) => replay(true, n));
 
-export function counts(): { received: number; delivered: number; errors: number; dropped: number; lastError: string; writes: number; bytesOut: number } {
-  return { received, delivered, errors, dropped, lastError, writes: link.writes, bytesOut: link.bytesOut };
+export function counts(): { received: number; delivered: number; errors: number; dropped: number; lastError: string; writes: number; bytesOut: number; numbers: number } {
+  return { received, delivered, errors, dropped, lastError, writes: link.writes, bytesOut: link.bytesOut, numbers };
 }
 
 /** The bytes of the last packet the client wrote. */
