@@ -1,0 +1,424 @@
+// The MQTT 5.0 client against a scripted 5.0 server (test/support/v5-broker.ts: mqtt-packet over a real loopback
+// socket) for what mosquitto 2.0.11 cannot be made to do without plugins: the enhanced AUTH exchange, a server
+// reference, a DISCONNECT with a reason, PUBACK/PUBREC >= 0x80 with a reason string, SUBACK/UNSUBACK failures,
+// a 1 s server keep alive, topic aliases towards the client, unavailable wildcards / subscription ids / shared
+// subscriptions. The server holds the client to the limits its CONNACK announced and answers a breach with
+// DISCONNECT, so every case also checks that the client kept to them.
+import { afterEach, describe, expect, it } from "vitest";
+import mqtt from "mqtt";
+import mqttPacket, { type Packet } from "mqtt-packet";
+import { connect } from "node:net";
+import { MQTTClient, ErrorCode, type MQTTError, type MQTTClientOptions, type Message } from "../src/mqtt/client";
+import { V5Server, type V5ServerOptions } from "./support/v5-broker.ts";
+import { until } from "./support/wait.ts";
+
+type Client = MQTTClient & { errors: MQTTError[]; closes: Array<MQTTError | undefined>; connacks: boolean[] };
+
+const cleanup: Array<() => unknown> = [];
+afterEach(async () => { while (cleanup.length) await cleanup.pop()!(); });
+
+async function server(options: V5ServerOptions = {}): Promise<V5Server> {
+  const s = await V5Server.start(options);
+  cleanup.push(() => s.close());
+  return s;
+}
+
+function v5(port: number, extra: Partial<MQTTClientOptions> = {}): Client {
+  const c = new MQTTClient({
+    host: "127.0.0.1", port, clientId: "scripted", protocolVersion: 5, keepalive: 30, rxBuffer: 1024, txBuffer: 1024, inflight: 8,
+    queue: 8192, reconnect: false, ...extra,
+  }) as Client;
+  c.errors = []; c.closes = []; c.connacks = [];
+  c.onError = (e) => c.errors.push(e);
+  c.onClose = (e) => c.closes.push(e);
+  c.onConnect = (present) => c.connacks.push(present);
+  cleanup.push(() => c.close());
+  return c;
+}
+
+const str = (b: Buffer | Uint8Array | undefined) => (b === undefined ? undefined : Buffer.from(b).toString("utf8"));
+
+describe("the scripted server itself, checked with MQTT.js 5", () => {
+  it("accepts, acknowledges with the chosen reason, routes nothing, and disconnects a breach of its limits", async () => {
+    const s = await server({ connack: { topicAliasMaximum: 1, receiveMaximum: 5 }, publishReason: (p) => (p.topic === "deny" ? 0x87 : 0) });
+    const m = mqtt.connect({ host: "127.0.0.1", port: s.port, protocolVersion: 5, clientId: "mqttjs", reconnectPeriod: 0 });
+    cleanup.push(() => m.end(true));
+    await new Promise<void>((r) => m.once("connect", () => r()));
+    await m.publishAsync("ok", "x", { qos: 1 });
+    await expect(m.publishAsync("deny", "x", { qos: 1 })).rejects.toThrow(/Not authorized|135/);
+    const conn = await s.connection(0);
+    expect(conn.all("publish").map((p) => p.topic)).toEqual(["ok", "deny"]);
+    expect(conn.disconnectedWith).toBeUndefined();
+    // Topic alias 2 when the CONNACK allowed 1 (MQTT.js will not send that, so raw bytes): DISCONNECT 0x94 Topic Alias invalid.
+    const raw = connect(s.port, "127.0.0.1");
+    cleanup.push(() => raw.destroy());
+    const gen = (p: Packet) => raw.write(mqttPacket.generate(p, { protocolVersion: 5 }));
+    gen({ cmd: "connect", protocolVersion: 5, clientId: "raw", keepalive: 10, clean: true });
+    gen({ cmd: "publish", topic: "t", payload: "y", qos: 0, retain: false, dup: false, properties: { topicAlias: 2 } });
+    const breach = await s.connection(1);
+    await until("server disconnected it", () => breach.closed);
+    expect(breach.accepted).toBe(true);
+    expect(breach.disconnectedWith).toBe(0x94);
+  });
+});
+
+describe("MQTT 5.0 against the scripted server", () => {
+  it("completes an enhanced AUTH exchange (CONNECT, AUTH 0x18 both ways, CONNACK) through onAuth", async () => {
+    const s = await server({
+      onConnect: (conn, connect) => {
+        if (connect.properties?.authenticationMethod !== "SCRAM-SHA-256") return { reasonCode: 0x8c };
+        conn.send({ cmd: "auth", reasonCode: 0x18, properties: { authenticationMethod: "SCRAM-SHA-256", authenticationData: Buffer.from("server-first") } });
+        return "wait";
+      },
+      onAuth: (conn, auth) => {
+        const ok = auth.reasonCode === 0x18 && auth.properties?.authenticationMethod === "SCRAM-SHA-256" && str(auth.properties?.authenticationData) === "client-final";
+        conn.send(ok
+          ? { cmd: "connack", sessionPresent: false, reasonCode: 0, properties: { authenticationMethod: "SCRAM-SHA-256", authenticationData: Buffer.from("server-final") } }
+          : { cmd: "connack", sessionPresent: false, reasonCode: 0x87 });
+      },
+    });
+    const asked: Array<[number, string | undefined, string | undefined]> = [];
+    const c = v5(s.port, { properties: { authenticationMethod: "SCRAM-SHA-256", authenticationData: "client-first" } });
+    c.onAuth = (reason, method, data) => {
+      asked.push([reason, method, str(data)]);
+      return reason === 0x18 ? "client-final" : undefined;
+    };
+    await until("connected", () => c.connected);
+    const conn = s.connections[0];
+    expect(conn.connect!.properties?.authenticationMethod).toBe("SCRAM-SHA-256");
+    expect(str(conn.connect!.properties?.authenticationData)).toBe("client-first");
+    expect(asked).toEqual([[0x18, "SCRAM-SHA-256", "server-first"]]);
+    const auths = conn.all("auth");
+    expect(auths.length).toBe(1);
+    expect(c.server.authenticationMethod).toBe("SCRAM-SHA-256");
+    expect(c.errors).toEqual([]);
+  });
+
+  it("reports a failed AUTH exchange: CONNACK 0x87 by name", async () => {
+    const s = await server({
+      onConnect: (conn) => {
+        conn.send({ cmd: "auth", reasonCode: 0x18, properties: { authenticationMethod: "PLAIN-TOKEN", authenticationData: Buffer.from("challenge") } });
+        return "wait";
+      },
+      onAuth: (conn) => conn.send({ cmd: "connack", sessionPresent: false, reasonCode: 0x87, properties: { reasonString: "token expired" } }),
+    });
+    const c = v5(s.port, { properties: { authenticationMethod: "PLAIN-TOKEN" } });
+    c.onAuth = () => "wrong";
+    await until("refused", () => c.errors.length > 0);
+    expect(c.errors[0].code).toBe(ErrorCode.ConnectionRefused);
+    expect(c.errors[0].reasonCode).toBe(0x87);
+    expect(c.errors[0].message).toMatch(/Not authorized/);
+    expect(c.errors[0].message).toMatch(/token expired/);
+    expect(c.connected).toBe(false);
+  });
+
+  it("answers AUTH from a server when it asked for no enhanced authentication with DISCONNECT 0x82", async () => {
+    const s = await server({
+      onConnect: (conn) => {
+        conn.send({ cmd: "connack", sessionPresent: false, reasonCode: 0 });
+        conn.send({ cmd: "auth", reasonCode: 0x18, properties: { authenticationMethod: "X" } });
+        return "wait";
+      },
+    });
+    const c = v5(s.port);
+    const conn = await s.connection(0);
+    const d = await conn.next((p) => p.cmd === "disconnect");
+    expect((d as { reasonCode?: number }).reasonCode).toBe(0x82);
+    await until("client reported it", () => c.errors.length > 0);
+    expect(c.errors[0].code).toBe(ErrorCode.ProtocolViolation);
+  });
+
+  it("re-authenticates on request: AUTH 0x19 out, the server's AUTH 0x00 through onAuth", async () => {
+    const s = await server({
+      onConnect: () => ({ reasonCode: 0, properties: { authenticationMethod: "TOKEN" } }),
+      onAuth: (conn, auth) => {
+        if (auth.reasonCode === 0x19) conn.send({ cmd: "auth", reasonCode: 0, properties: { authenticationMethod: "TOKEN", authenticationData: Buffer.from("renewed") } });
+      },
+    });
+    const asked: Array<[number, string | undefined]> = [];
+    const c = v5(s.port, { properties: { authenticationMethod: "TOKEN", authenticationData: "t1" } });
+    c.onAuth = (reason, _m, data) => { asked.push([reason, str(data)]); return undefined; };
+    await until("connected", () => c.connected);
+    c.reauthenticate("t2");
+    await until("AUTH 0x00 seen", () => asked.length === 1);
+    const conn = s.connections[0];
+    const a = conn.all("auth")[0];
+    expect(a.reasonCode).toBe(0x19);
+    expect(a.properties?.authenticationMethod).toBe("TOKEN");
+    expect(str(a.properties?.authenticationData)).toBe("t2");
+    expect(asked).toEqual([[0, "renewed"]]);
+    expect(c.connected).toBe(true);
+  });
+
+  it("reports CONNACK 0x9C Use another server with the server reference, then connects there", async () => {
+    const other = await server();
+    const s = await server({ onConnect: () => ({ reasonCode: 0x9c, properties: { serverReference: `127.0.0.1:${other.port}` } }) });
+    const c = v5(s.port, { reconnect: { min: 20, max: 50 } });
+    await until("refused", () => c.errors.length > 0);
+    const e = c.errors[0];
+    expect(e.code).toBe(ErrorCode.ConnectionRefused);
+    expect(e.reasonCode).toBe(0x9c);
+    expect(e.message).toMatch(/Use another server/);
+    expect(e.message).toContain(`127.0.0.1:${other.port}`);
+    await until("connected to the other server", () => c.connected);
+    expect(c.port).toBe(other.port);
+    expect(other.connections.length).toBe(1);
+    expect(s.connections.length).toBe(1);
+  });
+
+  it("reports the broker's DISCONNECT with its reason code, name and reason string, then reconnects", async () => {
+    const s = await server();
+    const c = v5(s.port, { reconnect: { min: 20, max: 50 } });
+    await until("connected", () => c.connected);
+    (await s.connection(0)).disconnect(0x89, { reasonString: "maintenance in 5 min" });
+    await until("closed", () => c.closes.length === 1);
+    const e = c.closes[0]!;
+    expect(e.code).toBe(ErrorCode.Disconnected);
+    expect(e.reasonCode).toBe(0x89);
+    expect(e.message).toMatch(/Server busy/);
+    expect(e.message).toMatch(/maintenance in 5 min/);
+    await until("reconnected", () => c.connacks.length === 2 && c.connected);
+  });
+
+  it("reports DISCONNECT 0x9D Server moved with its server reference, and reconnects to that server", async () => {
+    const moved = await server();
+    const s = await server();
+    const c = v5(s.port, { reconnect: { min: 20, max: 50 } });
+    await until("connected", () => c.connected);
+    (await s.connection(0)).disconnect(0x9d, { serverReference: `127.0.0.1:${moved.port}` });
+    await until("closed", () => c.closes.length === 1);
+    expect(c.closes[0]!.code).toBe(ErrorCode.Disconnected);
+    expect(c.closes[0]!.reasonCode).toBe(0x9d);
+    expect(c.closes[0]!.message).toMatch(/Server moved/);
+    await until("connected to the new server", () => c.connected && moved.connections.length === 1);
+    expect(c.port).toBe(moved.port);
+  });
+
+  it("sends DISCONNECT with its reason code and reason string on close()", async () => {
+    const s = await server();
+    const c = v5(s.port);
+    await until("connected", () => c.connected);
+    c.close({ reasonCode: 0x04, reasonString: "going to sleep" });
+    const conn = s.connections[0];
+    const d = (await conn.next((p) => p.cmd === "disconnect", 5000, 0)) as { reasonCode?: number; properties?: { reasonString?: string } };
+    expect(d.reasonCode).toBe(0x04);
+    expect(d.properties?.reasonString).toBe("going to sleep");
+  });
+
+  it("PUBACK 0x97 and PUBREC 0x99 go to onError as PublishFailed with reason and reason string; no PUBREL follows", async () => {
+    const s = await server({ publishReason: (p) => (p.topic === "quota" ? 0x97 : p.topic === "format" ? 0x99 : 0) });
+    const c = v5(s.port);
+    await until("connected", () => c.connected);
+    const delivered: number[] = [];
+    c.onDelivered = (id) => delivered.push(id);
+    const q = c.publish("quota", "x", 1), f = c.publish("format", "x", 2), ok = c.publish("fine", "x", 2);
+    await until("fine delivered", () => delivered.includes(ok));
+    await until("2 failures", () => c.errors.length >= 2);
+    expect(c.errors.map((e) => [e.code, e.reasonCode, e.packetId])).toEqual([[ErrorCode.PublishFailed, 0x97, q], [ErrorCode.PublishFailed, 0x99, f]]);
+    expect(c.errors[0].message).toMatch(/Quota exceeded/);
+    expect(c.errors[1].message).toMatch(/Payload format invalid/);
+    expect(delivered).toEqual([ok]);
+    const conn = s.connections[0];
+    expect(conn.all("pubrel").map((p) => p.messageId)).toEqual([ok]);
+    expect(conn.disconnectedWith).toBeUndefined();
+  });
+
+  it("includes the PUBACK's reason string in the error", async () => {
+    const s = await server({ holdAcks: true });
+    const c = v5(s.port);
+    await until("connected", () => c.connected);
+    const conn = await s.connection(0);
+    const id = c.publish("t", "x", 1);
+    await until("held", () => conn.unacknowledged.length === 1);
+    conn.unacknowledged.pop();
+    conn.send({ cmd: "puback", messageId: id, reasonCode: 0x83, properties: { reasonString: "disk full" } });
+    await until("error", () => c.errors.length === 1);
+    expect(c.errors[0].reasonCode).toBe(0x83);
+    expect(c.errors[0].message).toMatch(/Implementation specific error/);
+    expect(c.errors[0].message).toMatch(/disk full/);
+  });
+
+  it("SUBACK 0x87 and UNSUBACK 0x87: SubscribeFailed / UnsubscribeFailed by name", async () => {
+    const s = await server({ subscribeReason: (t, q) => (t.startsWith("secret") ? 0x87 : q), unsubscribeReason: (t) => (t === "keep/#" ? 0x87 : 0) });
+    const c = v5(s.port);
+    const granted: Array<[string, number]> = [];
+    c.onSubscribe = (f, g) => granted.push([f, g]);
+    c.subscribe("secret/#", 1);
+    c.subscribe("keep/#", 1);
+    await until("2 SUBACKs", () => granted.length === 2);
+    expect(granted).toEqual([["secret/#", 0x87], ["keep/#", 1]]);
+    const sf = c.errors.find((e) => e.code === ErrorCode.SubscribeFailed)!;
+    expect(sf.reasonCode).toBe(0x87);
+    expect(sf.message).toMatch(/secret\/#/);
+    expect(sf.message).toMatch(/Not authorized/);
+    c.unsubscribe("keep/#");
+    await until("UnsubscribeFailed", () => c.errors.some((e) => e.code === ErrorCode.UnsubscribeFailed));
+    const uf = c.errors.find((e) => e.code === ErrorCode.UnsubscribeFailed)!;
+    expect(uf.reasonCode).toBe(0x87);
+    expect(uf.message).toMatch(/keep\/#/);
+  });
+
+  it("server keep alive 1 s overrides 60 s: PINGREQ within the second", async () => {
+    const s = await server({ connack: { serverKeepAlive: 1 } });
+    const c = v5(s.port, { keepalive: 60 });
+    await until("connected", () => c.connected);
+    expect(c.server.serverKeepAlive).toBe(1);
+    expect(c.session.keepalive).toBe(1);
+    const conn = s.connections[0];
+    // At keepalive 60 no PINGREQ would come for a minute; at 1 s two come within 5 s.
+    await conn.next((p) => p.cmd === "pingreq", 5000);
+    await conn.next((p) => p.cmd === "pingreq", 5000);
+    expect(c.connected).toBe(true);
+  });
+
+  it("resolves topic aliases the server uses towards it, up to the maximum it announced", async () => {
+    const s = await server();
+    const c = v5(s.port, { properties: { topicAliasMaximum: 2 } });
+    const got: Array<[string, number, string]> = [];
+    c.onMessage = (m: Message) => got.push([m.topic, m.topicAlias, m.text]);
+    await until("connected", () => c.connected);
+    const conn = s.connections[0];
+    expect(conn.connect!.properties?.topicAliasMaximum).toBe(2);
+    for (let i = 0; i < 3; i++) for (const t of ["al/a", "al/b", "al/c"]) conn.publish(t, `${t}#${i}`, { alias: true, qos: i === 2 ? 1 : 0 });
+    await until("9 messages", () => got.length === 9);
+    expect(got.map(([t, , x]) => [t, x])).toEqual([0, 1, 2].flatMap((i) => ["al/a", "al/b", "al/c"].map((t) => [t, `${t}#${i}`])));
+    // al/a and al/b got aliases 1 and 2 (the table is full for al/c); later copies carried only the alias.
+    expect(got.map(([, a]) => a)).toEqual([1, 2, 0, 1, 2, 0, 1, 2, 0]);
+    expect(conn.all("puback").length).toBe(3);
+  });
+
+  it("a topic alias above the announced maximum is a protocol error: DISCONNECT 0x94", async () => {
+    const s = await server();
+    const c = v5(s.port, { properties: { topicAliasMaximum: 2 } });
+    await until("connected", () => c.connected);
+    const conn = s.connections[0];
+    conn.send({ cmd: "publish", topic: "x", payload: "y", qos: 0, retain: false, dup: false, properties: { topicAlias: 3 } });
+    const d = (await conn.next((p) => p.cmd === "disconnect")) as { reasonCode?: number };
+    expect(d.reasonCode).toBe(0x94);
+    await until("reported", () => c.errors.length > 0 || c.closes.length > 0);
+  });
+
+  it("an alias never set (empty topic) ends the connection: DISCONNECT 0x94 (mosquitto says 0x82 for the same)", async () => {
+    const s = await server();
+    const c = v5(s.port, { properties: { topicAliasMaximum: 2 } });
+    await until("connected", () => c.connected);
+    const conn = s.connections[0];
+    conn.send({ cmd: "publish", topic: "", payload: "y", qos: 0, retain: false, dup: false, properties: { topicAlias: 1 } });
+    const d = (await conn.next((p) => p.cmd === "disconnect")) as { reasonCode?: number };
+    // The spec names no code for it: 0x94 Topic Alias invalid and 0x82 Protocol Error both describe it.
+    expect([0x82, 0x94]).toContain(d.reasonCode);
+  });
+
+  it("uses outgoing aliases within the server's maximum and starts a new table on a new connection", async () => {
+    const s = await server({ connack: { topicAliasMaximum: 2 } });
+    const c = v5(s.port, { reconnect: { min: 20, max: 50 } });
+    await until("connected", () => c.connected);
+    const topics = ["o/1", "o/2", "o/3"];
+    for (let i = 0; i < 4; i++) for (const t of topics) c.publish(t, `${i}`, 0);
+    const first = s.connections[0];
+    await until("12 publishes", () => first.all("publish").length === 12);
+    expect(first.all("publish").map((p) => p.resolvedTopic)).toEqual([0, 1, 2, 3].flatMap(() => topics));
+    expect(first.all("publish").some((p) => p.topic === "")).toBe(true);
+    c.disconnect();
+    await until("reconnected", () => c.connacks.length === 2 && c.connected);
+    for (const t of topics) c.publish(t, "again", 0);
+    const second = s.connections[1];
+    await until("3 publishes on the new connection", () => second.all("publish").length === 3);
+    // The new connection's first publish of each topic carries the topic: aliases do not outlive a connection.
+    expect(second.all("publish").map((p) => p.topic)).toEqual(topics);
+    expect(first.disconnectedWith).toBeUndefined();
+    expect(second.disconnectedWith).toBeUndefined();
+  });
+
+  it("keeps at most the server's receive maximum (2) unacknowledged, and sends the rest as acks come", async () => {
+    const s = await server({ connack: { receiveMaximum: 2 }, holdAcks: true });
+    const c = v5(s.port, { inflight: 8 });
+    await until("connected", () => c.connected);
+    const delivered: number[] = [];
+    c.onDelivered = (id) => delivered.push(id);
+    for (let i = 0; i < 7; i++) c.publish("rm/t", `${i}`, 1);
+    const conn = s.connections[0];
+    await until("2 held", () => conn.unacknowledged.length === 2);
+    expect(conn.all("publish").length).toBe(2);
+    while (delivered.length < 7) {
+      await until("publishes held", () => conn.unacknowledged.length > 0);
+      const acked = delivered.length + conn.unacknowledged.length;
+      conn.release();
+      await until("their acks taken", () => delivered.length >= acked);
+    }
+    expect(conn.all("publish").map((p) => String(p.payload))).toEqual(["0", "1", "2", "3", "4", "5", "6"]);
+    expect(conn.disconnectedWith).toBeUndefined();
+  });
+
+  it("refuses a publish larger than the server's maximum packet size locally (the server never sees it)", async () => {
+    const s = await server({ connack: { maximumPacketSize: 100 } });
+    const c = v5(s.port);
+    await until("connected", () => c.connected);
+    let e: MQTTError | undefined;
+    try { c.publish("mp", new Uint8Array(200), 1); } catch (x) { e = x as MQTTError; }
+    e ??= c.errors[0];
+    expect(e?.message).toMatch(/100/);
+    c.publish("mp", new Uint8Array(20), 1);
+    const conn = s.connections[0];
+    await conn.next((p) => p.cmd === "publish", 5000, 0);
+    expect(conn.all("publish").map((p) => p.payload.length)).toEqual([20]);
+    expect(conn.disconnectedWith).toBeUndefined();
+  });
+
+  it("refuses locally what the CONNACK says is unavailable: wildcards, subscription identifiers, shared subscriptions", async () => {
+    const s = await server({ connack: { wildcardSubscriptionAvailable: false, subscriptionIdentifiersAvailable: false, sharedSubscriptionAvailable: false } });
+    const c = v5(s.port);
+    await until("connected", () => c.connected);
+    const refused = (f: () => unknown): MQTTError | undefined => {
+      const before = c.errors.length;
+      try { f(); } catch (x) { return x as MQTTError; }
+      return c.errors[before];
+    };
+    for (const [what, f] of [
+      ["wildcard", () => c.subscribe("a/#", 0)],
+      ["subscription id", () => c.subscribe("a/b", { qos: 0, subscriptionIdentifier: 3 })],
+      ["shared", () => c.subscribe("$share/g/a/b", 0)],
+    ] as const) {
+      const e = refused(f);
+      expect(e?.code, what).toBe(ErrorCode.NotSupported);
+    }
+    let granted = -1;
+    c.onSubscribe = (_f, g) => { granted = g; };
+    c.subscribe("plain/topic", 1);
+    await until("SUBACK for the plain filter", () => granted === 1);
+    expect(s.connections[0].all("subscribe").map((p) => p.subscriptions.map((x) => x.topic))).toEqual([["plain/topic"]]);
+  });
+
+  it("reads the CONNACK's assigned client identifier, response information and session expiry", async () => {
+    const s = await server({
+      onConnect: (_c, connect) => ({ reasonCode: 0, properties: {
+        assignedClientIdentifier: connect.clientId === "" ? "srv-42" : undefined, sessionExpiryInterval: 30,
+        responseInformation: connect.properties?.requestResponseInformation ? "resp/srv-42" : undefined,
+      } }),
+    });
+    const c = v5(s.port, { clientId: "", properties: { requestResponseInformation: true, sessionExpiryInterval: 3600 } });
+    await until("connected", () => c.connected);
+    const connect = s.connections[0].connect!;
+    expect(connect.clientId).toBe("");
+    expect(connect.properties?.sessionExpiryInterval).toBe(3600);
+    expect(connect.properties?.requestResponseInformation).toBe(true);
+    expect(c.server.assignedClientIdentifier).toBe("srv-42");
+    expect(c.server.responseInformation).toBe("resp/srv-42");
+    expect(c.server.sessionExpiryInterval).toBe(30);
+  });
+
+  it("sends subscription options and identifier in SUBSCRIBE as given", async () => {
+    const s = await server();
+    const c = v5(s.port);
+    let n = 0;
+    c.onSubscribe = () => { n++; };
+    c.subscribe("so/a", { qos: 2, noLocal: true, retainAsPublished: true, retainHandling: 2, subscriptionIdentifier: 300 });
+    c.subscribe("so/b", { qos: 1 });
+    await until("2 SUBACKs", () => n === 2);
+    const subs = s.connections[0].all("subscribe");
+    expect(subs[0].subscriptions).toEqual([{ topic: "so/a", qos: 2, nl: true, rap: true, rh: 2 }]);
+    expect(subs[0].properties?.subscriptionIdentifier).toBe(300);
+    expect(subs[1].subscriptions).toEqual([{ topic: "so/b", qos: 1, nl: false, rap: false, rh: 0 }]);
+    expect(subs[1].properties?.subscriptionIdentifier).toBeUndefined();
+  });
+});
