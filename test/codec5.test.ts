@@ -392,3 +392,38 @@ describe("decodeOne5 helper", () => {
     expect(decodeOne5(Uint8Array.of(0x40, 2, 0, 1))[0]).toBe(0);
   });
 });
+
+// ---- MQTT 5.0 rules the encoders must keep (found by H-A; see /work/briefs/h-a-bugs.md)
+
+/** The encoder refused: a negative ErrorCode, or an MQTTError thrown (property objects throw). */
+function refused(f: () => number): boolean {
+  try { return f() < 0; } catch (e) { return e instanceof MQTTError; }
+}
+
+describe("MQTT 5.0 rules for what we send", () => {
+  const buf = new Uint8Array(256);
+
+  it("CONNECT 5.0 may carry a password without a user name (3.1.2.9, unlike 3.1.1's MQTT-3.1.2-22)", () => {
+    const end = encodeConnect(buf, 0, { clientId: "c", keepalive: 10, cleanSession: true, protocolVersion: 5, password: "token" });
+    expect(end).toBeGreaterThan(0);
+    expect(parse5(buf.slice(0, end))).toEqual([{ cmd: "connect", clientId: "c", keepalive: 10, clean: true, password: Array.from(Buffer.from("token")) }]);
+    expect(buf[9] & 0xc0).toBe(0x40); // password flag without user name flag
+  });
+
+  it("Authentication Data without an Authentication Method is refused (3.1.2.11.10: a Protocol Error)", () => {
+    expect(refused(() => encodeConnect(buf, 0, { clientId: "c", keepalive: 10, cleanSession: true, protocolVersion: 5, properties: { authenticationData: Uint8Array.of(1) } }))).toBe(true);
+  });
+
+  it("No Local on a shared subscription is refused (MQTT-3.8.3-4: a Protocol Error)", () => {
+    expect(encodeSubscribe(buf, 0, 1, "$share/g/a", 0, new Uint8Array(0), SubscribeOption.NoLocal)).toBe(-ErrorCode.BadArgument);
+    expect(encodeSubscribe(buf, 0, 1, "$share/g/a", 0, new Uint8Array(0), SubscribeOption.RetainAsPublished)).toBeGreaterThan(0);
+  });
+
+  it("a Response Topic with a wildcard is refused (MQTT-3.3.2-14), in PUBLISH and will properties", () => {
+    for (const t of ["a/+", "a/#", "#"]) {
+      expect(refused(() => new Properties({ responseTopic: t }).bytes.length), t).toBe(true);
+      expect(refused(() => encodeConnect(buf, 0, { clientId: "c", keepalive: 10, cleanSession: true, protocolVersion: 5, will: { topic: "w", properties: { responseTopic: t } } })), t).toBe(true);
+    }
+    expect(refused(() => new Properties({ responseTopic: "a/b" }).bytes.length)).toBe(false);
+  });
+});
