@@ -7,10 +7,11 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import {
   decode, encodeAck, encodeConnect, encodePublish, encodeReasonPacket, encodeSubscribe, encodeUnsubscribe, Packet, PacketType,
-  ReadStatus, SubscribeOption,
+  PUBLISH_FIRST, publishPropertiesLength, ReadStatus, remainingLengthSize, SubscribeOption, writePublishHead, writePublishProperties,
+  writePublishTail,
 } from "../src/mqtt/codec.ts";
 import { ErrorCode, MQTTError } from "../src/mqtt/errors.ts";
-import { Properties, PropertySet, encodedProperties, findProperty } from "../src/mqtt/properties.ts";
+import { Properties, PropertySet, encodedProperties, findProperty, varintSize } from "../src/mqtt/properties.ts";
 import {
   block, decodeOne5, fromOurPacket5, mqttStr, ours5, packet5, packetBytes, parse5, summaryMismatches, theirs5, walkProperties,
   withLength, type Fields5,
@@ -104,6 +105,23 @@ describe("our v5 encoders -> mqtt-packet v5", () => {
       expect(compared).toBeGreaterThan(RUNS / 4);
     });
   }
+
+  it("PUBLISH through the session's writers (head, properties, tail) gives encodePublish's bytes and mqtt-packet's", () => {
+    fc.assert(fc.property(A.publishOut, (f) => {
+      if (f.cmd !== "publish") return;
+      const { topicAlias, ...rest } = f.properties ?? {};
+      const props = new Properties(Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, k === "correlationData" ? Uint8Array.from(v as number[]) : v]))).bytes;
+      const alias = (topicAlias as number | undefined) ?? 0, t = Buffer.from(f.topic), body = Uint8Array.from(f.payload);
+      const propsLen = publishPropertiesLength(props, alias);
+      const remaining = 2 + t.length + (f.qos > 0 ? 2 : 0) + varintSize(propsLen) + propsLen + body.length;
+      const first = PUBLISH_FIRST | (f.qos << 1) | (f.retain ? 1 : 0) | (f.dup ? 8 : 0);
+      const tx = new Uint8Array(1 + remainingLengthSize(remaining) + remaining);
+      const end = writePublishTail(tx, writePublishProperties(tx, writePublishHead(tx, 0, first, remaining, t), first, f.messageId ?? 0, alias, props), 0, body, 0);
+      expect(end).toBe(tx.length);
+      expect(Buffer.from(tx).toString("hex")).toBe(Buffer.from(ours5(f)).toString("hex"));
+      expect(Buffer.from(tx).toString("hex")).toBe(Buffer.from(theirs5(f)).toString("hex"));
+    }), { numRuns: RUNS });
+  });
 
   it("acks with a reason code are 5 bytes (reason, no property length); Success is the 4-byte short form", () => {
     const buf = new Uint8Array(16);
