@@ -320,6 +320,53 @@ describe("v5 fixtures: valid short forms and edge cases", () => {
   });
 });
 
+describe("which property may come in which packet (spec 2.2.2.2, the table written out here)", () => {
+  // id -> packets a broker sends that may carry it
+  const C = "CONNACK", P = "PUBLISH", ACKS = ["PUBACK", "PUBREC", "PUBREL", "PUBCOMP"], SA = "SUBACK", UA = "UNSUBACK", D = "DISCONNECT", AU = "AUTH";
+  const allowed: Record<number, string[]> = {
+    0x01: [P], 0x02: [P], 0x03: [P], 0x08: [P], 0x09: [P], 0x0b: [P], 0x11: [C, D], 0x12: [C], 0x13: [C], 0x15: [C, AU], 0x16: [C, AU],
+    0x17: [], 0x18: [], 0x19: [], 0x1a: [C], 0x1c: [C, D], 0x1f: [C, ...ACKS, SA, UA, D, AU], 0x21: [C], 0x22: [C], 0x23: [P], 0x24: [C],
+    0x25: [C], 0x26: [C, P, ...ACKS, SA, UA, D, AU], 0x27: [C], 0x28: [C], 0x29: [C], 0x2a: [C],
+  };
+  const value: Record<string, unknown> = { byte: 1, u16: 5, u32: 5, var: 5, string: "x", binary: [1], pair: ["k", "v"] };
+  const kinds: Record<number, string> = { 0x01: "byte", 0x02: "u32", 0x03: "string", 0x08: "string", 0x09: "binary", 0x0b: "var", 0x11: "u32", 0x12: "string",
+    0x13: "u16", 0x15: "string", 0x16: "binary", 0x17: "byte", 0x18: "u32", 0x19: "byte", 0x1a: "string", 0x1c: "string", 0x1f: "string", 0x21: "u16",
+    0x22: "u16", 0x23: "u16", 0x24: "byte", 0x25: "byte", 0x26: "pair", 0x27: "u32", 0x28: "byte", 0x29: "byte", 0x2a: "byte" };
+  const withProps: Record<string, (props: number[]) => Uint8Array> = {
+    CONNACK: (b) => packetBytes(0x20, [0, 0, ...withLength(b)]),
+    PUBLISH: (b) => pub(b, 0x32),
+    PUBACK: (b) => packetBytes(0x40, [0, 1, 0, ...withLength(b)]), PUBREC: (b) => packetBytes(0x50, [0, 1, 0, ...withLength(b)]),
+    PUBREL: (b) => packetBytes(0x62, [0, 1, 0, ...withLength(b)]), PUBCOMP: (b) => packetBytes(0x70, [0, 1, 0, ...withLength(b)]),
+    SUBACK: (b) => packetBytes(0x90, [0, 1, ...withLength(b), 1]), UNSUBACK: (b) => packetBytes(0xb0, [0, 1, ...withLength(b), 0]),
+    DISCONNECT: (b) => packetBytes(0xe0, [0, ...withLength(b)]), AUTH: (b) => packetBytes(0xf0, [0x18, ...withLength(b)]),
+  };
+  for (const [packet, make] of Object.entries(withProps)) {
+    it(`${packet}: each of the 42 ids 0x01..0x2a accepted alone exactly where the spec allows it`, () => {
+      const got: string[] = [], want: string[] = [];
+      for (let id = 1; id <= 0x2a; id++) {
+        const kind = kinds[id];
+        const bytes = make(kind ? block([[id, value[kind]]]) : [id, 0, 0, 0, 0]);
+        got.push(`0x${id.toString(16)} ${dec(bytes).status}`);
+        want.push(`0x${id.toString(16)} ${allowed[id]?.includes(packet) ? "ok" : "MalformedPacket"}`);
+      }
+      expect(got).toEqual(want);
+    });
+  }
+});
+
+describe("a 5.0 PUBLISH bigger than rxBuffer", () => {
+  it("keeps its topic, packet id and properties when they fit, so a topic alias can still be resolved", () => {
+    const bytes = pub(block([[0x23, 3], [0x0b, 9]]), 0x32, mqttStr("a/b"), new Array(500).fill(7));
+    const { status, p } = dec(bytes, true, 64);
+    expect(status).toBe("PacketTooLarge");
+    expect([p.topicEnd - p.topicStart, p.packetId, p.topicAlias, p.subscriptionId, p.payloadEnd - p.payloadStart]).toEqual([3, 1, 3, 9, 0]);
+  });
+  it("whose properties run past rxBuffer still says PacketTooLarge, not MalformedPacket", () => {
+    const bytes = pub(block([[0x26, ["k", "v".repeat(100)]]]), 0x32, mqttStr("a/b"), [1]);
+    expect(dec(bytes, true, 64).status).toBe("PacketTooLarge");
+  });
+});
+
 describe("v5 fixtures: malformed input is refused with a known ErrorCode, never a throw", () => {
   const cases: [string, Uint8Array, string][] = [
     // duplicate single-valued properties (2.2.2.2)
