@@ -568,6 +568,33 @@ describe("MQTT 5.0 with mosquitto 2.0.11", () => {
     expect(c.session.keepalive).toBe(10);
   });
 
+  // A publish queued while offline cannot be checked against limits not yet known: after the CONNACK it must be
+  // checked before it goes out, else the broker disconnects and the resend after each reconnect does it again.
+  for (const [what, broker, publish] of [
+    ["a QoS 1 publish over max_packet_size", () => limits, (c: MQTTClient) => c.publish("queued/big", new Uint8Array(1000), 1)],
+    ["a retained publish (retain_available false)", () => restricted, (c: MQTTClient) => c.publish("queued/retained", "r", { qos: 1, retain: true })],
+    ["a QoS 2 publish (max_qos 1)", () => restricted, (c: MQTTClient) => c.publish("queued/qos2", "q", 2)],
+  ] as const) {
+    it(`${what} queued before the CONNACK is dropped with an error, not sent into a DISCONNECT loop`, async () => {
+      const tap = await V5Tap.start(broker().port);
+      cleanup.push(() => tap.close());
+      const c = v5(tap.port, `queued-${what.length}`, { connect: false, reconnect: { min: 50, max: 100 } });
+      const id = publish(c);
+      expect(id).toBeGreaterThan(0); // taken: the limits are not known yet
+      const delivered: number[] = [];
+      c.onDelivered = (d) => delivered.push(d);
+      const ok = c.publish("queued/ok", "ok", 1);
+      c.setLink(true);
+      await until("the good publish delivered", () => delivered.includes(ok), 3000);
+      expect(delivered).toEqual([ok]);
+      expect(c.errors.length).toBe(1);
+      expect(c.errors[0].message).toMatch(/queued\//);
+      expect(tap.seen("disconnect", false)).toEqual([]);
+      expect(tap.seen("connect", true).length).toBe(1);
+      expect(c.closes).toEqual([]);
+    });
+  }
+
   it("retain_available false and max_qos 1: a retained or QoS 2 publish is refused here, before mosquitto would disconnect", async () => {
     const c = v5(restricted, "flags");
     await until("connected", () => c.connected);
