@@ -492,3 +492,11 @@ describe("MQTT 5.0 rules for what we send", () => {
     expect(refused(() => new Properties({ responseTopic: "a/b" }).bytes.length)).toBe(false);
   });
 });
+
+describe("MQTT 5.0 rules for what we receive", () => {
+  it("a 3.1.1-style CONNACK refusal with Session Present set is malformed in a 5.0 decode too (3.1.1 MQTT-3.2.2-4)", () => {
+    expect(dec(packetBytes(0x20, [1, 5]), false).status).toBe("MalformedPacket"); // what the 3.1.1 decode says
+    expect(dec(packetBytes(0x20, [1, 5])).status).toBe("MalformedPacket");
+    expect(dec(packetBytes(0x20, [0, 5])).status).toBe("ok");
+  });
+});
