@@ -350,6 +350,30 @@ describe("MQTT 5.0 against the scripted server", () => {
     expect(conn.disconnectedWith).toBeUndefined();
   });
 
+  it("resends in-flight publishes within a smaller receive maximum after a reconnect", async () => {
+    let n = 0;
+    const s = await server({ onConnect: () => ({ reasonCode: 0, properties: { receiveMaximum: n++ === 0 ? 10 : 2 } }), holdAcks: true });
+    const c = v5(s.port, { inflight: 8, reconnect: { min: 20, max: 50 } });
+    await until("connected", () => c.connected);
+    const delivered: number[] = [];
+    c.onDelivered = (id) => delivered.push(id);
+    for (let i = 0; i < 6; i++) c.publish("rm2/t", `${i}`, 1);
+    const first = s.connections[0];
+    await until("6 held on the first connection", () => first.unacknowledged.length === 6);
+    first.socket.destroy(); // lost without acknowledgements: all 6 must go again
+    const second = await s.connection(1);
+    await until("2 held on the second connection, or a breach", () => second.unacknowledged.length === 2 || second.closed, 3000);
+    expect(second.disconnectedWith).toBeUndefined(); // 0x93 Receive Maximum exceeded before a fix
+    while (delivered.length < 6 && !second.closed) {
+      await until("publishes held", () => second.unacknowledged.length > 0 || second.closed);
+      const acked = delivered.length + second.unacknowledged.length;
+      second.release();
+      await until("their acks taken", () => delivered.length >= acked || second.closed);
+    }
+    expect(second.disconnectedWith).toBeUndefined();
+    expect(second.all("publish").map((p) => String(p.payload))).toEqual(["0", "1", "2", "3", "4", "5"]);
+  });
+
   it("refuses a publish larger than the server's maximum packet size locally (the server never sees it)", async () => {
     const s = await server({ connack: { maximumPacketSize: 100 } });
     const c = v5(s.port);
