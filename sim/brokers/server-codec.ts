@@ -6,6 +6,7 @@ import {
 } from "../../src/mqtt/codec.ts";
 import { ErrorCode } from "../../src/mqtt/errors.ts";
 import { validUtf8 } from "../../src/mqtt/utf8.ts";
+import { checkProperties, readVarint, varintSize } from "../../src/mqtt/properties.ts";
 
 function fits(buf: Uint8Array, o: number, remaining: number): boolean {
   return remaining <= MAX_REMAINING_LENGTH && o + packetSize(remaining) <= buf.length;
@@ -74,6 +75,11 @@ export class ConnectFields {
   usernameEnd = -1;
   passwordStart = -1;
   passwordEnd = -1;
+  /** MQTT 5.0 (protocolLevel 5): the CONNECT and will property blocks, without their lengths (empty otherwise). */
+  propertiesStart = 0;
+  propertiesEnd = 0;
+  willPropertiesStart = 0;
+  willPropertiesEnd = 0;
 }
 
 /** A decoded packet with a broker's view of CONNECT (its fields as offsets). */
@@ -84,7 +90,9 @@ export class ServerPacket extends Packet {
 
 /**
  * Decodes any MQTT 3.1.1 packet, including those only clients send (CONNECT, SUBSCRIBE, UNSUBSCRIBE), which the
- * device's decode() refuses. Returns 0 or -ErrorCode like decode().
+ * device's decode() refuses. Returns 0 or -ErrorCode like decode(). A CONNECT of either level decodes (a 5.0 one
+ * with its property blocks checked, so a broker can answer it or a sniffer learn the level); other packets follow
+ * `p.v5`.
  */
 export function decodeAny(r: PacketReader, p: ServerPacket | Packet): number {
   const type = r.first >> 4;
@@ -99,7 +107,7 @@ export function decodeAny(r: PacketReader, p: ServerPacket | Packet): number {
     if (flags !== 0) return -ErrorCode.MalformedPacket;
     if (r.truncated) return -ErrorCode.PacketTooLarge;
     const sp = p as ServerPacket;
-    return decodeConnect(b, len, sp.connect ??= new ConnectFields());
+    return decodeConnect(b, len, sp.connect ??= new ConnectFields(), p);
   }
   // SUBSCRIBE or UNSUBSCRIBE: a packet id, then filters (with a QoS byte each for SUBSCRIBE).
   if (flags !== 2 || len < 2) return -ErrorCode.MalformedPacket;
@@ -123,7 +131,17 @@ export function decodeAny(r: PacketReader, p: ServerPacket | Packet): number {
   return 0;
 }
 
-function decodeConnect(b: Uint8Array, len: number, p: ConnectFields): number {
+/** A 5.0 property block whose length is at b[o] (within `len`) for `type` (0: will): its end offset or -ErrorCode. */
+function propertyBlock(b: Uint8Array, o: number, len: number, type: number, found: Packet): number {
+  const n = readVarint(b, o, len);
+  if (n < 0) return -ErrorCode.MalformedPacket;
+  const s = o + varintSize(n), e = s + n;
+  if (e > len) return -ErrorCode.MalformedPacket;
+  const status = checkProperties(b, s, e, type, found);
+  return status < 0 ? status : e;
+}
+
+function decodeConnect(b: Uint8Array, len: number, p: ConnectFields, found: Packet): number {
   // "MQTT" (3.1.1) or "MQIsdp" (3.1); the level is left to the caller, which answers CONNACK 1 (MQTT-3.1.2-2)
   let o = stringField(b, 0, len, true);
   if (o < 0 || o + 4 > len) return -ErrorCode.MalformedPacket;
@@ -138,13 +156,26 @@ function decodeConnect(b: Uint8Array, len: number, p: ConnectFields): number {
   const will = (f & 4) !== 0, willQos = (f >> 3) & 3;
   if (!will && (willQos !== 0 || (f & 0x20))) return -ErrorCode.MalformedPacket;
   if (willQos === 3) return -ErrorCode.MalformedPacket;
-  if (!(f & 0x80) && (f & 0x40)) return -ErrorCode.MalformedPacket;
+  const v5 = mqtt && p.protocolLevel === 5;
+  if (!v5 && !(f & 0x80) && (f & 0x40)) return -ErrorCode.MalformedPacket; // 3.1.1 only (MQTT-3.1.2-22); 5.0 allows it
   o += 4;
-  let e = stringField(b, o, len, true);
+  p.propertiesStart = p.propertiesEnd = p.willPropertiesStart = p.willPropertiesEnd = 0;
+  let e = 0;
+  if (v5) {
+    e = propertyBlock(b, o, len, PacketType.CONNECT, found);
+    if (e < 0) return e;
+    p.propertiesEnd = e; p.propertiesStart = e - readVarint(b, o, len); o = e;
+  }
+  e = stringField(b, o, len, true);
   if (e < 0) return e === -2 ? -ErrorCode.BadUtf8 : -ErrorCode.MalformedPacket;
   p.clientIdStart = o + 2; p.clientIdEnd = e; o = e;
   p.willTopicStart = p.willTopicEnd = p.willPayloadStart = p.willPayloadEnd = 0;
   if (will) {
+    if (v5) {
+      e = propertyBlock(b, o, len, 0, found);
+      if (e < 0) return e;
+      p.willPropertiesEnd = e; p.willPropertiesStart = e - readVarint(b, o, len); o = e;
+    }
     e = stringField(b, o, len, true);
     if (e < 0) return e === -2 ? -ErrorCode.BadUtf8 : -ErrorCode.MalformedPacket;
     p.willTopicStart = o + 2; p.willTopicEnd = e; o = e;
