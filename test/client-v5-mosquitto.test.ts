@@ -516,6 +516,23 @@ describe("MQTT 5.0 with mosquitto 2.0.11", () => {
     expect(wills.filter((w) => w.topic !== "will/mark")).toEqual([{ topic: "will/04", payload: "gone-04", contentType: "text/plain" }]);
   });
 
+  it("a lost connection publishes the will after its willDelayInterval, with its properties", async () => {
+    const watcher = await peer(plain, "willdelay-watcher");
+    await peerSubscribe(watcher, "willdelay/#");
+    const wills: Array<{ payload: string; props: Record<string, unknown> }> = [];
+    watcher.on("message", (_t, payload, packet) => wills.push({ payload: payload.toString(), props: { ...packet.properties } }));
+    const c = v5(plain, "willdelay", {
+      properties: { sessionExpiryInterval: 30 },
+      will: { topic: "willdelay/x", payload: "lost", qos: 1, properties: { willDelayInterval: 1, contentType: "text/plain", userProperties: { cause: "link" } } },
+    });
+    await until("connected", () => c.connected);
+    c.disconnect(); // the link fails: no DISCONNECT
+    await until("the will", () => wills.length === 1, 5000);
+    expect(wills[0].payload).toBe("lost");
+    expect(wills[0].props).toMatchObject({ contentType: "text/plain", userProperties: { cause: "link" } });
+    c.close({ sessionExpiryInterval: 0 });
+  });
+
   it("mosquitto's SUBACK/UNSUBACK reason codes: QoS capped by max_qos, 0x11 for a filter never subscribed", async () => {
     const c = v5(restricted, "subreason");
     await until("connected", () => c.connected);

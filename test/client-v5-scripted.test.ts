@@ -287,6 +287,57 @@ describe("MQTT 5.0 against the scripted server", () => {
     expect(conn.all("puback").length).toBe(3);
   });
 
+  it("dispatches alias-only messages to the matching subscription's handler, topicIs reading the alias table", async () => {
+    const s = await server();
+    const c = v5(s.port, { properties: { topicAliasMaximum: 1 } });
+    const got: Array<[string, boolean, string]> = [];
+    let granted = -1;
+    c.onSubscribe = (_f, g) => { granted = g; };
+    c.subscribe("dev/+/temp", 1, (m) => got.push([m.topic, m.topicIs("dev/kitchen/temp"), m.text]));
+    c.subscribe("other/#", 1, () => got.push(["WRONG", false, ""]));
+    await until("SUBACKs", () => granted === 1 && s.connections[0].all("subscribe").length === 2);
+    const conn = s.connections[0];
+    for (let i = 0; i < 4; i++) conn.publish("dev/kitchen/temp", `${20 + i}`, { alias: true, qos: 1 });
+    await until("4 messages", () => got.length === 4);
+    expect(got).toEqual([0, 1, 2, 3].map((i) => ["dev/kitchen/temp", true, `${20 + i}`]));
+    expect(conn.all("puback").map((p) => p.reasonCode ?? 0)).toEqual([0, 0, 0, 0]);
+  });
+
+  it("a topic longer than topicAliasBytes: the first copy delivered, alias-only copies refused with PUBACK 0x83", async () => {
+    const s = await server();
+    const c = v5(s.port, { properties: { topicAliasMaximum: 2 }, topicAliasBytes: 16 });
+    const got: string[] = [];
+    c.onMessage = (m) => got.push(m.text);
+    await until("connected", () => c.connected);
+    const conn = s.connections[0];
+    const long = `long/${"x".repeat(40)}`;
+    conn.publish(long, "with topic", { alias: true, qos: 1 });
+    conn.publish(long, "alias only", { alias: true, qos: 1 });
+    conn.publish("end", "end", { qos: 1 });
+    await until("end", () => got.includes("end"));
+    expect(got).toEqual(["with topic", "end"]);
+    expect(conn.all("puback").map((p) => p.reasonCode ?? 0)).toEqual([0, 0x83, 0]);
+    expect(c.errors.some((e) => /topicAliasBytes/.test(e.message))).toBe(true);
+    expect(conn.disconnectedWith).toBeUndefined();
+  });
+
+  it("a payload that breaks its UTF-8 payload format is refused: PUBACK/PUBREC 0x99, QoS 0 dropped, never delivered", async () => {
+    const s = await server();
+    const c = v5(s.port);
+    const got: string[] = [];
+    c.onMessage = (m) => got.push(m.topic);
+    await until("connected", () => c.connected);
+    const conn = s.connections[0];
+    const bad = Buffer.from([0x61, 0xc3, 0x28]);
+    for (const qos of [0, 1, 2] as const) conn.publish(`bad/${qos}`, bad, { qos, properties: { payloadFormatIndicator: true } });
+    conn.publish("good", Buffer.from("ü"), { qos: 1, properties: { payloadFormatIndicator: true } });
+    await until("good", () => got.includes("good"));
+    expect(got).toEqual(["good"]);
+    expect(conn.all("puback").map((p) => p.reasonCode ?? 0)).toEqual([0x99, 0]);
+    expect(conn.all("pubrec").map((p) => p.reasonCode ?? 0)).toEqual([0x99]);
+    expect(c.errors.filter((e) => e.reasonCode === 0x99).length).toBe(3);
+  });
+
   it("a topic alias above the announced maximum is a protocol error: DISCONNECT 0x94", async () => {
     const s = await server();
     const c = v5(s.port, { properties: { topicAliasMaximum: 2 } });
@@ -429,6 +480,54 @@ describe("MQTT 5.0 against the scripted server", () => {
     expect(c.server.assignedClientIdentifier).toBe("srv-42");
     expect(c.server.responseInformation).toBe("resp/srv-42");
     expect(c.server.sessionExpiryInterval).toBe(30);
+  });
+
+  it("sends CONNECT and DISCONNECT user properties, will properties and request flags as given", async () => {
+    const s = await server();
+    const c = v5(s.port, {
+      will: { topic: "w/t", payload: "bye", qos: 1, properties: { willDelayInterval: 5, contentType: "text/plain", userProperties: { why: "power" } } },
+      properties: { userProperties: { fw: "1.2.3", board: ["esp32", "s3"] }, requestProblemInformation: false, requestResponseInformation: true },
+    });
+    await until("connected", () => c.connected);
+    c.close({ reasonCode: 0x04, userProperties: { battery: "low" }, sessionExpiryInterval: 0 });
+    const conn = s.connections[0];
+    const d = (await conn.next((p) => p.cmd === "disconnect", 5000, 0)) as { reasonCode?: number; properties?: Record<string, unknown> };
+    const connect = conn.connect!;
+    expect(connect.properties?.userProperties).toEqual({ fw: "1.2.3", board: ["esp32", "s3"] });
+    expect(connect.properties?.requestProblemInformation).toBe(false);
+    expect(connect.properties?.requestResponseInformation).toBe(true);
+    expect(connect.will?.topic).toBe("w/t");
+    expect(connect.will?.properties).toMatchObject({ willDelayInterval: 5, contentType: "text/plain", userProperties: { why: "power" } });
+    expect(d.reasonCode).toBe(0x04);
+    expect(d.properties).toMatchObject({ userProperties: { battery: "low" } });
+  });
+
+  it("topicAliases: 0 sends no aliases even when the server allows them; the default uses at most 4 of 10", async () => {
+    for (const [aliases, most] of [[0, 0], [undefined, 4]] as const) {
+      const s = await server({ connack: { topicAliasMaximum: 10 } });
+      const c = v5(s.port, aliases === undefined ? {} : { topicAliases: aliases });
+      await until("connected", () => c.connected);
+      for (let r = 0; r < 3; r++) for (let t = 0; t < 6; t++) c.publish(`ta/${t}`, `${r}`, 0);
+      const conn = s.connections[0];
+      await until("18 publishes", () => conn.all("publish").length === 18);
+      const used = new Set(conn.all("publish").map((p) => p.properties?.topicAlias).filter((a) => a !== undefined));
+      expect(used.size, `topicAliases ${aliases}`).toBe(most);
+      expect(conn.all("publish").map((p) => p.resolvedTopic)).toEqual([0, 1, 2].flatMap(() => [0, 1, 2, 3, 4, 5].map((t) => `ta/${t}`)));
+      c.close();
+    }
+  });
+
+  it("onAuth giving no answer to AUTH 0x18 ends the attempt with a clear error", async () => {
+    const s = await server({
+      onConnect: (conn) => { conn.send({ cmd: "auth", reasonCode: 0x18, properties: { authenticationMethod: "M" } }); return "wait"; },
+      onAuth: () => {},
+    });
+    const c = v5(s.port, { properties: { authenticationMethod: "M" } });
+    c.onAuth = () => undefined;
+    await until("error", () => c.errors.length > 0);
+    expect(c.errors[0].message).toMatch(/onAuth gave no data/);
+    await until("connection closed", () => s.connections[0].closed);
+    expect(c.connected).toBe(false);
   });
 
   it("sends subscription options and identifier in SUBSCRIBE as given", async () => {
