@@ -123,6 +123,20 @@ describe("MQTT 5.0 with mosquitto 2.0.11", () => {
     expect(c.closes[0]?.code).toBe(ErrorCode.ConnectionLost);
   });
 
+  it("reconnects under the assigned identifier, so mosquitto finds the session it kept", async () => {
+    const c = v5(plain, "", { cleanSession: false, properties: { sessionExpiryInterval: 60 }, reconnect: { min: 20, max: 50 } });
+    await until("CONNACK", () => c.connected);
+    const assigned = c.server.assignedClientIdentifier!;
+    expect(assigned).toMatch(/^auto-/);
+    expect(c.clientId).toBe(assigned);
+    c.disconnect(); // link lost: the client reconnects by itself
+    await until("second CONNACK", () => c.connacks.length === 2);
+    expect(c.connacks).toEqual([false, true]);
+    expect(c.server.assignedClientIdentifier).toBeUndefined(); // nothing assigned the second time
+    expect(c.clientId).toBe(assigned);
+    c.close({ sessionExpiryInterval: 0 });
+  });
+
   for (const shape of ["a plain object", "a Properties encoded once"] as const) {
     it(`publishes properties given as ${shape}; an MQTT.js 5 subscriber reads each one`, async () => {
       const topic = `props/out/${shape.length}`;

@@ -530,6 +530,46 @@ describe("MQTT 5.0 against the scripted server", () => {
     expect(c.connected).toBe(false);
   });
 
+  it("a new connection starts afresh: no incoming alias carried over (0x94), server keep alive back to ours, SUBSCRIBE options resent", async () => {
+    let n = 0;
+    const s = await server({ onConnect: () => ({ reasonCode: 0, properties: n++ === 0 ? { serverKeepAlive: 2 } : {} }) });
+    const c = v5(s.port, { properties: { topicAliasMaximum: 2 }, reconnect: { min: 20, max: 50 } });
+    const got: string[] = [];
+    c.onMessage = (m) => got.push(`${m.topic}=${m.text}`);
+    c.subscribe("so/a", { qos: 2, noLocal: true, retainAsPublished: true, retainHandling: 1, subscriptionIdentifier: 7 });
+    await until("connected", () => c.connected);
+    expect(c.session.keepalive).toBe(2);
+    const first = s.connections[0];
+    first.publish("al/x", "named", { alias: true });
+    await until("first message", () => got.length === 1);
+    first.socket.destroy();
+    const second = await s.connection(1);
+    await until("reconnected", () => c.connacks.length === 2 && c.connected);
+    expect(c.session.keepalive).toBe(30);
+    await until("SUBSCRIBE again", () => second.all("subscribe").length === 1);
+    for (const conn of [first, second]) {
+      const sub = conn.all("subscribe")[0];
+      expect(sub.subscriptions).toEqual([{ topic: "so/a", qos: 2, nl: true, rap: true, rh: 1 }]);
+      expect(sub.properties?.subscriptionIdentifier).toBe(7);
+    }
+    // MQTT-3.3.2-7: alias 1 meant al/x on the old connection only.
+    second.send({ cmd: "publish", topic: "", payload: "stale", qos: 0, retain: false, dup: false, properties: { topicAlias: 1 } });
+    const d = (await second.next((p) => p.cmd === "disconnect")) as { reasonCode?: number };
+    expect(d.reasonCode).toBe(0x94);
+    expect(got).toEqual(["al/x=named"]);
+  });
+
+  it("close({ sessionExpiryInterval }) after a CONNECT with none throws (MQTT-3.14.2-2) and stays connected", async () => {
+    const s = await server();
+    const c = v5(s.port);
+    await until("connected", () => c.connected);
+    expect(() => c.close({ sessionExpiryInterval: 60 })).toThrow(/MQTT-3.14.2-2/);
+    expect(c.connected).toBe(true);
+    c.close();
+    const d = (await s.connections[0].next((p) => p.cmd === "disconnect", 5000, 0)) as { properties?: { sessionExpiryInterval?: number } };
+    expect(d.properties?.sessionExpiryInterval).toBeUndefined();
+  });
+
   it("sends subscription options and identifier in SUBSCRIBE as given", async () => {
     const s = await server();
     const c = v5(s.port);
