@@ -8,9 +8,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import mqtt from "mqtt";
 import mqttPacket, { type Packet } from "mqtt-packet";
 import { connect } from "node:net";
-import { MQTTClient, ErrorCode, type MQTTError, type MQTTClientOptions, type Message } from "../src/mqtt/client";
+import { MQTTClient, ErrorCode, Properties, type MQTTError, type MQTTClientOptions, type Message } from "../src/mqtt/client";
 import { V5Server, type V5ServerOptions } from "./support/v5-broker.ts";
-import { until } from "./support/wait.ts";
+import { until, sleep } from "./support/wait.ts";
 
 type Client = MQTTClient & { errors: MQTTError[]; closes: Array<MQTTError | undefined>; connacks: boolean[] };
 
@@ -559,6 +559,28 @@ describe("MQTT 5.0 against the scripted server", () => {
     expect(got).toEqual(["al/x=named"]);
   });
 
+  it("a QoS 2 publish PUBREC'd before the link fell is complete when the new session is fresh (no PUBREL into it)", async () => {
+    let n = 0;
+    // The first connection takes the publish (PUBREC) and leaves the PUBREL unanswered.
+    const s = await server({ intercept: (_c, p) => p.cmd === "pubrel" && n === 1, onConnect: () => { n++; return {}; } });
+    const c = v5(s.port, { reconnect: { min: 20, max: 50 } });
+    await until("connected", () => c.connected);
+    const delivered: number[] = [];
+    c.onDelivered = (d) => delivered.push(d);
+    c.publish("q2/t", "x", 2);
+    const first = s.connections[0];
+    await until("PUBREL on the first connection", () => first.all("pubrel").length === 1);
+    first.socket.destroy();
+    const second = await s.connection(1);
+    await until("reconnected", () => c.connacks.length === 2 && c.connected);
+    c.publish("q2/mark", "m", 1); // a barrier: anything for the old exchange would come before it
+    await second.next((p) => p.cmd === "publish", 5000, 0);
+    expect(c.connacks).toEqual([false, false]);
+    // MQTT-3.2.2-5: Session Present 0, so the old exchange is discarded; the broker had the message since PUBREC.
+    expect(second.all("pubrel")).toEqual([]);
+    expect(c.errors.filter((e) => e.code === ErrorCode.PublishFailed)).toEqual([]);
+  });
+
   it("close({ sessionExpiryInterval }) after a CONNECT with none throws (MQTT-3.14.2-2) and stays connected", async () => {
     const s = await server();
     const c = v5(s.port);
@@ -584,4 +606,65 @@ describe("MQTT 5.0 against the scripted server", () => {
     expect(subs[1].subscriptions).toEqual([{ topic: "so/b", qos: 1, nl: false, rap: false, rh: 0 }]);
     expect(subs[1].properties?.subscriptionIdentifier).toBeUndefined();
   });
+});
+
+/** A seeded generator (the same sequence every run). */
+function seeded(seed: number): () => number {
+  return () => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x80000000; };
+}
+
+describe("random publish sequences against the scripted server (fixed seeds)", () => {
+  const topics = ["a", "b/c", "dev/very/long/topic/name/x", "d", "e/é", "f"];
+
+  for (const seed of [1, 2, 3]) {
+    it(`seed ${seed}: 400 publishes (QoS 0/1/2, string/bytes/number, 0-300 B, Properties/object/none) arrive exactly, aliases valid`, async () => {
+      const r = seeded(seed);
+      const s = await server({ connack: { topicAliasMaximum: 3, receiveMaximum: 5 } });
+      const c = v5(s.port, { queue: 65536 });
+      await until("connected", () => c.connected);
+      const shared = new Properties({ contentType: "application/json", userProperties: { k: "v" } });
+      const sent: string[] = [];
+      for (let i = 0; i < 400; i++) {
+        const t = topics[Math.floor(r() * topics.length)];
+        const qos = (r() < 0.6 ? 0 : r() < 0.5 ? 1 : 2) as 0 | 1 | 2;
+        const size = r() < 0.3 ? Math.floor(r() * 300) : Math.floor(r() * 20);
+        const kind = r(), pk = r();
+        const payload = kind < 0.3 ? `p${i}-${"y".repeat(size)}` : kind < 0.6 ? new Uint8Array(size).fill(i & 255) : i;
+        const props = pk < 0.3 ? shared : pk < 0.5 ? { responseTopic: `resp/${i}`, correlationData: `c${i}` } : undefined;
+        c.publish(t, payload, props ? { qos, properties: props } : qos);
+        const bytes = typeof payload === "object" ? Buffer.from(payload) : Buffer.from(String(payload));
+        sent.push(`${t}|${qos}|${bytes.toString("hex")}|${pk < 0.3 ? "json" : pk < 0.5 ? `resp/${i}` : "-"}`);
+      }
+      const conn = s.connections[0];
+      await until("400 publishes", () => conn.all("publish").length >= 400 || conn.closed, 10000);
+      expect(conn.disconnectedWith).toBeUndefined();
+      const got = conn.all("publish").map((p) => `${p.resolvedTopic}|${p.qos}|${Buffer.from(p.payload as Buffer).toString("hex")}|${
+        p.properties?.contentType === "application/json" ? "json" : p.properties?.responseTopic ?? "-"}`);
+      expect(got).toEqual(sent);
+      expect(conn.all("publish").some((p) => (p.properties?.topicAlias ?? 0) > 0)).toBe(true); // aliases were used
+      expect(c.errors).toEqual([]);
+    });
+
+    it(`seed ${seed}: 400 publishes with the link cut at random: every QoS 1/2 arrives, no alias or limit breach`, async () => {
+      const r = seeded(seed);
+      const s = await server({ connack: { topicAliasMaximum: 3, receiveMaximum: 4 } });
+      const c = v5(s.port, { inflight: 4, queue: 65536, reconnect: { min: 5, max: 10 } });
+      await until("connected", () => c.connected);
+      const want = new Set<string>();
+      for (let chunk = 0; chunk < 8; chunk++) {
+        for (let i = chunk * 50; i < chunk * 50 + 50; i++) {
+          const t = topics[Math.floor(r() * topics.length)];
+          const qos = (r() < 0.6 ? 0 : r() < 0.5 ? 1 : 2) as 0 | 1 | 2;
+          c.publish(t, `p${i}`, r() < 0.3 ? { qos, properties: { contentType: "text/plain" } } : qos);
+          if (qos > 0) want.add(`${t}|p${i}`);
+        }
+        await sleep(Math.floor(r() * 5));
+        if (r() < 0.5) s.connections[s.connections.length - 1].socket.destroy();
+      }
+      const arrived = () => new Set(s.connections.flatMap((x) => x.all("publish").map((p) => `${p.resolvedTopic}|${p.payload}`)));
+      await until("every QoS 1/2 publish", () => { const got = arrived(); return [...want].every((w) => got.has(w)); }, 10000);
+      expect(s.connections.map((x) => x.disconnectedWith)).toEqual(s.connections.map(() => undefined));
+      expect(c.errors.filter((e) => e.code !== ErrorCode.PublishFailed || e.reasonCode !== 0x92)).toEqual([]); // 0x92: bug #5
+    });
+  }
 });

@@ -32,6 +32,8 @@ export interface V5ServerOptions {
   unsubscribeReason?: (topic: string) => number;
   /** Do not acknowledge client publishes until conn.release() (to see how many the client keeps in flight). */
   holdAcks?: boolean;
+  /** Sees each packet after CONNECT before the server does; return true to leave it unanswered (the test answers). */
+  intercept?: (conn: V5Connection, p: Received) => boolean;
 }
 
 const tooBig = (size: number, max: number | undefined) => max !== undefined && size > max;
@@ -160,6 +162,7 @@ export class V5Connection {
       if (answer !== "wait") this.send({ cmd: "connack", sessionPresent: false, reasonCode: 0, properties: o.connack ?? {}, ...answer });
       return;
     }
+    if (o.intercept?.(this, p)) return;
     if (p.cmd === "connect") { this.disconnect(0x82); return; } // MQTT-3.1.0-2: a second CONNECT is a protocol error
     if (p.cmd === "auth") {
       if (!o.onAuth) { if (this.accepted) this.disconnect(0x82); else this.send({ cmd: "connack", sessionPresent: false, reasonCode: 0x82 }); return; }
