@@ -147,7 +147,7 @@ export function encodeConnect(buf: Uint8Array, o: number, c: ConnectOptions): nu
     remaining += 2 + userLen;
   }
   if (c.password !== undefined) {
-    if (c.username === undefined) return -ErrorCode.BadArgument; // MQTT-3.1.2-22
+    if (c.username === undefined && !v5) return -ErrorCode.BadArgument; // MQTT-3.1.2-22 (5.0 allows it)
     passLen = typeof c.password === "string" ? utf8Length(c.password) : c.password.length;
     if (passLen < 0 || passLen > 65535) return -ErrorCode.BadArgument;
     flags |= 0x40;
@@ -305,6 +305,7 @@ export function encodeSubscribe(buf: Uint8Array, o: number, packetId: number, fi
   if (n < 0) return -ErrorCode.BadTopic;
   if (qos !== 0 && qos !== 1 && qos !== 2) return -ErrorCode.BadArgument;
   if ((options & ~0x3c) !== 0 || (options >> 4) === 3 || (options !== 0 && !properties)) return -ErrorCode.BadArgument;
+  if ((options & SubscribeOption.NoLocal) !== 0 && filter.startsWith("$share/")) return -ErrorCode.BadArgument; // MQTT-3.8.3-4
   const remaining = 2 + propertyBlockSize(properties) + 2 + n + 1;
   if (!fits(buf, o, remaining)) return -ErrorCode.BufferTooShort;
   o = writeHeader(buf, o, (PacketType.SUBSCRIBE << 4) | 2, remaining);
@@ -557,36 +558,9 @@ function properties5(b: Uint8Array, o: number, end: number, type: number, p: Pac
 /** 3.1.1 CONNACK return codes as 5.0 reason codes: what a 3.1.1-only broker answers a 5.0 CONNECT with. */
 const CONNACK_AS_REASON: readonly number[] = Object.freeze([0, 0x84, 0x85, 0x88, 0x86, 0x87]);
 
-/** MQTT 5.0 packets (after the PUBLISH fast path's common setup in decode). */
-function decode5(b: Uint8Array, first: number, type: number, flags: number, len: number, end: number, truncated: boolean, p: Packet): number {
+/** MQTT 5.0 packets other than PUBLISH (decode reads those for both versions). */
+function decode5(b: Uint8Array, type: number, flags: number, len: number, truncated: boolean, p: Packet): number {
   clearProperties(p, 0);
-  if (type === PUBLISH) {
-    const qos = (flags >> 1) & 3, dup = (flags & 8) !== 0;
-    p.dup = dup;
-    p.qos = qos;
-    p.retain = (flags & 1) !== 0;
-    if (qos === 3 || (qos === 0 && dup)) return -ErrorCode.MalformedPacket;
-    const te = end < 2 ? -1 : 2 + ((b[0] << 8) | b[1]);
-    if (te < 0 || te > end) return truncated ? -ErrorCode.PacketTooLarge : -ErrorCode.MalformedPacket;
-    p.topicStart = 2;
-    p.topicEnd = te;
-    const t = checkTopic(b, te);
-    if (t < 0) return t;
-    let o = te;
-    if (qos > 0) {
-      if (o + 2 > end) return truncated ? -ErrorCode.PacketTooLarge : -ErrorCode.MalformedPacket;
-      const id = (b[o] << 8) | b[o + 1];
-      if (id === 0) return -ErrorCode.MalformedPacket;
-      p.packetId = id;
-      o += 2;
-    }
-    o = properties5(b, o, end, type, p);
-    if (o < 0) return truncated && o === -ErrorCode.MalformedPacket ? -ErrorCode.PacketTooLarge : o;
-    if (te === 2 && p.topicAlias === 0) return -ErrorCode.MalformedPacket; // no topic and no alias (MQTT-3.3.4-8)
-    p.payloadStart = o;
-    p.payloadEnd = truncated ? o : len;
-    return truncated ? -ErrorCode.PacketTooLarge : 0;
-  }
   if (truncated) return -ErrorCode.PacketTooLarge; // only a PUBLISH can be read in part
   switch (type) {
     case PacketType.CONNACK: {
@@ -595,7 +569,7 @@ function decode5(b: Uint8Array, first: number, type: number, flags: number, len:
       const code = b[1];
       if (len === 2) {
         // A 3.1.1 broker refusing 5.0 answers in 3.1.1 (no properties): read it as what it means.
-        if (code === 0 || code > 5) return -ErrorCode.MalformedPacket;
+        if (code === 0 || code > 5 || p.sessionPresent) return -ErrorCode.MalformedPacket;
         p.returnCode = code;
         p.reasonCode = CONNACK_AS_REASON[code];
         return 0;
@@ -668,7 +642,7 @@ export function decode(r: PacketReader, p: Packet): number {
   p.topicBuf = b;
   p.dup = false; p.qos = 0; p.retain = false; p.packetId = 0;
   p.payloadStart = p.payloadEnd = p.topicStart = p.topicEnd = 0;
-  if (p.v5) return decode5(b, first, type, flags, len, end, truncated, p);
+  const v5 = p.v5;
   // PUBLISH first and a plain number: XS evaluates `case` expressions in order, each a lookup.
   if (type === PUBLISH) {
     const qos = (flags >> 1) & 3, dup = (flags & 8) !== 0;
@@ -681,7 +655,7 @@ export function decode(r: PacketReader, p: Packet): number {
     if (te < 0 || te > end) return truncated ? -ErrorCode.PacketTooLarge : -ErrorCode.MalformedPacket;
     p.topicStart = 2;
     p.topicEnd = te;
-    if (te === 2) return -ErrorCode.MalformedPacket;
+    if (te === 2 && !v5) return -ErrorCode.MalformedPacket; // (5.0: allowed with a topic alias)
     const t = checkTopic(b, te);
     if (t < 0) return t;
     let o = te;
@@ -692,11 +666,18 @@ export function decode(r: PacketReader, p: Packet): number {
       p.packetId = id;
       o += 2;
     }
+    if (v5) {
+      clearProperties(p, o);
+      o = properties5(b, o, end, type, p);
+      if (o < 0) return truncated && o === -ErrorCode.MalformedPacket ? -ErrorCode.PacketTooLarge : o;
+      if (te === 2 && p.topicAlias === 0) return -ErrorCode.MalformedPacket; // no topic and no alias (MQTT-3.3.4-8)
+    }
     if (o > len) return -ErrorCode.MalformedPacket;
     p.payloadStart = o;
     p.payloadEnd = truncated ? o : len;
     return truncated ? -ErrorCode.PacketTooLarge : 0;
   }
+  if (v5) return decode5(b, type, flags, len, truncated, p);
   switch (type) {
     case PacketType.CONNACK:
       if (flags !== 0 || len !== 2) return -ErrorCode.MalformedPacket;

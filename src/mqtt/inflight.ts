@@ -71,6 +71,14 @@ export class Inflight {
     return -1;
   }
 
+  /** Publishes sent and not yet acknowledged (all but Free and PublishToSend): what a Receive Maximum counts. */
+  unacknowledged(): number {
+    const m = this.meta;
+    let n = 0;
+    for (let i = 0; i < this.size; i++) { const s = m[4 * i + STATE]; if (s !== SlotState.Free && s !== SlotState.PublishToSend) n++; }
+    return n;
+  }
+
   /** Slot holding `packetId`, or -1. */
   find(packetId: number): number {
     const m = this.meta;

@@ -60,6 +60,18 @@ export class Message extends Packet {
     const b = this.texts.bytes(type);
     return sameBytes(b, 0, b.length, this.buf, at + 2, fieldEnd(this.buf, at));
   }
+  /** True if the message came with Subscription Identifier `id` (no allocation). */
+  hasSubscriptionId(id: number): boolean {
+    if (this.subscriptionIds <= 1) return this.subscriptionId === id && id !== 0;
+    const b = this.buf, end = this.propertiesEnd;
+    let o = this.propertiesStart;
+    while ((o = findProperty(b, o, end, Property.SubscriptionIdentifier)) >= 0) {
+      const v = readVarint(b, o, end);
+      if (v === id) return true;
+      o += varintSize(v);
+    }
+    return false;
+  }
   /** Every Subscription Identifier the message came with (allocates the array). */
   get subscriptionIdentifiers(): number[] {
     const ids: number[] = [], b = this.buf, end = this.propertiesEnd;

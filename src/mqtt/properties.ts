@@ -181,6 +181,8 @@ export function propertiesLength(props: object | undefined, set: number): number
       fail(ErrorCode.BadArgument, keys[i] === "topicAlias" ? "topicAlias is not an option: the client gives the most used topics aliases itself"
         : `"${keys[i]}" is not a ${SET_NAMES[set]} property`);
   }
+  if (record.authenticationData !== undefined && record.authenticationMethod === undefined)
+    fail(ErrorCode.BadArgument, `${SET_NAMES[set]} authenticationData needs an authenticationMethod (3.1.2.11.10)`);
   let n = 0;
   for (let j = 0; j < fields.length; j++) {
     const [key, , kind] = fields[j], v = record[key];
@@ -203,6 +205,8 @@ export function propertiesLength(props: object | undefined, set: number): number
       case UTF8: {
         const l = typeof v === "string" ? utf8Length(v) : -1;
         if (l < 0 || l > 65535) fail(ErrorCode.BadUtf8, `${what} must be a string of valid UTF-8 up to 65535 bytes`);
+        if (key === "responseTopic" && (l === 0 || (v as string).indexOf("+") >= 0 || (v as string).indexOf("#") >= 0))
+          fail(ErrorCode.BadTopic, `${what} "${v}" must be a topic name, without wildcards (MQTT-3.3.2-14)`);
         n += 3 + l; break;
       }
       case BINARY: {

@@ -183,7 +183,7 @@ export class Session {
     };
     if (v === 3 && !(options.clientId.length >= 1 && options.clientId.length <= 23))
       throw new MQTTError(ErrorCode.BadArgument, `MQTT 3.1 needs a clientId of 1 to 23 characters, not "${options.clientId}"`);
-    if (options.password !== undefined && options.username === undefined)
+    if (options.password !== undefined && options.username === undefined && v !== 5)
       throw new MQTTError(ErrorCode.BadArgument, "a password needs a username: MQTT 3.1.1 sends a password only with a user name (MQTT-3.1.2-22)");
     // (MQTT 5.0 may resume it under the identifier the broker assigns.)
     if (!this.connect.cleanSession && !options.clientId && v !== 5)
@@ -215,6 +215,9 @@ export class Session {
       this.incomingAliases = aliasesIn > 0 ? new IncomingAliases(aliasesIn, slot) : undefined;
       this.outgoingAliases = aliasesOut > 0 ? new OutgoingAliases(aliasesOut) : undefined;
     }
+    const will = options.will;
+    if (v === 5 && will?.properties?.payloadFormatIndicator && will.payload instanceof Uint8Array && !validUtf8(will.payload, 0, will.payload.length))
+      throw new MQTTError(ErrorCode.BadUtf8, "will.properties.payloadFormatIndicator says the will payload is UTF-8, but its bytes are not");
     // Checked now so a bad will or password fails at construction, not at every reconnect.
     const n = encodeConnect(this.tx, 0, this.connect);
     if (n < 0) throw new MQTTError(-n as ErrorCodeValue, "CONNECT options (clientId, will, username, password) do not encode; check them and txBuffer");
@@ -373,6 +376,11 @@ export class Session {
         : new MQTTError(ErrorCode.ConnectionRefused, connackText(p.returnCode), p.returnCode));
       return;
     }
+    if (this.v5 && p.sessionPresent && this.connect.cleanSession) {
+      this.state = SessionState.Connected; // so the DISCONNECT goes out
+      this.protocolError(0x82, "CONNACK says session present to a clean start (MQTT-3.2.2-4 says close)", now);
+      return;
+    }
     if (this.v5) this.accepted5();
     this.state = SessionState.Connected;
     if (!p.sessionPresent) {
@@ -380,6 +388,7 @@ export class Session {
       this.pubrelPendingCount = 0;
       this.subscriptions.sessionLost();
     }
+    if (this.v5 && !p.sessionPresent) this.completeReceived();
     this.inflight.rewind(this.v5 && !p.sessionPresent);
     this.listener.onSessionConnect(p.sessionPresent);
     this.pump(now);
@@ -570,6 +579,54 @@ export class Session {
     this.listener.onSessionError(new MQTTError(ErrorCode.MalformedPacket, `dropped ${what}`, reason));
     if (p.qos === 1) this.sendControl(PacketType.PUBACK, p.packetId, now, reason);
     else if (p.qos === 2) this.sendControl(PacketType.PUBREC, p.packetId, now, reason);
+  }
+
+  /**
+   * Whether a PUBLISH made before this CONNACK (queued, or in flight from another connection) may go to this
+   * broker: a packet over its Maximum Packet Size is dropped, a retain flag it cannot keep is cleared, a QoS it
+   * does not take is lowered to 1 (or the packet dropped at Maximum QoS 0); each reported through onSessionError.
+   */
+  private allowed(b: Uint8Array, at: number, size: number, id: number): boolean {
+    const first = b[at], server = this.server, qos = (first >> 1) & 3;
+    if ((first >> 4) !== PacketType.PUBLISH) return true;
+    if (server.maximumPacketSize > 0 && size > server.maximumPacketSize) {
+      this.dropped++;
+      this.listener.onSessionError(new MQTTError(ErrorCode.BufferTooShort,
+        `a ${size}-byte PUBLISH queued before this connection exceeds the broker's Maximum Packet Size ${server.maximumPacketSize}: dropped`, 0x95, id || undefined));
+      return false;
+    }
+    if (qos > server.maximumQoS && server.maximumQoS === 0) {
+      this.dropped++;
+      this.listener.onSessionError(new MQTTError(ErrorCode.NotSupported,
+        `a QoS ${qos} PUBLISH queued before this connection: the broker takes QoS 0 only (CONNACK Maximum QoS): dropped`, 0x9b, id || undefined));
+      return false;
+    }
+    if (qos > server.maximumQoS) {
+      b[at] = (first & ~6) | 2;
+      this.listener.onSessionError(new MQTTError(ErrorCode.QosDowngraded,
+        `a QoS 2 PUBLISH queued before this connection goes at QoS 1: the broker takes no more (CONNACK Maximum QoS)`, 1, id || undefined));
+    }
+    if ((first & 1) !== 0 && !server.retainAvailable) {
+      b[at] &= ~1;
+      this.listener.onSessionError(new MQTTError(ErrorCode.NotSupported,
+        "a retained PUBLISH queued before this connection goes without retain: the broker keeps none (CONNACK Retain Available 0)", 0x9a, id || undefined));
+    }
+    return true;
+  }
+
+  /**
+   * A 5.0 broker without our session: QoS 2 publishes it acknowledged with PUBREC are its to deliver (it has them),
+   * and a PUBREL into the new session would only be refused: they are complete.
+   */
+  private completeReceived(): void {
+    const fl = this.inflight;
+    for (let i = 0; i < fl.size; i++) {
+      const state = fl.state(i);
+      if (state !== SlotState.PubrelToSend && state !== SlotState.AwaitPubcomp) continue;
+      const id = fl.id(i);
+      fl.release(i);
+      this.listener.onSessionDelivered(id);
+    }
   }
 
   /** A 5.0 protocol error: DISCONNECT with `reason` (4.13.1), then the connection ends. */
@@ -852,6 +909,8 @@ export class Session {
     if (!(subscriptionId >= 0 && subscriptionId <= 268435455 && subscriptionId === Math.floor(subscriptionId)))
       throw new MQTTError(ErrorCode.BadArgument, `subscriptionIdentifier ${subscriptionId} must be an integer 1..268435455`);
     if ((options & ~0x3c) !== 0 || (options >> 4) === 3) throw new MQTTError(ErrorCode.BadArgument, `retainHandling must be 0, 1 or 2`);
+    if ((options & 0x04) !== 0 && typeof filter === "string" && filter.startsWith("$share/"))
+      throw new MQTTError(ErrorCode.BadArgument, `noLocal on the shared subscription "${filter}" is a protocol error (MQTT-3.8.3-4)`);
     const refused = this.unsupported(filter, subscriptionId);
     if (refused) throw refused;
     const sub = this.subscriptions.add(filter, qos, handler, this.txSize);
@@ -967,12 +1026,15 @@ export class Session {
     // 2. In-flight messages to (re)send, oldest first; PUBRELs too.
     const fl = this.inflight;
     while (fl.waiting > 0) {
-      const i = fl.oldest(SlotState.PublishToSend, SlotState.PubrelToSend);
+      let i = fl.oldest(SlotState.PublishToSend, SlotState.PubrelToSend);
       if (i < 0) break;
+      // MQTT 5.0: no more unacknowledged publishes than the broker's Receive Maximum (4.9); PUBRELs still go.
+      if (fl.limit < fl.size && fl.state(i) === SlotState.PublishToSend && fl.unacknowledged() >= fl.limit && (i = fl.oldest(SlotState.PubrelToSend)) < 0) break;
       if (fl.state(i) === SlotState.PubrelToSend) {
         if (!this.write(this.control1(PacketType.PUBREL, fl.id(i), 0), now)) return;
         fl.setState(i, SlotState.AwaitPubcomp);
-      } else if (!this.sendSlot(i, now)) return;
+      } else if (this.v5 && !this.allowed(fl.packets[i], 0, fl.length(i), fl.id(i))) fl.release(i);
+      else if (!this.sendSlot(i, now)) return;
     }
     // 3. Subscription changes.
     const subs = this.subscriptions;
@@ -1013,6 +1075,10 @@ export class Session {
     // 4. The outbox, strictly in order.
     const box = this.outbox;
     while (box.count > 0) {
+      if (this.v5 && !this.allowed(box.bytes, box.firstStart, box.firstLength, 0)) {
+        box.shift();
+        continue;
+      }
       if (box.firstKind === EntryKind.NeedsSlot) {
         const slot = fl.free();
         if (slot < 0) return;

@@ -166,12 +166,17 @@ export class Subscriptions {
     this.pending = true;
   }
 
-  /** Calls the handler of every subscription whose filter matches the message's topic. */
+  /**
+   * Calls the handler of every subscription whose filter matches the message's topic. MQTT 5.0: a message that
+   * names Subscription Identifiers goes to the subscriptions with those (a broker may send one copy per matching
+   * subscription, each naming its own), one that names none to the subscriptions without an identifier.
+   */
   dispatch(m: Message): void {
-    const list = this.list;
+    const list = this.list, ids = m.subscriptionIds;
     for (let i = 0; i < list.length; i++) {
-      const s = list[i];
-      if (s.handler && s.matches(m)) s.handler(m);
+      const s = list[i], id = s.subscriptionId;
+      if (!s.handler || (ids === 0 ? id !== 0 : id === 0 || !m.hasSubscriptionId(id))) continue;
+      if (s.matches(m)) s.handler(m);
     }
   }
 }
