@@ -4,6 +4,7 @@
 import { relative } from "node:path";
 import { startSimulation, type Simulation } from "../sim/run/runner.ts";
 import { SimLog } from "../sim/run/log.ts";
+import type { LocalBrokerKind } from "../sim/run/local-broker.ts";
 import { SimView } from "../sim/run/view.ts";
 import { startWebDashboard, type WebDashboard } from "../sim/web/server.ts";
 import { fleetLine, type Summary } from "../sim/run/summary.ts";
@@ -15,7 +16,8 @@ export const help = `usage: xsmq sim [options]
 
 Runs the project's app (its main module: src/main.ts, or "main" in xsmq.config.json) on a simulated ESP8266
 that joins a virtual Wi-Fi network and talks MQTT to a local broker (an Adafruit IO emulator, or a plain MQTT
-broker with "localBroker": "mqtt" in xsmq.config.json), or to a real broker. Outside a project it runs xsmq's
+broker with "localBroker": "mqtt" in xsmq.config.json: mosquitto when the app's "protocol" setting is 5, as
+MQTT 5.0 needs), or to a real broker. Outside a project it runs xsmq's
 example app. The app gets the project's settings (manifest.json's config, xsmq.config.json, .env, --config).
 On a terminal it shows a live view where keys inject faults (drop Wi-Fi, kill TCP, blackhole, latency, restart
 the broker) and play the dashboard (onoff, slider); without a terminal it prints timestamped log lines.
@@ -27,7 +29,9 @@ options:
   --interval SECONDS   time between sensor readings (default: config interval, else 3; Adafruit IO's free
                        plan allows 30/min)
   --broker URL         mqtt:// or mqtts:// (TLS) host:port of a real broker (e.g. mqtts://io.adafruit.com:8883); default: local
-  --local-broker KIND  aio (Adafruit IO emulator, default) or mqtt (plain; default with "localBroker": "mqtt")
+  --local-broker KIND  aio (Adafruit IO emulator, MQTT 3.1.1 as Adafruit IO; default), mqtt (plain, in-process,
+                       MQTT 3.1.1; default with "localBroker": "mqtt") or mosquitto (a real mosquitto, MQTT 5.0
+                       and 3.1.1: apt-get install mosquitto; default with "localBroker": "mqtt" and protocol 5)
   --username NAME      broker user name / Adafruit IO user (default: $AIO_USERNAME, .env, config username)
   --key KEY            broker password / Adafruit IO key (default: $AIO_KEY, .env; local: generated)
   --wrong-key          the device logs in with a key the local broker refuses (CONNACK 5): see what the app
@@ -58,8 +62,10 @@ export async function run(argv: string[]): Promise<number> {
   const board = values.board ?? "esp8266";
   if (board !== "esp8266" && board !== "esp32" && board !== "host") throw new CliError(`--board ${board}: expected esp8266, esp32 or host`, undefined, 2);
   const broker = brokerOption(values.broker)?.href;
-  const localBroker = values["local-broker"] ?? project?.file.localBroker ?? "aio";
-  if (localBroker !== "aio" && localBroker !== "mqtt") throw new CliError(`--local-broker ${localBroker}: expected aio or mqtt`, undefined, 2);
+  const kind = values["local-broker"] ?? project?.file.localBroker ?? "aio";
+  if (kind !== "aio" && kind !== "mqtt" && kind !== "mosquitto") throw new CliError(`--local-broker ${kind}: expected aio, mqtt or mosquitto`, undefined, 2);
+  // An app set to MQTT 5.0 (the mqtt template's "protocol" setting) gets a broker that speaks it: aedes does not.
+  const localBroker: LocalBrokerKind = kind === "mqtt" && values["local-broker"] === undefined && String(config.protocol) === "5" ? "mosquitto" : kind;
   if (values["wrong-key"] && broker) throw new CliError("--wrong-key rehearses a refused key on the local broker", "Against a real broker, give the wrong key itself: --key ...", 2);
   // A fleet on the local broker gets one user per device (each its own rate limit) unless --username says otherwise.
   const username = values.username ?? (devices === 1 || broker ? config.username || undefined : undefined);

@@ -28,7 +28,13 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The mosquitto binary: $XSMQ_MOSQUITTO when set, else where Debian and others install it. */
 export function mosquittoPath(): string {
+  const chosen = process.env.XSMQ_MOSQUITTO;
+  if (chosen) {
+    if (existsSync(chosen)) return chosen;
+    throw new Error(`XSMQ_MOSQUITTO=${chosen}: no such file; apt-get install -y mosquitto, or point it at a mosquitto binary`);
+  }
   for (const p of ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"]) if (existsSync(p)) return p;
   throw new Error("mosquitto is not installed: apt-get install -y mosquitto (bash .ci/run does it)");
 }
@@ -90,9 +96,11 @@ export class Mosquitto {
     await new Promise<void>((resolve) => { p.once("exit", () => resolve()); p.kill(signal); });
   }
 
-  /** Stops it (SIGTERM: orderly; SIGKILL: it forgets what it had not saved) and starts it again on the same port. */
-  async restart(signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<void> {
+  /** Stops it (SIGTERM: orderly; SIGKILL: it forgets what it had not saved) and starts it again on the same port,
+   *  `downMs` later. */
+  async restart(signal: "SIGTERM" | "SIGKILL" = "SIGTERM", downMs = 0): Promise<void> {
     await this.stopWith(signal);
+    if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
     await this.launch();
   }
 

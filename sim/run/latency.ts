@@ -75,6 +75,31 @@ export class DeliveryTracker {
     return -1;
   }
 
+  /**
+   * An arrival whose sender is not known (a subscriber on the local mosquitto sees topic and value only): it is
+   * the reading of the device whose matching pending one left first. Returns the latency in ms, or -1.
+   */
+  arrivedFromAny(key: string, value: string, at: number): number {
+    let device = -1, first = Infinity;
+    if (this.keys.has(key)) {
+      for (const [d, list] of this.pending) {
+        const n = Math.min(list.length, SEARCH);
+        for (let i = 0; i < n; i++) {
+          const p = list[i];
+          if (p.key === key && p.value === value) {
+            if (p.at < first) { first = p.at; device = d; }
+            break;
+          }
+        }
+      }
+    }
+    if (device < 0) {
+      if (this.keys.has(key)) this.unmatched++;
+      return -1;
+    }
+    return this.arrivedAt(device, key, value, at);
+  }
+
   /** Readings published and not (yet) seen arriving. */
   get inFlight(): number {
     let n = 0;

@@ -44,8 +44,8 @@ export class Monitor {
 
   get connected(): boolean { return this.client.connected; }
 
-  publish(topic: string, value: string): void {
-    this.client.publish(topic, value, { qos: 1 });
+  publish(topic: string, value: string, retain = false): void {
+    this.client.publish(topic, value, { qos: 1, retain });
   }
 
   async close(): Promise<void> {

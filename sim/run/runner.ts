@@ -7,7 +7,7 @@ import { Device } from "../board/device.ts";
 import { Airwaves, type VirtualAccessPoint } from "../board/airwaves.ts";
 import type { AioBroker } from "../aio/broker.ts";
 import type { PlainBroker } from "../brokers/plain.ts";
-import { startLocalBroker, type LocalBroker, type LocalBrokerKind } from "./local-broker.ts";
+import { MOSQUITTO_FOR_V5, startLocalBroker, type LocalBroker, type LocalBrokerKind } from "./local-broker.ts";
 import type { App, AppStatus } from "../../src/app/status.ts";
 import { loadApp, type AppEntry } from "./app-entry.ts";
 import { sniffPublishes } from "./publish-sniffer.ts";
@@ -27,7 +27,8 @@ export interface SimulationOptions {
    *  the fleet: users, client ids and broker choice follow the fleet's numbering, and the monitoring subscriber
    *  watches only this slice's users. */
   firstDevice?: number;
-  /** The broker to start without `broker`: "aio" (default), the Adafruit IO emulator, or "mqtt", a plain one. */
+  /** The broker to start without `broker`: "aio" (default), the Adafruit IO emulator; "mqtt", a plain one (aedes,
+   *  MQTT 3.1.1); "mosquitto", a real mosquitto (MQTT 5.0 and 3.1.1; it must be installed). */
   localBroker?: LocalBrokerKind;
   /** The devices log in with a key the local broker refuses (CONNACK 5): rehearses a wrong AIO_KEY. */
   wrongKey?: boolean;
@@ -109,7 +110,8 @@ export interface Simulation {
   readonly broker: AioBroker | undefined;
   /** The local plain MQTT broker, when it runs. */
   readonly plainBroker: PlainBroker | undefined;
-  /** What the local broker is ("local Adafruit IO emulator", "local MQTT broker"); undefined with an external one. */
+  /** What the local broker is ("local Adafruit IO emulator", "local MQTT broker", "local mosquitto"); undefined with
+   *  an external one. */
   readonly localBroker: string | undefined;
   readonly brokerUrl: string;
   /** Why readings are not tracked on an external broker (the monitoring client could not connect), if so. */
@@ -174,7 +176,7 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
     port = local.port;
     endpoints = [{ host, port }];
   }
-  const plain = local?.kind === "mqtt";
+  const plain = local !== undefined && local.kind !== "aio";
   const brokerUrl = `${secure === "true" ? "mqtts" : "mqtt"}://${host}:${port}`;
 
   // --- devices ---------------------------------------------------------------------------------------
@@ -223,17 +225,28 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
   const trackable = (!fleet || sharedUser === undefined || !options.broker) && secure !== "true";
   let tracker = trackable ? new DeliveryTracker() : undefined;
   let sniffers = tracker
-    ? devices.map((sim) => sniffPublishes(sim.device.network, (topic, payload, at) => {
-      // The first PUBLISH on the wire follows the first accepted connection; the readings the app had handed
-      // to its client by then (a reading sent at once is counted by the app only after this) were queued.
-      tracker?.firstConnect(sim.index, at - sim.startedAt, sim.app?.status.published ?? 0);
-      const key = readingKey(topic);
-      if (key !== undefined) tracker?.published(sim.index, key, payload, at);
-    }))
+    ? devices.map((sim) => {
+      let hinted = false;
+      return sniffPublishes(sim.device.network, (topic, payload, at) => {
+        // The first PUBLISH on the wire follows the first accepted connection; the readings the app had handed
+        // to its client by then (a reading sent at once is counted by the app only after this) were queued.
+        tracker?.firstConnect(sim.index, at - sim.startedAt, sim.app?.status.published ?? 0);
+        const key = readingKey(topic);
+        if (key !== undefined) tracker?.published(sim.index, key, payload, at);
+      }, {
+        // aedes answers a 5.0 CONNECT with CONNACK 1; the app's error says to use 3.1.1, this says what else works.
+        onConnect: (level) => {
+          if (level !== 5 || local?.kind !== "mqtt" || hinted) return;
+          hinted = true;
+          sim.device.traceSink(`sim: the app asks for MQTT 5.0; ${MOSQUITTO_FOR_V5}: run with --local-broker mosquitto\n`);
+        },
+      });
+    })
     : [];
   const untap = () => { for (const stop of sniffers) stop(); sniffers = []; };
   const offPublish = local && tracker
     ? local.onReading((clientId, key, value) => {
+      if (clientId === undefined) { tracker?.arrivedFromAny(key, value, performance.now()); return; }
       const sim = byClientId.get(clientId);
       if (sim) tracker?.arrivedAt(sim.index, key, value, performance.now());
     })

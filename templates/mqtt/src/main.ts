@@ -22,6 +22,7 @@ export default function main(): App {
   const topic = setting("topic", "{{name}}");
   const interval = Number(setting("interval", "5000"));
   const ledActiveLow = setting("ledActiveLow", "true") !== "false";
+  const protocol = setting("protocol", "4") === "5" ? 5 : 4;  // 4: MQTT 3.1.1, 5: MQTT 5.0 (the broker must speak it)
   const status: AppStatus = {
     wifi: "idle", ssid: undefined, ip: undefined, rssi: undefined, mqtt: "offline", published: 0, delivered: 0,
     received: 0, reconnects: 0, queued: 0, errors: 0, lastError: undefined, lastReading: undefined, led: 0,
@@ -35,7 +36,7 @@ export default function main(): App {
   setLed(false);
 
   const client = new MQTTClient({
-    host: broker, port, clientId: setting("clientId") || clientIdFromMac(), connect: false,
+    host: broker, port, clientId: setting("clientId") || clientIdFromMac(), connect: false, protocolVersion: protocol,
     username: setting("username") || undefined, password: setting("key") || undefined,
     will: { topic: `${topic}/status`, payload: "offline", qos: 1, retain: true },
   });
@@ -46,7 +47,7 @@ export default function main(): App {
   client.onConnect = () => {
     refresh();
     client.publish(`${topic}/status`, "online", 1, true);
-    trace(`MQTT: connected to ${broker}:${port}\n`);
+    trace(`MQTT${protocol === 5 ? " 5.0" : ""}: connected to ${broker}:${port}\n`);
   };
   client.onClose = (e) => { refresh(); trace(`MQTT: ${e ? e.message : "closed"}\n`); };
   client.onDelivered = () => { status.delivered++; };
