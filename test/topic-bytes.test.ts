@@ -12,7 +12,7 @@ const enc = new TextEncoder();
 function message(topic: string, text: string): Message {
   const t = enc.encode(topic), p = enc.encode(text);
   const m = new Message();
-  m.buf = new Uint8Array(3 + t.length + p.length).fill(0x2f);
+  m.buf = m.topicBuf = new Uint8Array(3 + t.length + p.length).fill(0x2f);
   m.buf.set(t, 1);
   m.topicStart = 1;
   m.topicEnd = 1 + t.length;
