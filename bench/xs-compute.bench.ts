@@ -2,7 +2,9 @@
 // bytes allocated in GC-free windows) and XS instructions per message, over the in-memory transport (src/ alone,
 // the transport's share apart) and over src/net's TCP (default), socket and WebSocket transports on in-memory fakes of the
 // native modules (the fakes' share apart); and Moddable's own MQTT client (from $MODDABLE) in the same engine.
-import { type MessageBench, type MessageCase, type MessageFigures, startMemoryBench } from "../sim/xs/memory-bench.ts";
+import {
+  type MessageBench, type MessageCase, type MessageFigures, type V5Case, benchContentType, memorySetup5, startMemoryBench,
+} from "../sim/xs/memory-bench.ts";
 import type { TransportKind } from "../sim/xs/entries/memory.ts";
 import { startModdableBench } from "../sim/xs/moddable-bench.ts";
 import type { Figures } from "./index.ts";
@@ -54,16 +56,15 @@ export default async function xsComputeBench(): Promise<Figures> {
     }
   }
 
+  const theirs = new Map<string, number>();
   const peer = await startModdableBench(heapSlots);
-  if ("skipped" in peer) {
-    process.stderr.write(`  xs-compute: Moddable's client skipped: ${peer.skipped}\n`);
-    return figures;
-  }
-  try {
+  if ("skipped" in peer) process.stderr.write(`  xs-compute: Moddable's client skipped: ${peer.skipped}\n`);
+  else try {
     for (const kind of ["publish", "receive"] as const) {
       for (const size of sizes) {
         const r = await measured(peer, { kind, qos: 0, size }, "Moddable");
         const key = `${kind}_qos0.${size}B`;
+        theirs.set(key, r.compute);
         figures[`xs.moddable.compute_per_msg.${key}`] = {
           value: Math.round(r.compute), unit: "instructions/msg",
           note: `Moddable mqtt.js alone; fake socket/timer ${Math.round(r.transport)} apart (total ${Math.round(r.total)}); ${describe(r)}`,
@@ -82,7 +83,77 @@ export default async function xsComputeBench(): Promise<Figures> {
   } finally {
     await peer.close();
   }
+  if (process.env.XS_COMPUTE !== "3.1.1") await v5Rows(figures, mine, theirs);
   return figures;
+}
+
+/**
+ * MQTT 5.0 (issue 16), src/ alone on the in-memory transport, beside the 3.1.1 rows: with no properties, with a
+ * property block (publish: a Properties made once; receive: content type, user properties, subscription identifier,
+ * expiry), and with topic aliases (publish QoS 0 by outgoing alias, CONNACK Topic Alias Maximum 10; receive by an
+ * incoming alias the broker named once). Moddable's client has no 5.0: its ratio compares with its 3.1.1 figure.
+ */
+const v5Variants: { prefix: string; what: string; v: V5Case; qos: readonly (0 | 1 | 2)[]; kinds?: readonly ("publish" | "receive")[] }[] = [
+  { prefix: "v5.", what: "MQTT 5.0, no properties", v: {}, qos: [0, 1, 2] },
+  {
+    prefix: "v5_props.", what: "MQTT 5.0 with properties (publish: a Properties made once with contentType, messageExpiryInterval, 2 user properties, 44 bytes; receive: content type, 2 user properties, subscription identifier, expiry)",
+    v: {
+      properties: { contentType: benchContentType, messageExpiryInterval: 3600, userProperties: { unit: "C", site: "a" } },
+      incoming: { contentType: benchContentType, userProperties: { unit: "C", site: "a" }, subscriptionIdentifier: 7, messageExpiryInterval: 60 }, subscriptionIdentifier: 7,
+    },
+    qos: [0, 1, 2],
+  },
+  {
+    // payloadFormatIndicator: the client checks the payload is UTF-8 before sending (a per-byte cost).
+    prefix: "v5_utf8.", what: "MQTT 5.0 publish with a Properties made once with payloadFormatIndicator true (payload checked as UTF-8 per publish) and contentType",
+    v: { properties: { contentType: benchContentType, payloadFormatIndicator: true } }, qos: [0], kinds: ["publish"],
+  },
+  { prefix: "v5_alias.", what: "MQTT 5.0 by topic alias (publish QoS 0: alias alone; receive: alias alone, named once)", v: { brokerAliases: 10, incomingAlias: 1 }, qos: [0] },
+];
+
+async function v5Rows(figures: Figures, mine: Map<string, MessageFigures>, theirs: Map<string, number>): Promise<void> {
+  for (const variant of v5Variants) {
+    const bench = await startMemoryBench(heapSlots, "memory", memorySetup5(variant.v));
+    try {
+      for (const kind of variant.kinds ?? (["publish", "receive"] as const)) {
+        for (const qos of variant.qos) {
+          const bySize: MessageFigures[] = [];
+          for (const size of sizes) {
+            const r = await measured(bench, { kind, qos, size }, variant.prefix);
+            bySize.push(r);
+            const key = `${kind}_qos${qos}.${size}B`, v311 = mine.get(`${kind}.${qos}.${size}`);
+            figures[`xs.compute_per_msg.${variant.prefix}${key}`] = {
+              value: Math.round(r.compute), unit: "instructions/msg",
+              note: `${variant.what}; src/ alone; in-memory transport ${Math.round(r.transport)} apart (total ${Math.round(r.total)}); ${describe(r)}`,
+            };
+            if (v311) {
+              figures[`xs.compute_ratio_vs_311.${variant.prefix}${key}`] = {
+                value: round3(r.compute / v311.compute), unit: "ratio",
+                note: `MQTT 5.0 ${Math.round(r.compute)} / 3.1.1 ${Math.round(v311.compute)} instructions per message, src/ alone, same run`,
+              };
+            }
+            const moddable = theirs.get(key);
+            if (moddable !== undefined) {
+              figures[`xs.compute_ratio_vs_moddable.${variant.prefix}${key}`] = {
+                value: round3(r.compute / moddable), unit: "ratio",
+                note: `xsmq MQTT 5.0 ${Math.round(r.compute)} / Moddable ${Math.round(moddable)} instructions per message; Moddable's client has no MQTT 5.0, so this is its 3.1.1 figure on the same payload`,
+              };
+            }
+          }
+          figures[`xs.alloc_slots_per_msg.${variant.prefix}${kind}_qos${qos}`] = {
+            value: clean(Math.max(...bySize.map((r) => r.slots))), unit: "slots/msg",
+            note: `${variant.what}, allocated (not kept) in GC-free windows; ${sizes.map((s, i) => `${s} B: ${fmt(bySize[i].slots)}`).join(", ")}; chunk bytes ${sizes.map((s, i) => `${s} B: ${fmt(bySize[i].chunkBytes)}`).join(", ")}; goal 0`,
+          };
+        }
+      }
+    } finally {
+      await bench.close();
+    }
+  }
+}
+
+function round3(v: number): number {
+  return Math.round(v * 1000) / 1000;
 }
 
 async function measured(bench: MessageBench, c: MessageCase, what: string): Promise<MessageFigures> {
