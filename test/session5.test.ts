@@ -244,8 +244,9 @@ describe("Session, MQTT 5.0", () => {
     deliver({ cmd: "auth", reasonCode: 0x18, properties: { authenticationMethod: "SCRAM-SHA-1", authenticationData: Buffer.from("server-first") } });
     expect(events.auths).toEqual([[0x18, "SCRAM-SHA-1", "server-first"]]);
     expect(output.take()).toMatchObject([{ cmd: "auth", reasonCode: 0x18, properties: { authenticationMethod: "SCRAM-SHA-1", authenticationData: Buffer.from("reply") } }]);
-    deliver({ cmd: "connack", reasonCode: 0, sessionPresent: false, properties: { authenticationMethod: "SCRAM-SHA-1" } });
+    deliver({ cmd: "connack", reasonCode: 0, sessionPresent: false, properties: { authenticationMethod: "SCRAM-SHA-1", authenticationData: Buffer.from("server-final") } });
     expect(events.connected).toEqual([false]);
+    expect(events.auths[1]).toEqual([0, "SCRAM-SHA-1", "server-final"]); // the CONNACK's last data reaches the application too
     session.reauthenticate("again", 0);
     expect(output.take()).toMatchObject([{ cmd: "auth", reasonCode: 0x19, properties: { authenticationData: Buffer.from("again") } }]);
   });

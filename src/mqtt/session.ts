@@ -381,7 +381,7 @@ export class Session {
       this.protocolError(0x82, "CONNACK says session present to a clean start (MQTT-3.2.2-4 says close)", now);
       return;
     }
-    if (this.v5) this.accepted5();
+    if (this.v5) this.accepted5(p);
     this.state = SessionState.Connected;
     if (!p.sessionPresent) {
       // The broker has no state for us: its QoS 2 ids are gone and subscriptions must be made again.
@@ -525,8 +525,10 @@ export class Session {
   }
 
   /** A 5.0 CONNACK accepted us: apply what the broker said. */
-  private accepted5(): void {
-    const server = this.server;
+  private accepted5(p: Message): void {
+    const server = this.server, method = this.connect.properties?.authenticationMethod;
+    // Enhanced authentication may end with the broker's last data in the CONNACK (e.g. SCRAM's server signature).
+    if (method !== undefined) this.listener.onSessionAuth?.(0, method, binaryProperty(p, Property.AuthenticationData));
     // Reconnects resume the session under the identifier the broker gave.
     if (server.assignedClientIdentifier !== undefined) this.connect.clientId = server.assignedClientIdentifier;
     if (server.serverKeepAlive >= 0) this.keepalive = server.serverKeepAlive;
