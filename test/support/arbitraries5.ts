@@ -110,12 +110,18 @@ export const pingresp: fc.Arbitrary<Fields5> = fc.constant({ cmd: "pingresp" });
 
 // ---- what a client sends (our encoders write it, mqtt-packet reads it)
 
-/** CONNECT properties in the order our encoder writes them (so byte-for-byte comparisons line up). */
+/**
+ * CONNECT properties in the order our encoder writes them (so byte-for-byte comparisons line up). Authentication
+ * Data only with a method (3.1.2.11.10).
+ */
 export const connectProps = props(fc.record({
   sessionExpiryInterval: u32, receiveMaximum: u16(1), maximumPacketSize: u32.filter((n) => n > 0), topicAliasMaximum: u16(1),
   requestResponseInformation: fc.boolean(), requestProblemInformation: fc.boolean(), authenticationMethod: mqttString(12),
   authenticationData: bytes(20), userProperties,
-}, opt));
+}, opt).map((p) => {
+  if (p.authenticationMethod === undefined) delete p.authenticationData;
+  return p;
+}));
 
 /** Will properties in our encoder's order. */
 export const willProps = props(fc.record({
