@@ -6,7 +6,7 @@
 // DISCONNECT, so every case also checks that the client kept to them.
 import { afterEach, describe, expect, it } from "vitest";
 import mqtt from "mqtt";
-import mqttPacket, { type Packet } from "mqtt-packet";
+import mqttPacket, { type Packet, type IPublishPacket } from "mqtt-packet";
 import { connect } from "node:net";
 import { MQTTClient, ErrorCode, Properties, type MQTTError, type MQTTClientOptions, type Message } from "../src/mqtt/client";
 import { V5Server, type V5ServerOptions } from "./support/v5-broker.ts";
@@ -423,6 +423,23 @@ describe("MQTT 5.0 against the scripted server", () => {
     }
     expect(second.disconnectedWith).toBeUndefined();
     expect(second.all("publish").map((p) => String(p.payload))).toEqual(["0", "1", "2", "3", "4", "5"]);
+  });
+
+  it("a packet over the Maximum Packet Size it announced is a protocol error: DISCONNECT 0x95", async () => {
+    const s = await server();
+    const c = v5(s.port, { rxBuffer: 256 });
+    const got: string[] = [];
+    c.onMessage = (m) => got.push(m.topic);
+    await until("connected", () => c.connected);
+    const conn = s.connections[0];
+    expect(conn.connect!.properties?.maximumPacketSize).toBe(259); // rxBuffer and the fixed header
+    // Written past the server's own check (MQTT-3.1.2-24 forbids it): a misbehaving broker.
+    const big: IPublishPacket = { cmd: "publish", topic: "big", payload: Buffer.alloc(1000), qos: 1, messageId: 9, retain: false, dup: false };
+    conn.socket.write(mqttPacket.generate(big, { protocolVersion: 5 }));
+    const d = (await conn.next((p) => p.cmd === "disconnect" || p.cmd === "puback")) as { cmd: string; reasonCode?: number };
+    expect(d.cmd).toBe("disconnect");
+    expect(d.reasonCode).toBe(0x95);
+    expect(got).toEqual([]);
   });
 
   it("refuses a publish larger than the server's maximum packet size locally (the server never sees it)", async () => {
