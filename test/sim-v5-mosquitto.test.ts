@@ -9,6 +9,11 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import { startSimulation, type Simulation } from "../sim/run/runner.ts";
+import config from "../hosts/node/modules/config.ts";
+import Timer from "../hosts/node/modules/timer.ts";
+import WiFiManager from "../src/wifi/manager.ts";
+import { MQTTClient } from "../src/mqtt/client.ts";
+import type { App, AppStatus } from "../src/app/status.ts";
 import { runCli } from "./support/fake-esp/run-cli.ts";
 import { cleanEnv, temp } from "./support/fake-sdk.ts";
 import { until } from "./support/wait.ts";
@@ -105,6 +110,39 @@ describe("startSimulation on a local mosquitto (MQTT 5.0)", () => {
     expect(levels).toEqual([4]);
     expect(sim.summary().errors).toBe(0);
   });
+});
+
+/** A 5.0 app publishing a counter at QoS 0 every 50 ms: the client names the topic by a Topic Alias after the first. */
+function qos0App(): App {
+  const status: AppStatus = { wifi: "idle", ssid: undefined, ip: undefined, rssi: undefined, mqtt: "offline", published: 0, delivered: 0,
+    received: 0, reconnects: 0, queued: 0, errors: 0, lastError: undefined, lastReading: undefined, led: 0, slider: undefined, time: undefined };
+  const client = new MQTTClient({ host: String(config.broker), port: Number(config.port), clientId: String(config.clientId),
+    username: String(config.username), password: String(config.key), protocolVersion: 5, connect: false });
+  client.onError = (e) => { status.errors++; status.lastError = e.message; };
+  const wifi = new WiFiManager({}, () => {});
+  wifi.addLinkListener((up) => client.setLink(up));
+  let n = 0;
+  const timer = Timer.repeat(() => {
+    status.mqtt = client.state;
+    if (client.connected && client.publish("shed/count", String(++n), 0) >= 0) status.published++;
+  }, 50);
+  return { status, stop() { Timer.clear(timer); client.close(); wifi.close(); } };
+}
+
+it("QoS 0 readings under a Topic Alias are read by the sniffer and matched on arrival", async () => {
+  sim = await startSimulation({ main: qos0App, localBroker: "mosquitto", key: "k1" });
+  const aliased: number[] = [];
+  const network = sim.devices[0].device.network, inner = network.sniffer!;
+  network.sniffer = (endpoint, bytes) => {
+    // A QoS 0 PUBLISH (0x30) with a one-byte remaining length and an empty topic: its alias stands for it.
+    if (bytes[0] === 0x30 && bytes[2] === 0 && bytes[3] === 0) aliased.push(bytes.length);
+    inner(endpoint, bytes);
+  };
+  await until("40 readings matched", () => sim!.tracker!.arrived >= 40, 15_000);
+  expect(aliased.length).toBeGreaterThan(30);
+  expect(sim.tracker!.unmatched).toBe(0);
+  expect(sim.tracker!.skipped).toBe(0);
+  expect(sim.summary().errors).toBe(0);
 });
 
 /** `xsmq init --template mqtt` into a new folder, node_modules/xsmq linked here, `protocol` set in xsmq.config.json. */
