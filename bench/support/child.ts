@@ -25,6 +25,8 @@ export interface CaseArgs {
   ca?: string;
   /** transport "tls", MQTT.js: held to TLS 1.2 and Moddable's suites, as ours is. */
   moddableTls?: boolean;
+  /** 5: both clients speak MQTT 5.0 (throughput, latency). */
+  protocolVersion?: 4 | 5;
 }
 
 /** Throughput: most messages between publisher and subscriber (clients and broker together), for both clients. */
@@ -49,8 +51,8 @@ try {
 /** Publisher and subscriber of the same kind in this process; messages/s as delivered to the subscriber. */
 async function throughput(a: CaseArgs) {
   const topic = `bench/${a.tag}`;
-  const sub = makePeer(a.kind, { port: a.port, clientId: `${a.tag}-sub`, payloadSize: a.size, transport: a.transport, ca: a.ca, moddableTls: a.moddableTls });
-  const pub = makePeer(a.kind, { port: a.port, clientId: `${a.tag}-pub`, payloadSize: a.size, transport: a.transport, ca: a.ca, moddableTls: a.moddableTls });
+  const sub = makePeer(a.kind, { port: a.port, clientId: `${a.tag}-sub`, payloadSize: a.size, transport: a.transport, ca: a.ca, moddableTls: a.moddableTls, protocolVersion: a.protocolVersion });
+  const pub = makePeer(a.kind, { port: a.port, clientId: `${a.tag}-pub`, payloadSize: a.size, transport: a.transport, ca: a.ca, moddableTls: a.moddableTls, protocolVersion: a.protocolVersion });
   await Promise.all([sub.connected(), pub.connected()]);
   const counter = new Counter();
   await sub.subscribe(topic, a.qos, counter.onMessage);
@@ -86,8 +88,8 @@ async function throughput(a: CaseArgs) {
 /** One publish every `interval` ms; publish-to-delivery time of each, through the broker. */
 async function latency(a: CaseArgs) {
   const topic = `bench/${a.tag}`;
-  const sub = makePeer(a.kind, { port: a.port, clientId: `${a.tag}-sub`, payloadSize: a.size, transport: a.transport, ca: a.ca, moddableTls: a.moddableTls });
-  const pub = makePeer(a.kind, { port: a.port, clientId: `${a.tag}-pub`, payloadSize: a.size, transport: a.transport, ca: a.ca, moddableTls: a.moddableTls });
+  const sub = makePeer(a.kind, { port: a.port, clientId: `${a.tag}-sub`, payloadSize: a.size, transport: a.transport, ca: a.ca, moddableTls: a.moddableTls, protocolVersion: a.protocolVersion });
+  const pub = makePeer(a.kind, { port: a.port, clientId: `${a.tag}-pub`, payloadSize: a.size, transport: a.transport, ca: a.ca, moddableTls: a.moddableTls, protocolVersion: a.protocolVersion });
   await Promise.all([sub.connected(), pub.connected()]);
   const total = a.warm + a.count;
   const sentAt = new Float64Array(total), took = new Float64Array(total).fill(NaN);

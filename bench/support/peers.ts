@@ -47,6 +47,8 @@ export type TransportKind = "socket" | "tcp" | "ws" | "tls";
  */
 export interface PeerOptions {
   port: number; clientId: string; payloadSize: number; inflight?: number; transport?: TransportKind; ca?: string; moddableTls?: boolean;
+  /** 5: MQTT 5.0 (each client with its defaults: ours gives QoS 0 topics aliases when the broker allows). */
+  protocolVersion?: 4 | 5;
 }
 
 /** Our client on its own simulated device (its own byte counters), buffers sized for 1 KB payloads. */
@@ -64,6 +66,7 @@ export class XsmqPeer implements Peer {
     this.client = this.device.run(() => new MQTTClient({
       host: "127.0.0.1", port: o.port, clientId: o.clientId, keepalive: 60, reconnect: false,
       rxBuffer: 2048, txBuffer: 2048, inflight, inflightIn: 256, queue: (BACKLOG + 16) * (o.payloadSize + 64),
+      ...(o.protocolVersion === 5 ? { protocolVersion: 5 as const } : {}),
       transport: o.transport === "tcp" ? new TcpTransport(2048)
         : o.transport === "ws" ? new WebSocketTransport({ transport: new TcpTransport(2048), frameSize: 2048 })
         : o.transport === "tls" ? new TlsTransport({ certificate: new X509Certificate(readFileSync(o.ca!)).raw }) : undefined,
@@ -128,6 +131,7 @@ export class MqttjsPeer implements Peer {
     this.payload = Buffer.from(constantPayload(o.payloadSize));
     const url = o.transport === "ws" ? `ws://127.0.0.1:${o.port}/mqtt` : `${o.transport === "tls" ? "mqtts" : "mqtt"}://127.0.0.1:${o.port}`;
     this.client = mqtt.connect(url, { clientId: o.clientId, keepalive: 60, reconnectPeriod: 0, clean: true,
+      ...(o.protocolVersion === 5 ? { protocolVersion: 5 as const } : {}),
       ...(o.ca ? { ca: readFileSync(o.ca) } : {}), ...(o.moddableTls ? moddableTls : {}) });
     this.client.on("message", (_topic: string, payload: Buffer) => this.handler(payload.readUInt32BE(0)));
     this.client.on("error", (e) => { throw e; });
