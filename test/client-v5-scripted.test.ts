@@ -598,6 +598,33 @@ describe("MQTT 5.0 against the scripted server", () => {
     expect(c.errors.filter((e) => e.code === ErrorCode.PublishFailed)).toEqual([]);
   });
 
+  for (const present of [false, true]) {
+    it(`an incoming QoS 2 id awaiting PUBREL when the link fell: session present ${present ? 1 : 0} ${present ? "keeps it (a resend is a duplicate)" : "forgets it (the id is new)"}`, async () => {
+      let n = 0;
+      // The first connection never answers PUBREC (no PUBREL); the second CONNACK says whether the server kept the session.
+      const s: V5Server = await server({
+        onConnect: () => ({ reasonCode: 0, sessionPresent: n++ > 0 && present }),
+        intercept: (conn, p) => p.cmd === "pubrec" && conn === s.connections[0],
+      });
+      const c = v5(s.port, { cleanSession: false, properties: { sessionExpiryInterval: 60 }, reconnect: { min: 20, max: 50 } });
+      const got: string[] = [];
+      c.onMessage = (m) => got.push(m.text);
+      await until("connected", () => c.connected);
+      const first = s.connections[0];
+      first.send({ cmd: "publish", topic: "q2in", payload: "old", qos: 2, messageId: 3, retain: false, dup: false });
+      await until("PUBREC", () => first.all("pubrec").length === 1);
+      first.socket.destroy();
+      const second = await s.connection(1);
+      await until("reconnected", () => c.connacks.length === 2 && c.connected);
+      // Session kept: the server resends its PUBLISH (DUP) for id 3 — a duplicate. Fresh: id 3 is a new message.
+      second.send({ cmd: "publish", topic: "q2in", payload: present ? "old" : "new", qos: 2, messageId: 3, retain: false, dup: present });
+      await until("PUBREC on the second connection", () => second.all("pubrec").length === 1, 5000);
+      second.send({ cmd: "pubrel", messageId: 3 });
+      await until("PUBCOMP", () => second.all("pubcomp").length === 1);
+      expect(got).toEqual(present ? ["old"] : ["old", "new"]);
+    });
+  }
+
   it("close({ sessionExpiryInterval }) after a CONNECT with none throws (MQTT-3.14.2-2) and stays connected", async () => {
     const s = await server();
     const c = v5(s.port);
