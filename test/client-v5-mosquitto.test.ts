@@ -9,6 +9,7 @@ import { join } from "node:path";
 import mqtt, { type MqttClient, type IClientOptions } from "mqtt";
 import { MQTTClient, ErrorCode, type MQTTError, type MQTTClientOptions, type Message } from "../src/mqtt/client";
 import { Properties } from "../src/mqtt/properties";
+import { TcpTransport } from "../src/net/tcp-transport";
 import { Mosquitto } from "../sim/brokers/mosquitto.ts";
 import { V5Tap } from "./support/v5-broker.ts";
 import { until } from "./support/wait.ts";
@@ -211,6 +212,29 @@ describe("MQTT 5.0 with mosquitto 2.0.11", () => {
     expect(got[1].contentType).toBeUndefined();
     expect(got[1].responseTopic).toBeUndefined();
     expect(got[1].correlationData).toBeUndefined();
+  });
+
+  it("reads 5.0 PUBLISHes split into 7-byte socket reads: properties, payloads to 3000 B, QoS 0/1/2, exact bytes", async () => {
+    const c = v5(plain, "small-reads", { rxBuffer: 4096, transport: new TcpTransport(7) });
+    const got: Array<{ len: number; sum: number; qos: number; ct?: string; up?: string; corr?: number[] }> = [];
+    await subscribed(c, "sr/#", { qos: 2, subscriptionIdentifier: 77 }, (m) => {
+      let sum = 0;
+      for (let k = 0; k < m.length; k++) sum = (sum * 31 + m.byte(k)) >>> 0;
+      got.push({ len: m.length, sum, qos: m.qos, ct: m.contentType, up: m.userProperty("i"), corr: m.correlationData ? [...m.correlationData] : undefined });
+    });
+    const p = await peer(plain, "small-reads-peer");
+    const want: typeof got = [];
+    for (let i = 0; i < 30; i++) {
+      const size = [0, 1, 127, 128, 300, 3000][i % 6], qos = (i % 3) as 0 | 1 | 2;
+      const payload = Buffer.alloc(size, i);
+      let sum = 0;
+      for (const b of payload) sum = (sum * 31 + b) >>> 0;
+      await p.publishAsync(`sr/${i}`, payload, { qos, properties: { contentType: `t/${i}`, userProperties: { i: `${i}` }, correlationData: Buffer.from([i, 255 - i]) } });
+      want.push({ len: size, sum, qos, ct: `t/${i}`, up: `${i}`, corr: [i, 255 - i] });
+    }
+    await until("30 messages", () => got.length === 30);
+    expect(got).toEqual(want);
+    expect(c.errors).toEqual([]);
   });
 
   it("delivers subscription identifiers: mosquitto sends one copy per matching subscription, each with its id", async () => {

@@ -9,6 +9,7 @@ import mqtt from "mqtt";
 import mqttPacket, { type Packet, type IPublishPacket } from "mqtt-packet";
 import { connect } from "node:net";
 import { MQTTClient, ErrorCode, Properties, type MQTTError, type MQTTClientOptions, type Message } from "../src/mqtt/client";
+import { TcpTransport } from "../src/net/tcp-transport";
 import { V5Server, type V5ServerOptions } from "./support/v5-broker.ts";
 import { until, sleep } from "./support/wait.ts";
 
@@ -303,6 +304,25 @@ describe("MQTT 5.0 against the scripted server", () => {
     await until("4 messages", () => got.length === 4);
     expect(got).toEqual([0, 1, 2, 3].map((i) => ["dev/kitchen/temp", true, `${20 + i}`]));
     expect(conn.all("puback").map((p) => p.reasonCode ?? 0)).toEqual([0, 0, 0, 0]);
+  });
+
+  it("resolves aliases and reads properties with the socket read 5 bytes at a time", async () => {
+    const s = await server();
+    const c = v5(s.port, { properties: { topicAliasMaximum: 3 }, transport: new TcpTransport(5) });
+    const got: string[] = [];
+    c.onMessage = (m) => got.push(`${m.topic}|${m.text}|${m.contentType}|${m.userProperty("n")}|${m.topicAlias}`);
+    await until("connected", () => c.connected);
+    const conn = s.connections[0];
+    const want: string[] = [];
+    for (let i = 0; i < 24; i++) {
+      const t = `split/${i % 4}/${"t".repeat(i % 4 * 20)}`, text = "x".repeat((i * 37) % 200);
+      const p = conn.publish(t, text, { alias: true, qos: (i % 3) as 0 | 1 | 2, properties: { contentType: `c${i}`, userProperties: { n: `${i}` } } });
+      want.push(`${t}|${text}|c${i}|${i}|${p.properties?.topicAlias ?? 0}`);
+    }
+    await until("24 messages", () => got.length === 24);
+    expect(got).toEqual(want);
+    expect(got.filter((g) => g.endsWith("|0")).length).toBeGreaterThan(0); // the 4th topic had no alias left
+    expect(c.errors).toEqual([]);
   });
 
   it("a topic longer than topicAliasBytes: the first copy delivered, alias-only copies refused with PUBACK 0x83", async () => {
