@@ -27,9 +27,13 @@ export default async function xsBench(): Promise<Figures> {
   const broker = await Mosquitto.start();
   const figures: Figures = {};
   try {
-    await footprint(figures, broker.port);
-    await modulesRam(figures);
-    for (const transport of ["tcp", "socket"] as const) await perMessage(figures, transport, broker);
+    // XS_BENCH=v5: only the MQTT 5.0 rows (the client at protocolVersion 5 over TcpTransport; peers stay at 3.1.1).
+    if (process.env.XS_BENCH !== "v5") {
+      await footprint(figures, broker.port);
+      await modulesRam(figures);
+      for (const transport of ["tcp", "socket"] as const) await perMessage(figures, transport, broker);
+    }
+    await perMessage(figures, "tcp", broker, 5);
   } finally {
     await broker.close();
   }
@@ -99,14 +103,14 @@ async function modulesRam(figures: Figures): Promise<void> {
 interface Case { what: string; run: (count: number) => Promise<number> }
 
 /** Per-message figures of publish and receive at QoS 0/1/2 through the host, over one transport. */
-async function perMessage(figures: Figures, transport: "tcp" | "socket", broker: Mosquitto): Promise<void> {
+async function perMessage(figures: Figures, transport: "tcp" | "socket", broker: Mosquitto, protocolVersion: 4 | 5 = 4): Promise<void> {
   const proxy = await BrokerProxy.start(broker.port, { count: true });
   const xs = await XSHost.start({ entry: clientEntry });
   let peer: mqtt.MqttClient | undefined;
   try {
     const meter = new XSMeter(xs);
     await meter.prepare(heapSlots);
-    await xs.call("connect", proxy.port, `xs-bench-${transport}`, { inflightIn: batch[2], transport });
+    await xs.call("connect", proxy.port, `xs-bench-${transport}-${protocolVersion}`, { inflightIn: batch[2], transport, protocolVersion });
     await xs.call("subscribe", "bench/rx/#", 2, false);
     peer = await mqtt.connectAsync(broker.url, { clientId: `xs-bench-peer-${transport}`, reconnectPeriod: 0 });
     let received = (await xs.call<{ received: number }>("counts")).received;
@@ -146,8 +150,8 @@ async function perMessage(figures: Figures, transport: "tcp" | "socket", broker:
     const none = await meter.around(async () => {});
     const idle = await meter.around(async () => { for (let i = 0; i < idleCranks; i++) await meter.crank(Builtin.Nothing); });
     const perCrank = { slots: (idle.slots - none.slots) / idleCranks, chunkBytes: (idle.chunkBytes - none.chunkBytes) / idleCranks };
-    const prefix = transport === "tcp" ? "" : "socket.";
-    figures[`xs.host_alloc_slots_per_crank.${prefix.replace(/\.$/, "") || "tcp"}`] = {
+    const prefix = protocolVersion === 5 ? "v5." : transport === "tcp" ? "" : "socket.";
+    if (protocolVersion === 4) figures[`xs.host_alloc_slots_per_crank.${prefix.replace(/\.$/, "") || "tcp"}`] = {
       value: round(perCrank.slots), unit: "slots/crank",
       note: `a crank that delivers nothing to the client (xsnap's buffer for the delivery, the bridge); chunk bytes ${round(perCrank.chunkBytes)}/crank`,
     };
@@ -161,7 +165,7 @@ async function perMessage(figures: Figures, transport: "tcp" | "socket", broker:
       const kept = (await xs.liveSlots()) - keptBefore;
       const gcs = Number(w.gc) + Number(empty.gc);
       const valid = gcs === 0 ? "" : " VOID: a collection ran in the window";
-      const via = transport === "tcp" ? "TcpTransport (default)" : "SocketTransport";
+      const via = `${transport === "tcp" ? "TcpTransport (default)" : "SocketTransport"}${protocolVersion === 5 ? ", MQTT 5.0 (peer MQTT.js at 3.1.1)" : ""}`;
       figures[`xs.host_alloc_slots_per_msg.${prefix}${c.what}`] = {
         value: round((w.slots - empty.slots) / n), unit: "slots/msg",
         note: `through the XS host and mosquitto over ${via}, allocated in a window of ${n} messages with ${gcs} GCs${valid}; ` +
@@ -173,12 +177,12 @@ async function perMessage(figures: Figures, transport: "tcp" | "socket", broker:
       };
       figures[`xs.host_compute_per_msg.${prefix}${c.what}`] = {
         value: Math.round((w.compute - empty.compute) / n), unit: "instructions/msg",
-        note: `every crank of the window (${w.cranks} for ${n} messages): the client, the host's JS stand-ins (native on a board) and the bench's pacing`,
+        note: `${protocolVersion === 5 ? "MQTT 5.0; " : ""}every crank of the window (${w.cranks} for ${n} messages): the client, the host's JS stand-ins (native on a board) and the bench's pacing`,
       };
       figures[`xs.kept_slots_per_msg.${prefix}${c.what}`] = {
         value: round(kept / n), unit: "slots/msg", note: `${kept} slots still alive after a forced GC, ${n} messages later; goal 0`,
       };
-      process.stderr.write(`  xs: ${transport} ${c.what} in ${((performance.now() - t) / 1000).toFixed(1)} s${valid}\n`);
+      process.stderr.write(`  xs: ${protocolVersion === 5 ? "v5 " : ""}${transport} ${c.what} in ${((performance.now() - t) / 1000).toFixed(1)} s${valid}\n`);
     }
     const counts = await xs.call<{ errors: number; lastError: string }>("counts");
     if (counts.errors > 0) throw new Error(`the client reported ${counts.errors} error(s) during the bench: ${counts.lastError}`);

@@ -57,12 +57,13 @@ function onCount(_m: Message): void {
 }
 
 /** Connects a client with default buffers to the broker at 127.0.0.1:port, over TcpTransport (default), SocketTransport or WebSocket over TCP. */
-export async function connect(port: number, clientId: string, options: { keepalive?: number; inflightIn?: number; transport?: "tcp" | "socket" | "ws" } = {}): Promise<{ sessionPresent: boolean }> {
+export async function connect(port: number, clientId: string, options: { keepalive?: number; inflightIn?: number; transport?: "tcp" | "socket" | "ws"; protocolVersion?: 4 | 5 } = {}): Promise<{ sessionPresent: boolean }> {
   let sessionPresent = false;
   let connected = false;
   client?.close();
   const transport = options.transport === "socket" ? new SocketTransport() : options.transport === "ws" ? new WebSocketTransport() : undefined;
-  client = new MQTTClient({ host: "127.0.0.1", port, clientId, keepalive: options.keepalive ?? 60, reconnect: false, inflightIn: options.inflightIn, transport });
+  client = new MQTTClient({ host: "127.0.0.1", port, clientId, keepalive: options.keepalive ?? 60, reconnect: false, inflightIn: options.inflightIn, transport,
+    ...(options.protocolVersion === 5 ? { protocolVersion: 5 as const } : {}) });
   client.onConnect = (present) => { sessionPresent = present; connected = true; check(); };
   client.onDelivered = () => { delivered++; check(); };
   client.onError = (e) => { errors++; lastError = e.message; };
