@@ -123,11 +123,13 @@ const publishProperties = {
 };
 const incomingProperties = { contentType: benchContentType, userProperties: { unit: "C", site: ["a", "b"] }, subscriptionIdentifier: 7, messageExpiryInterval: 60 };
 
-const v5Configs: { name: string; v: V5Case; check: "properties" | "alias" | "plain" }[] = [
+const propertiesCase: V5Case = { properties: publishProperties, incoming: incomingProperties, subscriptionIdentifier: 7, inspect: true };
+const v5Configs: { name: string; v: V5Case; check: "properties" | "alias" | "plain"; transport?: "tcp" }[] = [
   {
     name: "publish with a Properties made once; receive with content type, user properties, subscription identifier and expiry; handler reads topicIs/number/contentTypeIs",
-    v: { properties: publishProperties, incoming: incomingProperties, subscriptionIdentifier: 7, inspect: true }, check: "properties",
+    v: propertiesCase, check: "properties",
   },
+  { name: "the same over TcpTransport on a fake embedded:io/socket/tcp", v: propertiesCase, check: "properties", transport: "tcp" },
   {
     name: "topic aliases both ways (CONNACK Topic Alias Maximum 10; incoming by alias 1 after one PUBLISH naming it); handler reads topicIs/number/contentTypeIs",
     v: { brokerAliases: 10, incomingAlias: 1, inspect: true }, check: "alias",
@@ -147,7 +149,8 @@ for (const config of v5Configs) {
     const written = async () => Buffer.from(await bench.xs.call<number[]>("lastWritten"));
 
     beforeAll(async () => {
-      bench = await startMemoryBench(1 << 19, "memory", memorySetup5(config.v));
+      const transport = config.transport ?? "memory";
+      bench = await startMemoryBench(1 << 19, transport, memorySetup5(config.v, transport));
     });
 
     afterAll(async () => {
