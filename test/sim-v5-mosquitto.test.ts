@@ -6,6 +6,8 @@
 // says why a 5.0 app fails on aedes.
 import { afterEach, describe, expect, it } from "vitest";
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { connect as tcpConnect } from "node:net";
 import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import { startSimulation, type Simulation } from "../sim/run/runner.ts";
@@ -14,7 +16,7 @@ import Timer from "../hosts/node/modules/timer.ts";
 import WiFiManager from "../src/wifi/manager.ts";
 import { MQTTClient } from "../src/mqtt/client.ts";
 import type { App, AppStatus } from "../src/app/status.ts";
-import { runCli } from "./support/fake-esp/run-cli.ts";
+import { runCli, xsmqBin } from "./support/fake-esp/run-cli.ts";
 import { cleanEnv, temp } from "./support/fake-sdk.ts";
 import { until } from "./support/wait.ts";
 
@@ -192,4 +194,30 @@ describe("xsmq sim with an MQTT 5.0 project", () => {
     expect(r.stdout).toContain("CONNACK 0x84 Unsupported Protocol Version (the broker answered in MQTT 3.1.1: it does not speak 5.0; use protocolVersion 4)");
     expect(r.stdout).toMatch(/summary: 0\/1 connected, .*errors [1-9]/);
   });
+
+  it("a sim cut off by its pipe (| head) leaves no mosquitto behind", async () => {
+    const dir = await project("porch", "5");
+    const child = spawn(process.execPath, [xsmqBin, "sim", "--interval", "0.2"], { cwd: dir, env: cleanEnv({}), stdio: ["ignore", "pipe", "ignore"] });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    let out = "";
+    child.stdout!.on("data", (d) => { out += d; });
+    try {
+      await until("the broker line", () => /\(local mosquitto\)/.test(out), 10_000);
+    } catch (e) { child.kill("SIGKILL"); throw e; }
+    const port = Number(/mqtt:\/\/127\.0\.0\.1:(\d+) \(local mosquitto\)/.exec(out)![1]);
+    expect(await listening(port)).toBe(true);
+    child.stdout!.destroy(); // as head does once it has its lines: the sim's next write fails with EPIPE
+    expect(await exited).not.toBe(0);
+    const deadline = Date.now() + 5000;
+    while (await listening(port) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(await listening(port)).toBe(false);
+  });
 });
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = tcpConnect(port, "127.0.0.1");
+    s.once("connect", () => { s.destroy(); resolve(true); });
+    s.once("error", () => resolve(false));
+  });
+}

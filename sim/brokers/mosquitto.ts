@@ -39,6 +39,11 @@ export function mosquittoPath(): string {
   throw new Error("mosquitto is not installed: apt-get install -y mosquitto (bash .ci/run does it)");
 }
 
+/** Running brokers: killed when this process exits without closing them (a crash, a pipe closed under it), so
+ *  no mosquitto outlives its test or `xsmq sim`. */
+const running = new Set<Mosquitto>();
+let exitHook = false;
+
 export class Mosquitto {
   readonly port: number;
   readonly dir: string;
@@ -75,6 +80,16 @@ export class Mosquitto {
   private async launch(): Promise<void> {
     const proc = spawn(mosquittoPath(), ["-c", join(this.dir, "mosquitto.conf")], { stdio: ["ignore", "ignore", "pipe"] });
     this.proc = proc;
+    running.add(this);
+    if (!exitHook) {
+      exitHook = true;
+      process.on("exit", () => {
+        for (const m of running) {
+          m.proc?.kill("SIGKILL");
+          rmSync(m.dir, { recursive: true, force: true });
+        }
+      });
+    }
     proc.stderr!.on("data", (d) => { this.log += d; });
     const deadline = Date.now() + 5000;
     while (Date.now() < deadline) {
@@ -106,6 +121,7 @@ export class Mosquitto {
 
   async close(): Promise<void> {
     await this.kill();
+    running.delete(this);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
