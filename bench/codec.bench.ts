@@ -3,7 +3,7 @@
 // MQTT 5.0 rows (codec.v5.*) do the same with publishes carrying properties, against mqtt-packet's v5 mode.
 import mqttPacket from "mqtt-packet";
 import type { Packet as MqttPacket } from "mqtt-packet";
-import { decode, encodeAck, encodeEmpty, encodePublish, encodeSubscribe, Packet, PacketReader, PacketType, ReadStatus } from "../src/mqtt/codec.ts";
+import { decode, encodeAck, encodeAckReason, encodeEmpty, encodePublish, encodeSubscribe, Packet, PacketReader, PacketType, ReadStatus } from "../src/mqtt/codec.ts";
 import { readUtf8 } from "../src/mqtt/utf8.ts";
 import { Message } from "../src/mqtt/message.ts";
 import { Properties } from "../src/mqtt/properties.ts";
@@ -164,7 +164,7 @@ function makeOurs5(zeroCopy: boolean): (n: number) => number {
     let sum = 0;
     for (let i = 0; i < n; i++) {
       const s = mix5[i % mix5.length];
-      const end = s.cmd === "puback" ? encodeAck(tx, 0, PacketType.PUBACK, s.messageId, s.reasonCode)
+      const end = s.cmd === "puback" ? (s.reasonCode ? encodeAckReason(tx, 0, PacketType.PUBACK, s.messageId, s.reasonCode) : encodeAck(tx, 0, PacketType.PUBACK, s.messageId))
         : encodePublish(tx, 0, s.topic, s.payload, s.qos, false, false, s.messageId, props.bytes);
       if (reader.push(tx, 0, end) !== ReadStatus.Complete || decodeAny(reader, m) !== 0) throw new Error(`ours failed on 5.0 ${s.cmd}`);
       if (m.type !== PacketType.PUBLISH) sum += m.packetId + m.reasonCode;

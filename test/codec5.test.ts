@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import {
-  decode, encodeAck, encodeConnect, encodePublish, encodeReasonPacket, encodeSubscribe, encodeUnsubscribe, Packet, PacketType,
+  decode, encodeAck, encodeAckReason, encodeConnect, encodePublish, encodeReasonPacket, encodeSubscribe, encodeUnsubscribe, Packet, PacketType,
   PUBLISH_FIRST, publishPropertiesLength, ReadStatus, remainingLengthSize, SubscribeOption, writePublishHead, writePublishProperties,
   writePublishTail,
 } from "../src/mqtt/codec.ts";
@@ -127,9 +127,9 @@ describe("our v5 encoders -> mqtt-packet v5", () => {
     const buf = new Uint8Array(16);
     expect(encodeAck(buf, 0, PacketType.PUBACK, 0x0102)).toBe(4);
     expect(Array.from(buf.subarray(0, 4))).toEqual([0x40, 2, 1, 2]);
-    expect(encodeAck(buf, 0, PacketType.PUBREC, 0x0102, 0x10)).toBe(5);
+    expect(encodeAckReason(buf, 0, PacketType.PUBREC, 0x0102, 0x10)).toBe(5);
     expect(Array.from(buf.subarray(0, 5))).toEqual([0x50, 3, 1, 2, 0x10]);
-    expect(encodeAck(buf, 0, PacketType.PUBREL, 7, 0x92)).toBe(5);
+    expect(encodeAckReason(buf, 0, PacketType.PUBREL, 7, 0x92)).toBe(5);
     expect(Array.from(buf.subarray(0, 5))).toEqual([0x62, 3, 0, 7, 0x92]);
     expect(parse5(buf.slice(0, 5))).toEqual([{ cmd: "pubrel", messageId: 7, reasonCode: 0x92 }]);
   });
@@ -206,7 +206,7 @@ describe("our v5 encoders -> mqtt-packet v5", () => {
         properties: { sessionExpiryInterval: 60, userProperties: { x: "y" } }, will: { topic: "w/t", payload: "bye", qos: 1, properties: { willDelayInterval: 5 } } })],
       ["publish", (b) => encodePublish(b, 0, "a/b/€", "payload", 1, false, false, 9, props.bytes, 4)],
       ["publish alias only", (b) => encodePublish(b, 0, "", Uint8Array.of(1, 2), 0, false, false, 0, props.bytes, 4)],
-      ["ack with reason", (b) => encodeAck(b, 0, PacketType.PUBACK, 1, 0x80)],
+      ["ack with reason", (b) => encodeAckReason(b, 0, PacketType.PUBACK, 1, 0x80)],
       ["subscribe", (b) => encodeSubscribe(b, 0, 1, "a/+/#", 1, encodedProperties({ subscriptionIdentifier: 200 }, PropertySet.Subscribe), SubscribeOption.NoLocal)],
       ["unsubscribe", (b) => encodeUnsubscribe(b, 0, 1, "a/+", encodedProperties({ userProperties: { k: "v" } }, PropertySet.Subscribe))],
       ["disconnect", (b) => encodeReasonPacket(b, 0, PacketType.DISCONNECT, 0x04, encodedProperties({ reasonString: "bye" }, PropertySet.Disconnect))],

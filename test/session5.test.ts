@@ -194,7 +194,7 @@ describe("Session, MQTT 5.0", () => {
     const { session, output, connect } = setup({ topicAliases: 1 });
     connect({ topicAliasMaximum: 1 });
     const props = new Properties({ contentType: "c" });
-    for (const t of ["a/1", "a/1", "a/1", "b/2", "b/2", "b/2", "b/2", "b/2"]) session.publish(t, "v", 0, false, 0, props);
+    for (const t of ["a/1", "a/1", "a/1", "b/2", "b/2", "b/2", "b/2", "b/2"]) session.publish5(t, "v", 0, false, 0, props);
     const sent = output.take().map((p) => [p.topic, p.properties?.topicAlias ?? 0]);
     // a/1 gets alias 1; b/2 takes it over once used more than a/1 (its 4th use).
     expect(sent).toEqual([["a/1", 1], ["", 1], ["", 1], ["b/2", 0], ["b/2", 0], ["b/2", 0], ["b/2", 1], ["", 1]]);

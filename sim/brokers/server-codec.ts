@@ -98,7 +98,7 @@ export function decodeAny(r: PacketReader, p: ServerPacket | Packet): number {
   const type = r.first >> 4;
   if (type !== PacketType.CONNECT && type !== PacketType.SUBSCRIBE && type !== PacketType.UNSUBSCRIBE) return decode(r, p);
   const b = r.buf, flags = r.first & 15, len = r.length;
-  p.buf = b;
+  p.buf = p.topicBuf = b;
   p.type = type;
   p.flags = flags;
   p.dup = false; p.qos = 0; p.retain = false; p.packetId = 0;

@@ -161,14 +161,16 @@ export class MQTTClient implements SessionListener, TransportListener {
    * (or one of the last 4 topic strings used) and a bytes or number payload allocate nothing in XS.
    */
   publish(topic: string | Topic, payload: Uint8Array | string | number | null, options?: PublishOptions | number, retain?: boolean): number {
-    let qos = 0, r = retain === true, properties: Properties | PublishProperties | undefined;
+    let qos = 0, r = retain === true;
     if (typeof options === NUMBER) qos = options as number;
     else if (options) {
       qos = (options as PublishOptions).qos ?? 0;
       r = (options as PublishOptions).retain === true;
-      properties = (options as PublishOptions).properties;
+      // Properties take the 5.0 path; without them both versions share the one below (what 3.1.1 pays per message).
+      const properties = (options as PublishOptions).properties;
+      if (properties !== undefined) return this.session.publish5(topic, payload, qos, r, this.ticks, properties);
     }
-    return this.session.publish(topic, payload, qos, r, this.ticks, properties);
+    return this.session.publish(topic, payload, qos, r, this.ticks);
   }
 
   /**

@@ -64,9 +64,8 @@ export class Inflight {
   id(i: number): number { return this.meta[4 * i + ID]; }
   length(i: number): number { return this.meta[4 * i + LENGTH]; }
 
-  /** Index of a free slot, or -1 (also when `limit` slots are taken). */
+  /** Index of a free slot, or -1. (MQTT 5.0 callers check `limit` first: 3.1.1 does not pay for it.) */
   free(): number {
-    if (this.count >= this.limit) return -1;
     for (let i = 0; i < this.size; i++) if (this.meta[4 * i + STATE] === SlotState.Free) return i;
     return -1;
   }

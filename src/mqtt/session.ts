@@ -4,7 +4,7 @@
 import { ErrorCode, type ErrorCodeValue, MQTTError, connackMessages, reasonName } from "./errors";
 import {
   type ConnectOptions, type WillOptions, PacketReader, PacketType, decode,
-  encodeAck, encodeConnect, encodeEmpty, encodeReasonPacket, encodeSubscribe, encodeUnsubscribe, payloadLength, PUBLISH_FIRST,
+  encodeAck, encodeAckReason, encodeConnect, encodeEmpty, encodeReasonPacket, encodeSubscribe, encodeUnsubscribe, payloadLength, PUBLISH_FIRST,
   publishPropertiesLength, remainingLengthSize, writePublish, writePublishHead, writePublishProperties, writePublishTail,
 } from "./codec";
 import {
@@ -312,6 +312,12 @@ export class Session {
     this.pingSentAt = -1; // any packet proves the link is alive
     this.receivedCount++;
     if (status === -ErrorCode.PacketTooLarge) {
+      const max = this.connect.properties?.maximumPacketSize ?? 0, size = 1 + remainingLengthSize(reader.length) + reader.length;
+      if (max > 0 && size > max) {
+        // 5.0: the broker was told our Maximum Packet Size; going over it is a protocol error (3.1.2.11.4).
+        this.protocolError(0x95, `${packetName(reader.type)} of ${size} bytes over the Maximum Packet Size ${max} we announced (rxBuffer ${reader.capacity})`, now);
+        return;
+      }
       if (p.type === PacketType.PUBLISH && p.topicEnd > 0 && (p.qos === 0 || p.packetId !== 0)) this.oversizePublish(reader, now);
       else {
         // Not even its topic and packet id fit: it cannot be acknowledged or skipped safely.
@@ -335,6 +341,7 @@ export class Session {
     }
     switch (p.type) {
       case PacketType.PUBLISH: this.publishIn(p, now); break;
+      // (A 5.0 reason >= 0x80 ends the exchange: tested here, in 3.1.1 too, where it is 0: 6 XS instructions an ack.)
       case PacketType.PUBACK:
         if (p.reasonCode >= 0x80) this.publishFailed(p);
         else this.ackOut(PacketType.PUBACK, p.packetId, SlotState.AwaitPuback);
@@ -395,7 +402,7 @@ export class Session {
   }
 
   private publishIn(p: Message, now: number): void {
-    if (this.v5 && !this.publishIn5(p, now)) return;
+    if (this.v5 && !this.resolve5(p, now)) return;
     if (this.strictTopics && hasControlCharacters(p.topicBuf, p.topicStart, p.topicEnd)) {
       this.listener.onSessionFatal(new MQTTError(ErrorCode.ProtocolViolation, "a PUBLISH topic with control characters (strictTopics is on)"));
       return;
@@ -538,10 +545,11 @@ export class Session {
   }
 
   /**
-   * A 5.0 PUBLISH before delivery: resolves its topic alias and checks a UTF-8 payload. False when it must not
-   * be delivered (it was acknowledged with a reason, or the connection is ending).
+   * Resolves a 5.0 PUBLISH's topic alias and checks a UTF-8 payload. False when it must not be delivered (it was
+   * acknowledged with a reason, or the connection is ending).
    */
-  private publishIn5(p: Message, now: number): boolean {
+  private resolve5(p: Message, now: number): boolean {
+    p.topicBuf = p.buf; // back from the alias table, where the last message's topic may have been
     const a = p.topicAlias;
     if (a !== 0) {
       const aliases = this.incomingAliases;
@@ -579,8 +587,8 @@ export class Session {
   private dropIn(p: Message, reason: number, what: string, now: number): void {
     this.dropped++;
     this.listener.onSessionError(new MQTTError(ErrorCode.MalformedPacket, `dropped ${what}`, reason));
-    if (p.qos === 1) this.sendControl(PacketType.PUBACK, p.packetId, now, reason);
-    else if (p.qos === 2) this.sendControl(PacketType.PUBREC, p.packetId, now, reason);
+    if (p.qos === 1) this.sendControlReason(PacketType.PUBACK, p.packetId, reason, now);
+    else if (p.qos === 2) this.sendControlReason(PacketType.PUBREC, p.packetId, reason, now);
   }
 
   /**
@@ -724,10 +732,8 @@ export class Session {
    * Queues or sends a PUBLISH. Returns the packet id (QoS 1/2), 0 (QoS 0 accepted) or -1 (dropped because
    * the queue is full under "drop-newest", or offline with queueQos0 false). Throws MQTTError on bad arguments.
    */
-  publish(topic: string | Topic, payload: Uint8Array | string | number | null | undefined, qos: number, retain: boolean, now: number,
-    properties?: Properties | PublishProperties): number {
-    if (this.v5) return this.publish5(topic, payload, qos, retain, now, properties);
-    if (properties !== undefined) throw new MQTTError(ErrorCode.BadArgument, "publish properties are MQTT 5.0: set protocolVersion: 5");
+  publish(topic: string | Topic, payload: Uint8Array | string | number | null | undefined, qos: number, retain: boolean, now: number): number {
+    if (this.v5) return this.publish5(topic, payload, qos, retain, now, undefined);
     if (qos !== 0 && qos !== 1 && qos !== 2) throw new MQTTError(ErrorCode.BadArgument, `qos must be 0, 1 or 2, not ${qos}`);
     const connected = this.state === CONNECTED;
     if (qos === 0 && !connected && !this.queueQos0) { this.dropped++; return -1; }
@@ -792,8 +798,9 @@ export class Session {
    * the broker's limits (Maximum Packet Size, Retain Available, Maximum QoS) checked before anything is queued,
    * and a topic alias for a QoS 0 packet written at once.
    */
-  private publish5(topic: string | Topic, payload: Uint8Array | string | number | null | undefined, qos: number, retain: boolean, now: number,
+  publish5(topic: string | Topic, payload: Uint8Array | string | number | null | undefined, qos: number, retain: boolean, now: number,
     properties: Properties | PublishProperties | undefined): number {
+    if (!this.v5) throw new MQTTError(ErrorCode.BadArgument, "publish properties are MQTT 5.0: set protocolVersion: 5");
     if (qos !== 0 && qos !== 1 && qos !== 2) throw new MQTTError(ErrorCode.BadArgument, `qos must be 0, 1 or 2, not ${qos}`);
     const server = this.server, name = typeof topic === STRING ? topic as string : (topic as Topic).name;
     if (retain && !server.retainAvailable)
@@ -832,7 +839,7 @@ export class Session {
       throw new MQTTError(ErrorCode.BufferTooShort, `PUBLISH to "${name}" is ${size} bytes; the broker takes ${server.maximumPacketSize} at most (CONNACK Maximum Packet Size)`);
     const first = PUBLISH_FIRST | (qos << 1) | (retain ? 1 : 0);
     const fl = this.inflight;
-    if (qos > 0 && this.outbox.count === 0) {
+    if (qos > 0 && this.outbox.count === 0 && fl.count < fl.limit) {
       const slot = fl.free();
       if (slot >= 0) {
         const id = this.allocateId(), packet = fl.packets[slot];
@@ -988,28 +995,46 @@ export class Session {
     return true;
   }
 
-  /**
-   * Puts an ack (PUBACK, PUBREC, PUBREL, PUBCOMP; with an MQTT 5.0 reason code when not 0) or a PINGREQ in the
-   * ack buffer and returns that buffer.
-   */
-  private control1(type: number, id: number, reason: number): Uint8Array {
+  /** Puts an ack (PUBACK, PUBREC, PUBREL, PUBCOMP) or a PINGREQ in the ack buffer and returns that buffer. */
+  private control1(type: number, id: number): Uint8Array {
     if (type === PacketType.PINGREQ) {
       this.ackBuffer.resize(2);
       encodeEmpty(this.ack, 0, type);
     } else {
-      this.ackBuffer.resize(reason === 0 ? 4 : 5);
-      encodeAck(this.ack, 0, type, id, reason);
+      this.ackBuffer.resize(4);
+      encodeAck(this.ack, 0, type, id);
     }
     return this.ack;
   }
 
-  private sendControl(type: number, id: number, now: number, reason = 0): void {
-    if (this.controlCount === 0 && this.out && this.write(this.control1(type, id, reason), now)) return;
+  /** The control word (reason << 20 | type << 16 | packet id) `c` as a packet in the ack buffer. */
+  private controlPacket(c: number): Uint8Array {
+    if (c < 0x100000) return this.control1(c >>> 16, c & 0xffff);
+    // An MQTT 5.0 ack with a reason code (a refused incoming publish): 5 bytes.
+    this.ackBuffer.resize(5);
+    encodeAckReason(this.ack, 0, (c >>> 16) & 15, c & 0xffff, c >>> 20);
+    return this.ack;
+  }
+
+  private sendControl(type: number, id: number, now: number): void {
+    if (this.controlCount === 0 && this.out && this.write(this.control1(type, id), now)) return;
+    this.queueControl((type << 16) | id);
+  }
+
+  /** An MQTT 5.0 ack with a reason code (the rare path: sendControl stays as cheap as in 3.1.1). */
+  private sendControlReason(type: number, id: number, reason: number, now: number): void {
+    const c = (reason << 20) | (type << 16) | id;
+    if (this.controlCount === 0 && this.out && this.write(this.controlPacket(c), now)) return;
+    this.queueControl(c);
+  }
+
+  /** Keeps an ack or ping for when the window has room. */
+  private queueControl(c: number): void {
     if (this.controlCount === CONTROL_CAPACITY) {
       this.listener.onSessionFatal(new MQTTError(ErrorCode.BufferTooShort, "too many acknowledgements waiting for the send window"));
       return;
     }
-    this.control[this.controlCount++] = (reason << 20) | (type << 16) | id;
+    this.control[this.controlCount++] = c;
   }
 
   /** Sends whatever is waiting, in order, while the window has room. Call when it may have changed. */
@@ -1020,8 +1045,7 @@ export class Session {
     const out = this.out, tx = this.tx;
     // 1. Acknowledgements and pings.
     while (this.controlCount > 0) {
-      const c = this.control[0];
-      if (!this.write(this.control1((c >>> 16) & 15, c & 0xffff, c >>> 20), now)) return;
+      if (!this.write(this.controlPacket(this.control[0]), now)) return;
       this.control.copyWithin(0, 1, this.controlCount);
       this.controlCount--;
     }
@@ -1033,7 +1057,7 @@ export class Session {
       // MQTT 5.0: no more unacknowledged publishes than the broker's Receive Maximum (4.9); PUBRELs still go.
       if (fl.limit < fl.size && fl.state(i) === SlotState.PublishToSend && fl.unacknowledged() >= fl.limit && (i = fl.oldest(SlotState.PubrelToSend)) < 0) break;
       if (fl.state(i) === SlotState.PubrelToSend) {
-        if (!this.write(this.control1(PacketType.PUBREL, fl.id(i), 0), now)) return;
+        if (!this.write(this.control1(PacketType.PUBREL, fl.id(i)), now)) return;
         fl.setState(i, SlotState.AwaitPubcomp);
       } else if (this.v5 && !this.allowed(fl.packets[i], 0, fl.length(i), fl.id(i))) fl.release(i);
       else if (!this.sendSlot(i, now)) return;
@@ -1082,7 +1106,7 @@ export class Session {
         continue;
       }
       if (box.firstKind === EntryKind.NeedsSlot) {
-        const slot = fl.free();
+        const slot = fl.count < fl.limit ? fl.free() : -1; // (limit: an MQTT 5.0 broker's Receive Maximum)
         if (slot < 0) return;
         const dst = fl.open(slot);
         const n = box.copyFirst(dst);

@@ -4,7 +4,7 @@
 import mqttPacket from "mqtt-packet";
 import type { Packet as MqttPacket } from "mqtt-packet";
 import {
-  PacketType, SubscribeOption, encodeAck, encodeConnect, encodeEmpty, encodePublish, encodeReasonPacket, encodeSubscribe, encodeUnsubscribe,
+  PacketType, SubscribeOption, encodeAck, encodeAckReason, encodeConnect, encodeEmpty, encodePublish, encodeReasonPacket, encodeSubscribe, encodeUnsubscribe,
   type ConnectOptions, type Packet,
 } from "../../src/mqtt/codec.ts";
 import { Properties, PropertySet, encodedProperties, type PublishProperties } from "../../src/mqtt/properties.ts";
@@ -393,7 +393,7 @@ export function encodeOurs5(buf: Uint8Array, o: number, f: Fields5): number {
     }
     case "puback": case "pubrec": case "pubrel": case "pubcomp":
       if (f.properties) throw new Error("our encodeAck writes no properties");
-      return encodeAck(buf, o, ackType[f.cmd], f.messageId, f.reasonCode);
+      return f.reasonCode ? encodeAckReason(buf, o, ackType[f.cmd], f.messageId, f.reasonCode) : encodeAck(buf, o, ackType[f.cmd], f.messageId);
     case "subscribe": {
       if (f.subscriptions.length !== 1) throw new Error("our encoder writes one filter per SUBSCRIBE");
       const s = f.subscriptions[0];
