@@ -287,7 +287,7 @@ describe("MQTT 5.0 against the scripted server", () => {
     expect(got.map(([t, , x]) => [t, x])).toEqual([0, 1, 2].flatMap((i) => ["al/a", "al/b", "al/c"].map((t) => [t, `${t}#${i}`])));
     // al/a and al/b got aliases 1 and 2 (the table is full for al/c); later copies carried only the alias.
     expect(got.map(([, a]) => a)).toEqual([1, 2, 0, 1, 2, 0, 1, 2, 0]);
-    expect(conn.all("puback").length).toBe(3);
+    await until("3 PUBACKs", () => conn.all("puback").length === 3);
   });
 
   it("dispatches alias-only messages to the matching subscription's handler, topicIs reading the alias table", async () => {
@@ -303,6 +303,7 @@ describe("MQTT 5.0 against the scripted server", () => {
     for (let i = 0; i < 4; i++) conn.publish("dev/kitchen/temp", `${20 + i}`, { alias: true, qos: 1 });
     await until("4 messages", () => got.length === 4);
     expect(got).toEqual([0, 1, 2, 3].map((i) => ["dev/kitchen/temp", true, `${20 + i}`]));
+    await until("4 PUBACKs", () => conn.all("puback").length === 4); // sent after the handler ran
     expect(conn.all("puback").map((p) => p.reasonCode ?? 0)).toEqual([0, 0, 0, 0]);
   });
 
@@ -338,6 +339,7 @@ describe("MQTT 5.0 against the scripted server", () => {
     conn.publish("end", "end", { qos: 1 });
     await until("end", () => got.includes("end"));
     expect(got).toEqual(["with topic", "end"]);
+    await until("3 PUBACKs", () => conn.all("puback").length === 3);
     expect(conn.all("puback").map((p) => p.reasonCode ?? 0)).toEqual([0, 0x83, 0]);
     expect(c.errors.some((e) => /topicAliasBytes/.test(e.message))).toBe(true);
     expect(conn.disconnectedWith).toBeUndefined();
@@ -355,6 +357,7 @@ describe("MQTT 5.0 against the scripted server", () => {
     conn.publish("good", Buffer.from("ü"), { qos: 1, properties: { payloadFormatIndicator: true } });
     await until("good", () => got.includes("good"));
     expect(got).toEqual(["good"]);
+    await until("2 PUBACKs and a PUBREC", () => conn.all("puback").length === 2 && conn.all("pubrec").length === 1);
     expect(conn.all("puback").map((p) => p.reasonCode ?? 0)).toEqual([0x99, 0]);
     expect(conn.all("pubrec").map((p) => p.reasonCode ?? 0)).toEqual([0x99]);
     expect(c.errors.filter((e) => e.reasonCode === 0x99).length).toBe(3);
