@@ -670,8 +670,7 @@ export function decode(r: PacketReader, p: Packet): number {
       o += 2;
     }
     if (v5) {
-      clearProperties(p, o);
-      o = properties5(b, o, end, type, p);
+      o = properties5(b, o, end, type, p); // (sets every property field: no clearProperties here)
       if (o < 0) return truncated && o === -ErrorCode.MalformedPacket ? -ErrorCode.PacketTooLarge : o;
       if (te === 2 && p.topicAlias === 0) return -ErrorCode.MalformedPacket; // no topic and no alias (MQTT-3.3.4-8)
     }

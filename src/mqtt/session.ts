@@ -148,7 +148,7 @@ export class Session {
   /** MQTT 5.0 on this session (protocolVersion 5). */
   readonly v5: boolean;
   /** What the broker's last CONNACK said (MQTT 5.0; defaults for 3.1.1). */
-  readonly server = new ServerInfo();
+  readonly server: ServerInfo;
   /** Keep alive in force, seconds: ours, or the broker's Server Keep Alive (5.0). */
   keepalive: number;
   private readonly incomingAliases: IncomingAliases | undefined;
@@ -169,6 +169,8 @@ export class Session {
     if (v !== 3 && v !== 4 && v !== 5) throw new MQTTError(ErrorCode.BadArgument, `protocolVersion ${v} is not 3 (MQTT 3.1), 4 (MQTT 3.1.1) or 5 (MQTT 5.0)`);
     const cleanSession = options.cleanSession ?? true;
     this.v5 = this.packet.v5 = v === 5;
+    // A 3.1.1 broker says nothing of itself: its sessions share one frozen default (no slots per client).
+    this.server = v === 5 ? new ServerInfo() : SERVER_3_1_1;
     if (v !== 5 && (options.properties !== undefined || options.will?.properties !== undefined))
       throw new MQTTError(ErrorCode.BadArgument, "properties (and will.properties) are MQTT 5.0: set protocolVersion: 5");
     this.connect = {
@@ -802,11 +804,11 @@ export class Session {
     properties: Properties | PublishProperties | undefined): number {
     if (!this.v5) throw new MQTTError(ErrorCode.BadArgument, "publish properties are MQTT 5.0: set protocolVersion: 5");
     if (qos !== 0 && qos !== 1 && qos !== 2) throw new MQTTError(ErrorCode.BadArgument, `qos must be 0, 1 or 2, not ${qos}`);
-    const server = this.server, name = typeof topic === STRING ? topic as string : (topic as Topic).name;
+    const server = this.server;
     if (retain && !server.retainAvailable)
-      throw new MQTTError(ErrorCode.NotSupported, `the broker does not keep retained messages (CONNACK Retain Available 0): publish to "${name}" without retain`);
+      throw new MQTTError(ErrorCode.NotSupported, `the broker does not keep retained messages (CONNACK Retain Available 0): publish to "${topicName(topic)}" without retain`);
     if (qos > server.maximumQoS)
-      throw new MQTTError(ErrorCode.NotSupported, `the broker takes QoS ${server.maximumQoS} at most (CONNACK Maximum QoS): publish to "${name}" at that`);
+      throw new MQTTError(ErrorCode.NotSupported, `the broker takes QoS ${server.maximumQoS} at most (CONNACK Maximum QoS): publish to "${topicName(topic)}" at that`);
     const connected = this.state === CONNECTED;
     if (qos === 0 && !connected && !this.queueQos0) { this.dropped++; return -1; }
     let t: Uint8Array;
@@ -827,7 +829,7 @@ export class Session {
     else {
       plen = payload === null || payload === undefined ? 0 : (payload as Uint8Array).length;
       if (utf8 && plen > 0 && !validUtf8(payload as Uint8Array, 0, plen))
-        throw new MQTTError(ErrorCode.BadUtf8, `payloadFormatIndicator says the payload to "${name}" is UTF-8, but its bytes are not valid UTF-8`);
+        throw new MQTTError(ErrorCode.BadUtf8, `payloadFormatIndicator says the payload to "${topicName(topic)}" is UTF-8, but its bytes are not valid UTF-8`);
     }
     if (plen < 0) throw this.publishError(ErrorCode.BadArgument, topic, payload);
     // Measured with the whole topic: the size it has when queued or resent.
@@ -836,7 +838,7 @@ export class Session {
     let size = 1 + remainingLengthSize(remaining) + remaining;
     if (size > this.txSize) throw this.publishError(ErrorCode.BufferTooShort, topic, payload);
     if (server.maximumPacketSize > 0 && size > server.maximumPacketSize)
-      throw new MQTTError(ErrorCode.BufferTooShort, `PUBLISH to "${name}" is ${size} bytes; the broker takes ${server.maximumPacketSize} at most (CONNACK Maximum Packet Size)`);
+      throw new MQTTError(ErrorCode.BufferTooShort, `PUBLISH to "${topicName(topic)}" is ${size} bytes; the broker takes ${server.maximumPacketSize} at most (CONNACK Maximum Packet Size)`);
     const first = PUBLISH_FIRST | (qos << 1) | (retain ? 1 : 0);
     const fl = this.inflight;
     if (qos > 0 && this.outbox.count === 0 && fl.count < fl.limit) {
@@ -850,21 +852,36 @@ export class Session {
         return id;
       }
     }
-    // A QoS 0 packet that goes out now may use an alias: the broker learns it from this very packet.
-    const live = qos === 0 && connected && this.outbox.count === 0 && this.controlCount === 0 && this.out!.writable() >= size;
-    const use = live && this.outgoingAliases ? this.outgoingAliases.lookup(t) : 0;
-    let topicBytes = t;
-    if (use !== 0) {
+    // A QoS 0 packet that goes out now (the window has room for it whole) may use an alias: the broker learns it
+    // from this very packet.
+    const live = qos === 0 && connected && this.outbox.count === 0;
+    const aliases = this.outgoingAliases;
+    let use = 0, topicBytes = t;
+    if (live && aliases !== undefined && aliases.max > 0 && this.controlCount === 0 && this.out!.writable() >= size && (use = aliases.lookup(t)) !== 0) {
       if (use > 0) topicBytes = NO_TOPIC;
       propsLen = publishPropertiesLength(props, use > 0 ? use : -use);
       remaining = 2 + topicBytes.length + varintSize(propsLen) + propsLen + plen;
       size = 1 + remainingLengthSize(remaining) + remaining;
     }
     const tx = this.tx;
-    this.txTopic = undefined;
-    this.txBuffer.resize(size);
-    const o = writePublishProperties(tx, writePublishHead(tx, 0, first, remaining, topicBytes), first, 0xffff, use > 0 ? use : -use, props);
-    writePublishTail(tx, o, 0, body, 0);
+    this.txBuffer.resize(size); // shrinking keeps the bytes below `size`: the topic stays
+    // As in 3.1.1, the topic already in tx from the last publish is not written again (properties follow it).
+    const header = remaining < 128 ? 2 : remaining < 16384 ? 3 : 0;
+    let o: number;
+    if (topicBytes === this.txTopic && header === this.txHeader) {
+      tx[0] = first;
+      if (header === 2) tx[1] = remaining;
+      else {
+        tx[1] = (remaining & 127) | 128;
+        tx[2] = remaining >> 7;
+      }
+      o = header + 2 + topicBytes.length;
+    } else {
+      o = writePublishHead(tx, 0, first, remaining, topicBytes);
+      this.txTopic = header > 0 && topicBytes.length > 0 ? topicBytes : undefined;
+      this.txHeader = header;
+    }
+    writePublishTail(tx, writePublishProperties(tx, o, first, 0xffff, use > 0 ? use : -use, props), 0, body, 0);
     if (live && this.out!.write(tx)) {
       this.lastSent = now;
       this.sent++;
@@ -874,7 +891,7 @@ export class Session {
   }
 
   private publishError(errorCode: number, to: string | Topic, payload: Uint8Array | string | number | null | undefined): MQTTError {
-    const code = errorCode as ErrorCodeValue, topic = typeof to === "string" ? to : to.name;
+    const code = errorCode as ErrorCodeValue, topic = topicName(to);
     if (code === ErrorCode.BufferTooShort)
       return new MQTTError(code, this.txSize >= MAX_TX
         ? `PUBLISH to "${topic}" with ${payloadLength(payload)} payload bytes exceeds 65535 bytes, the largest packet this client sends (txBuffer's limit): split the payload`
@@ -925,6 +942,7 @@ export class Session {
     const sub = this.subscriptions.add(filter, qos, handler, this.txSize);
     sub.options = options;
     sub.subscriptionId = subscriptionId;
+    if (subscriptionId !== 0) this.subscriptions.identified = true;
     this.pump(now);
     return sub;
   }
@@ -1052,15 +1070,23 @@ export class Session {
     // 2. In-flight messages to (re)send, oldest first; PUBRELs too.
     const fl = this.inflight;
     while (fl.waiting > 0) {
-      let i = fl.oldest(SlotState.PublishToSend, SlotState.PubrelToSend);
+      const i = fl.oldest(SlotState.PublishToSend, SlotState.PubrelToSend);
       if (i < 0) break;
-      // MQTT 5.0: no more unacknowledged publishes than the broker's Receive Maximum (4.9); PUBRELs still go.
-      if (fl.limit < fl.size && fl.state(i) === SlotState.PublishToSend && fl.unacknowledged() >= fl.limit && (i = fl.oldest(SlotState.PubrelToSend)) < 0) break;
       if (fl.state(i) === SlotState.PubrelToSend) {
-        if (!this.write(this.control1(PacketType.PUBREL, fl.id(i)), now)) return;
-        fl.setState(i, SlotState.AwaitPubcomp);
-      } else if (this.v5 && !this.allowed(fl.packets[i], 0, fl.length(i), fl.id(i))) fl.release(i);
-      else if (!this.sendSlot(i, now)) return;
+        if (!this.sendPubrel(i, now)) return;
+        continue;
+      }
+      if (this.v5) {
+        // No more unacknowledged publishes than the broker's Receive Maximum (4.9); PUBRELs still go.
+        if (fl.unacknowledged() >= fl.limit) {
+          const r = fl.oldest(SlotState.PubrelToSend);
+          if (r < 0) break;
+          if (!this.sendPubrel(r, now)) return;
+          continue;
+        }
+        if (!this.allowed(fl.packets[i], 0, fl.length(i), fl.id(i))) { fl.release(i); continue; }
+      }
+      if (!this.sendSlot(i, now)) return;
     }
     // 3. Subscription changes.
     const subs = this.subscriptions;
@@ -1129,6 +1155,14 @@ export class Session {
     }
   }
 
+  /** Sends in-flight slot i's PUBREL if the window allows; false if it must wait. */
+  private sendPubrel(i: number, now: number): boolean {
+    const fl = this.inflight;
+    if (!this.write(this.control1(PacketType.PUBREL, fl.id(i)), now)) return false;
+    fl.setState(i, SlotState.AwaitPubcomp);
+    return true;
+  }
+
   /** Sends in-flight slot i's PUBLISH if the window allows; false if it must wait. */
   private sendSlot(i: number, now: number): boolean {
     const fl = this.inflight, packet = fl.packets[i];
@@ -1155,6 +1189,12 @@ export class Session {
 }
 
 const NO_TOPIC = new Uint8Array(0);
+
+/** A publish's topic as text, for error messages. */
+function topicName(topic: string | Topic): string {
+  return typeof topic === "string" ? topic : topic.name;
+}
+const SERVER_3_1_1 = Object.freeze(new ServerInfo());
 const NO_PROPERTIES = new Uint8Array(0);
 
 /** The property block of an MQTT 5.0 SUBSCRIBE (its identifier, if any) or UNSUBSCRIBE (none). */

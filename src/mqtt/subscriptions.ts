@@ -67,6 +67,8 @@ export class Subscriptions {
   readonly list: Subscription[] = [];
   /** Some subscription may have a SUBSCRIBE or UNSUBSCRIBE to send. */
   pending = false;
+  /** Some subscription has had an MQTT 5.0 Subscription Identifier: dispatch then looks at identifiers. */
+  identified = false;
 
   /** The subscription for exactly `filter`, if any. */
   find(filter: string): Subscription | undefined {
@@ -172,7 +174,16 @@ export class Subscriptions {
    * subscription, each naming its own), one that names none to the subscriptions without an identifier.
    */
   dispatch(m: Message): void {
-    const list = this.list, ids = m.subscriptionIds;
+    const list = this.list;
+    if (!this.identified) {
+      // Without identifiers (always so in 3.1.1): by filter alone, the loop each message pays for.
+      for (let i = 0; i < list.length; i++) {
+        const s = list[i];
+        if (s.handler && s.matches(m)) s.handler(m);
+      }
+      return;
+    }
+    const ids = m.subscriptionIds;
     for (let i = 0; i < list.length; i++) {
       const s = list[i], id = s.subscriptionId;
       if (!s.handler || (ids === 0 ? id !== 0 : id === 0 || !m.hasSubscriptionId(id))) continue;

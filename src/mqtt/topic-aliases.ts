@@ -52,9 +52,12 @@ export class OutgoingAliases {
   max = 0;
   private readonly topics: (Uint8Array | undefined)[];
   private readonly counts: Uint32Array;
-  /** Alias of candidate i (0: none), and whether the broker has been told (bit 16). */
+  /** Alias of candidate i (0: none). */
   private readonly aliases: Uint32Array;
   private assigned = 0;
+  /** The candidate looked up last and its alias once the broker knows it: a device publishing to one topic stops here. */
+  private last: Uint8Array | undefined = undefined;
+  private lastIndex = 0;
   readonly capacity: number;
 
   constructor(capacity: number) {
@@ -70,6 +73,7 @@ export class OutgoingAliases {
     this.max = brokerMax < this.capacity ? brokerMax : this.capacity;
     this.aliases.fill(0);
     this.assigned = 0;
+    this.last = undefined;
   }
 
   /**
@@ -78,7 +82,13 @@ export class OutgoingAliases {
    */
   lookup(t: Uint8Array): number {
     if (this.max === 0) return 0;
-    const topics = this.topics, counts = this.counts, aliases = this.aliases, n = topics.length;
+    const counts = this.counts, aliases = this.aliases;
+    if (t === this.last) {
+      const held = aliases[this.lastIndex];
+      // Counted like the others while the counts are small; past that it already holds its alias.
+      if (held !== 0 && counts[this.lastIndex]++ < 0x3fffffff) return held;
+    }
+    const topics = this.topics, n = topics.length;
     let i = 0, empty = -1, weakest = -1;
     for (; i < n; i++) {
       const c = topics[i];
@@ -94,8 +104,10 @@ export class OutgoingAliases {
       counts[i] = 0;
     }
     if (++counts[i] >= 0x40000000) for (let k = 0; k < n; k++) counts[k] >>>= 1; // keep counts recent
+    this.last = t;
+    this.lastIndex = i;
     const held = aliases[i];
-    if (held !== 0) return held & 0xffff;
+    if (held !== 0) return held;
     let alias = 0;
     if (this.assigned < this.max) alias = ++this.assigned;
     else {
@@ -103,7 +115,7 @@ export class OutgoingAliases {
       let holder = -1;
       for (let k = 0; k < n; k++) if (aliases[k] !== 0 && (holder < 0 || counts[k] < counts[holder])) holder = k;
       if (holder < 0 || counts[holder] >= counts[i]) return 0;
-      alias = aliases[holder] & 0xffff;
+      alias = aliases[holder];
       aliases[holder] = 0;
     }
     aliases[i] = alias;
