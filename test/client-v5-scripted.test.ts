@@ -544,16 +544,17 @@ describe("MQTT 5.0 against the scripted server", () => {
     expect(d.properties).toMatchObject({ userProperties: { battery: "low" } });
   });
 
-  it("topicAliases: 0 sends no aliases even when the server allows them; the default uses at most 4 of 10", async () => {
-    for (const [aliases, most] of [[0, 0], [undefined, 4]] as const) {
-      const s = await server({ connack: { topicAliasMaximum: 10 } });
+  it("topicAliases: 0 sends no aliases even when the server allows them; the default uses at most 4 of 10, none of 0", async () => {
+    for (const [aliases, most, serverMax] of [[0, 0, 10], [undefined, 4, 10], [undefined, 0, undefined]] as const) {
+      const s = await server({ connack: serverMax === undefined ? {} : { topicAliasMaximum: serverMax } });
       const c = v5(s.port, aliases === undefined ? {} : { topicAliases: aliases });
       await until("connected", () => c.connected);
       for (let r = 0; r < 3; r++) for (let t = 0; t < 6; t++) c.publish(`ta/${t}`, `${r}`, 0);
       const conn = s.connections[0];
       await until("18 publishes", () => conn.all("publish").length === 18);
       const used = new Set(conn.all("publish").map((p) => p.properties?.topicAlias).filter((a) => a !== undefined));
-      expect(used.size, `topicAliases ${aliases}`).toBe(most);
+      expect(used.size, `topicAliases ${aliases}, server ${serverMax}`).toBe(most);
+      expect(conn.disconnectedWith).toBeUndefined();
       expect(conn.all("publish").map((p) => p.resolvedTopic)).toEqual([0, 1, 2].flatMap(() => [0, 1, 2, 3, 4, 5].map((t) => `ta/${t}`)));
       c.close();
     }
