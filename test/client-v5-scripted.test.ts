@@ -662,6 +662,22 @@ describe("MQTT 5.0 against the scripted server", () => {
     expect(d.properties?.sessionExpiryInterval).toBeUndefined();
   });
 
+  it("dispatches by subscription identifier: one copy with ids 5 and 9 reaches both handlers once; a copy with none only id-less ones", async () => {
+    const s = await server();
+    const c = v5(s.port);
+    const h: string[] = [];
+    c.subscribe("m/#", { qos: 1, subscriptionIdentifier: 5 }, (m) => h.push(`A ${m.text} ${m.subscriptionIdentifiers}`));
+    c.subscribe("m/+", { qos: 1, subscriptionIdentifier: 9 }, (m) => h.push(`B ${m.text} ${m.subscriptionIdentifiers}`));
+    c.subscribe("m/x", 1, (m) => h.push(`C ${m.text} ${m.subscriptionIdentifiers}`));
+    await until("3 SUBACKs", () => s.connections[0]?.all("subscribe").length === 3 && c.session.subscriptions.list.every((x) => x.granted === 1));
+    const conn = s.connections[0];
+    conn.publish("m/x", "both", { qos: 1, properties: { subscriptionIdentifier: [5, 9] } });
+    conn.publish("m/x", "none", { qos: 1 });
+    conn.publish("m/x", "end", { qos: 1, properties: { subscriptionIdentifier: 5 } });
+    await until("end", () => h.some((x) => x.startsWith("A end")));
+    expect(h).toEqual(["A both 5,9", "B both 5,9", "C none ", "A end 5"]);
+  });
+
   it("sends subscription options and identifier in SUBSCRIBE as given", async () => {
     const s = await server();
     const c = v5(s.port);
