@@ -169,6 +169,19 @@ describe("MQTT 5.0 against the scripted server", () => {
     expect(s.connections.length).toBe(1);
   });
 
+  it("follows a redirect once: the first of a space-separated reference list, then back to its own broker", async () => {
+    const other = await server(), unused = await server();
+    let refusals = 0;
+    const s = await server({ onConnect: () => (refusals++ === 0 ? { reasonCode: 0x9d, properties: { serverReference: `127.0.0.1:${other.port} 127.0.0.1:${unused.port}` } } : {}) });
+    const c = v5(s.port, { reconnect: { min: 20, max: 50 } });
+    await until("connected to the referenced server", () => c.connected && other.connections.length === 1);
+    expect(unused.connections.length).toBe(0);
+    other.connections[0].disconnect(0x8b); // Server shutting down, no reference: back to the configured broker
+    await until("connected to its own broker again", () => c.connected && s.connections.length === 2);
+    expect(c.port).toBe(s.port);
+    expect(c.closes.map((e) => e?.reasonCode)).toEqual([0x9d, 0x8b]); // the refused CONNACK ended a connection too
+  });
+
   it("reports the broker's DISCONNECT with its reason code, name and reason string, then reconnects", async () => {
     const s = await server();
     const c = v5(s.port, { reconnect: { min: 20, max: 50 } });
