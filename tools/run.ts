@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { startLocalBroker, type LocalBroker } from "../sim/run/local-broker.ts";
+import { chooseLocalBroker, startLocalBroker, type LocalBroker } from "../sim/run/local-broker.ts";
 import { buildFirmware } from "./build.ts";
 import { CliError } from "./cli-error.ts";
 import { buildDir } from "./firmware.ts";
@@ -26,8 +26,9 @@ keys play the dashboard: o toggles onoff, < > move the slider, r restarts the br
   --platform lin     the only platform that runs here (boards: xsmq build, flash, monitor)
   --broker URL       mqtt://host:port (or mqtts://host:port, TLS) of your broker; default: a local Adafruit IO emulator on 127.0.0.1,
                      whose stored readings are shown as "broker:" lines
-  --local-broker K   aio (default) or mqtt: a plain local broker (default with "localBroker": "mqtt" in
-                     xsmq.config.json)
+  --local-broker K   aio (default), mqtt (a plain local broker, MQTT 3.1.1; default with "localBroker": "mqtt" in
+                     xsmq.config.json) or mosquitto (MQTT 5.0 and 3.1.1; default for "mqtt" when the app's
+                     protocol setting is 5)
   --username, --key  broker user name and password (Adafruit IO user and key); default: the project's
                      settings ($AIO_USERNAME / $AIO_KEY, .env, xsmq.config.json), else "xsmq-demo"
   --config K=V       a Moddable config setting for the app (repeat for more), as xsmq build takes it
@@ -86,8 +87,8 @@ export async function run(argv: string[]): Promise<number> {
   const rateLimit = numberOption("rate-limit", values["rate-limit"], values.broker ? 30 : Math.max(30, Math.ceil(120 / interval)),
     { min: 1, integer: true });
   const target = brokerOption(values.broker);
-  const localKind = values["local-broker"] ?? project.file.localBroker ?? "aio";
-  if (localKind !== "aio" && localKind !== "mqtt") throw new CliError(`--local-broker ${localKind}: expected aio or mqtt`, undefined, 2);
+  const localKind = chooseLocalBroker(values["local-broker"], project.file.localBroker, settings.protocol ?? manifestConfig(project).protocol);
+  if (!localKind) throw new CliError(`--local-broker ${values["local-broker"] ?? project.file.localBroker}: expected aio, mqtt or mosquitto`, undefined, 2);
   const sdk = findSdk();
   if (!sdk.ok) throw new CliError(`cannot run on lin: missing ${sdk.what}`, sdk.fix);
   const outDir = join(buildDir(project), "moddable");

@@ -4,7 +4,7 @@
 import { relative } from "node:path";
 import { startSimulation, type Simulation } from "../sim/run/runner.ts";
 import { SimLog } from "../sim/run/log.ts";
-import type { LocalBrokerKind } from "../sim/run/local-broker.ts";
+import { chooseLocalBroker } from "../sim/run/local-broker.ts";
 import { SimView } from "../sim/run/view.ts";
 import { startWebDashboard, type WebDashboard } from "../sim/web/server.ts";
 import { fleetLine, type Summary } from "../sim/run/summary.ts";
@@ -62,10 +62,8 @@ export async function run(argv: string[]): Promise<number> {
   const board = values.board ?? "esp8266";
   if (board !== "esp8266" && board !== "esp32" && board !== "host") throw new CliError(`--board ${board}: expected esp8266, esp32 or host`, undefined, 2);
   const broker = brokerOption(values.broker)?.href;
-  const kind = values["local-broker"] ?? project?.file.localBroker ?? "aio";
-  if (kind !== "aio" && kind !== "mqtt" && kind !== "mosquitto") throw new CliError(`--local-broker ${kind}: expected aio, mqtt or mosquitto`, undefined, 2);
-  // An app set to MQTT 5.0 (the mqtt template's "protocol" setting) gets a broker that speaks it: aedes does not.
-  const localBroker: LocalBrokerKind = kind === "mqtt" && values["local-broker"] === undefined && String(config.protocol) === "5" ? "mosquitto" : kind;
+  const localBroker = chooseLocalBroker(values["local-broker"], project?.file.localBroker, config.protocol);
+  if (!localBroker) throw new CliError(`--local-broker ${values["local-broker"] ?? project?.file.localBroker}: expected aio, mqtt or mosquitto`, undefined, 2);
   if (values["wrong-key"] && broker) throw new CliError("--wrong-key rehearses a refused key on the local broker", "Against a real broker, give the wrong key itself: --key ...", 2);
   // A fleet on the local broker gets one user per device (each its own rate limit) unless --username says otherwise.
   const username = values.username ?? (devices === 1 || broker ? config.username || undefined : undefined);

@@ -9,6 +9,17 @@ import { Monitor } from "./monitor.ts";
 
 export type LocalBrokerKind = "aio" | "mqtt" | "mosquitto";
 
+/**
+ * The local broker to start: `flag` (--local-broker) or the project's "localBroker", default aio. An app set to
+ * MQTT 5.0 (its "protocol" setting) that did not name one on the command line gets mosquitto for "mqtt": aedes
+ * speaks 3.1.1 only. undefined for a kind that does not exist.
+ */
+export function chooseLocalBroker(flag: string | undefined, projectKind: string | undefined, protocol: unknown): LocalBrokerKind | undefined {
+  const kind = flag ?? projectKind ?? "aio";
+  if (kind !== "aio" && kind !== "mqtt" && kind !== "mosquitto") return undefined;
+  return kind === "mqtt" && flag === undefined && String(protocol) === "5" ? "mosquitto" : kind;
+}
+
 /** Why the local broker for an MQTT 5.0 app must be mosquitto, and how to get it. */
 export const MOSQUITTO_FOR_V5 = "aedes, the built-in local broker, speaks MQTT 3.1.1 only: MQTT 5.0 needs mosquitto";
 
