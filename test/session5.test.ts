@@ -204,6 +204,33 @@ describe("Session, MQTT 5.0", () => {
     expect(output.take()).toEqual([]);
   });
 
+  it("keeps aliases for string topics that rotate through more than the 4-entry string cache", () => {
+    const { session, output, connect } = setup({ topicAliases: 6 });
+    connect({ topicAliasMaximum: 6 });
+    const topics = ["t/1", "t/2", "t/3", "t/4", "t/5", "t/6"];
+    for (let round = 0; round < 5; round++) for (const t of topics) session.publish(t, "v", 0, false, 0);
+    const sent = output.take();
+    // The first round sets the 6 aliases; every later publish is its alias alone, though each string's bytes
+    // were encoded again after the cache forgot them.
+    expect(sent.slice(6).every((p) => p.topic === "" && p.properties?.topicAlias >= 1)).toBe(true);
+    expect(sent.slice(0, 6).map((p) => [p.topic, p.properties?.topicAlias])).toEqual(topics.map((t, i) => [t, i + 1]));
+  });
+
+  it("dispatches a copy to the subscriptions it names; by filter when it names none of ours", () => {
+    const { session, deliver, connect } = setup();
+    const calls: string[] = [];
+    (session.listener as Events).onSessionMessage = (m: Message) => session.subscriptions.dispatch(m);
+    connect();
+    session.subscribe("m/#", 1, () => calls.push("hash"), 0, 0, 5);
+    session.subscribe("m/+", 1, () => calls.push("plus"), 0, 0, 9);
+    session.subscribe("m/x", 1, () => calls.push("exact"), 0);
+    deliver({ cmd: "publish", topic: "m/x", payload: "1", qos: 0, properties: { subscriptionIdentifier: 9 } });
+    deliver({ cmd: "publish", topic: "m/x", payload: "2", qos: 0, properties: { subscriptionIdentifier: [5, 9] } });
+    deliver({ cmd: "publish", topic: "m/x", payload: "3", qos: 0 });
+    deliver({ cmd: "publish", topic: "m/x", payload: "4", qos: 0, properties: { subscriptionIdentifier: 77 } });
+    expect(calls).toEqual(["plus", "hash", "plus", "exact", "hash", "plus", "exact"]);
+  });
+
   it("without our session (session present 0) resends in-flight publishes as new, not DUP", () => {
     const { session, output, connect } = setup({ cleanSession: false });
     connect();

@@ -184,10 +184,18 @@ export class Subscriptions {
       return;
     }
     const ids = m.subscriptionIds;
+    let known = false;
     for (let i = 0; i < list.length; i++) {
       const s = list[i], id = s.subscriptionId;
-      if (!s.handler || (ids === 0 ? id !== 0 : id === 0 || !m.hasSubscriptionId(id))) continue;
-      if (s.matches(m)) s.handler(m);
+      if (ids === 0 ? id !== 0 : id === 0 || !m.hasSubscriptionId(id)) continue;
+      known = true;
+      if (s.handler && s.matches(m)) s.handler(m);
+    }
+    // Identifiers none of ours carries (a filter subscribed again with a new one while the old one's messages
+    // were on their way): by filter, rather than to nobody.
+    if (ids !== 0 && !known) for (let i = 0; i < list.length; i++) {
+      const s = list[i];
+      if (s.handler && s.matches(m)) s.handler(m);
     }
   }
 }

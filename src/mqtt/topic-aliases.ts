@@ -2,6 +2,7 @@
 // Incoming: the broker names a topic once with an alias, then sends the alias alone; the topic bytes are kept
 // here so the message view can point at them. Outgoing: the topics published most get the broker's aliases,
 // so a PUBLISH carries 3 bytes instead of its topic.
+import { sameBytes } from "./topic-bytes";
 
 /** IncomingAliases.length of an alias whose topic was longer than a slot. */
 export const TOO_LONG = 0xffff;
@@ -43,7 +44,7 @@ export class IncomingAliases {
 }
 
 /**
- * Candidate topics (by the identity of their bytes: a Topic's, or a cached string's) with use counts; at most
+ * Candidate topics (found by the identity of their bytes, a Topic's or a cached string's, else by content) with use counts; at most
  * `max` of them hold an alias, given first come first served, then taken over by a topic used more than the
  * least used holder.
  */
@@ -93,8 +94,10 @@ export class OutgoingAliases {
     for (; i < n; i++) {
       const c = topics[i];
       if (c === t) break;
-      if (c === undefined) { if (empty < 0) empty = i; }
-      else if (aliases[i] === 0 && (weakest < 0 || counts[i] < counts[weakest])) weakest = i;
+      if (c === undefined) { if (empty < 0) empty = i; continue; }
+      // The same topic in other bytes (a string topic encoded again after its cache forgot it): the same candidate.
+      if (c.length === t.length && sameBytes(c, 0, c.length, t, 0, t.length)) { topics[i] = t; break; }
+      if (aliases[i] === 0 && (weakest < 0 || counts[i] < counts[weakest])) weakest = i;
     }
     if (i === n) {
       // New candidate: an empty place, or the least used one without an alias.
