@@ -28,7 +28,7 @@ beforeAll(async () => {
     // log_type notice: the log line for each connection says its protocol (p2: 3.1.1, p5: 5.0).
     Mosquitto.start({ config: ["log_type notice"] }),
     Mosquitto.start({ config: ["max_topic_alias 2", "max_packet_size 600", "max_keepalive 10", "max_inflight_messages 3"] }),
-    Mosquitto.start({ config: ["retain_available false", "max_qos 1"] }),
+    Mosquitto.start({ config: ["retain_available false", "max_qos 1", "allow_zero_length_clientid false"] }),
     Mosquitto.start({ config: [`acl_file ${join(aclDir, "acl")}`, "message_size_limit 100"] }),
   ]);
 });
@@ -136,6 +136,17 @@ describe("MQTT 5.0 with mosquitto 2.0.11", () => {
     expect(c.server.assignedClientIdentifier).toBeUndefined(); // nothing assigned the second time
     expect(c.clientId).toBe(assigned);
     c.close({ sessionExpiryInterval: 0 });
+  });
+
+  it("allow_zero_length_clientid false: mosquitto refuses an empty clientId with CONNACK 0x80 in 5.0 (2 in 3.1.1)", async () => {
+    const c = v5(restricted, "");
+    const old = v5(restricted, "", { protocolVersion: 4 });
+    await until("both refused", () => c.errors.length > 0 && old.errors.length > 0);
+    // mosquitto 2.0.11 says 0x80 Unspecified error, not 0x85 Client Identifier not valid (seen on the wire: 20 03 00 80 00).
+    expect([c.errors[0].code, c.errors[0].reasonCode]).toEqual([ErrorCode.ConnectionRefused, 0x80]);
+    expect(c.errors[0].message).toMatch(/Unspecified error/);
+    expect([old.errors[0].code, old.errors[0].reasonCode]).toEqual([ErrorCode.ConnectionRefused, 2]);
+    expect(old.errors[0].message).toMatch(/client identifier rejected/);
   });
 
   for (const shape of ["a plain object", "a Properties encoded once"] as const) {
