@@ -658,6 +658,25 @@ describe("MQTT 5.0 with mosquitto 2.0.11", () => {
     expect(c.session.keepalive).toBe(10);
   });
 
+  it("max_qos 0: QoS 1 publishes refused here (NotSupported), one queued before the CONNACK dropped, subscriptions granted 0", async () => {
+    const b = await Mosquitto.start({ config: ["max_qos 0"] });
+    cleanup.push(() => b.close());
+    const c = v5(b, "qos0-only", { connect: false });
+    const queued = c.publish("q0/t", "queued", 1);
+    c.setLink(true);
+    await until("connected", () => c.connected);
+    expect(c.server.maximumQoS).toBe(0);
+    await until("the queued one reported", () => c.errors.length === 1);
+    expect([c.errors[0].code, c.errors[0].packetId]).toEqual([ErrorCode.NotSupported, queued]);
+    expect(() => c.publish("q0/t", "live", 1)).toThrow(/QoS/);
+    const got: string[] = [];
+    expect(await subscribed(c, "q0/t", 1, (m) => got.push(`${m.qos}:${m.text}`))).toBe(0);
+    c.publish("q0/t", "fine", 0);
+    await until("the QoS 0 one back", () => got.length === 1);
+    expect(got).toEqual(["0:fine"]);
+    expect(c.closes).toEqual([]);
+  });
+
   // A publish queued while offline cannot be checked against limits not yet known: after the CONNACK it must be
   // checked before it goes out, else the broker disconnects and the resend after each reconnect does it again.
   for (const [what, broker, publish, sentAs] of [
