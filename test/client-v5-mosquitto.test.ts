@@ -544,6 +544,49 @@ describe("MQTT 5.0 with mosquitto 2.0.11", () => {
     expect(again.connacks).toEqual([false]);
   });
 
+  it("a session kept by expiry survives a mosquitto restart (persistence): present again, its subscription still delivers", async () => {
+    const b = await Mosquitto.start({ persistence: true });
+    cleanup.push(() => b.close());
+    const c = v5(b, "sess-restart", { cleanSession: false, properties: { sessionExpiryInterval: 300 }, reconnect: { min: 50, max: 100 } });
+    const got: string[] = [];
+    await subscribed(c, "sr2/t", 1, (m) => got.push(m.text));
+    const p = await peer(b, "sess-restart-peer", { clean: true, reconnectPeriod: 0 });
+    await p.publishAsync("sr2/t", "before", { qos: 1 });
+    await until("before", () => got.length === 1);
+    p.end(true);
+    await b.restart("SIGTERM"); // an orderly stop saves sessions
+    await until("reconnected", () => c.connacks.length === 2 && c.connected, 10000);
+    expect(c.connacks).toEqual([false, true]);
+    const q = await peer(b, "sess-restart-peer2");
+    await q.publishAsync("sr2/t", "after", { qos: 1 });
+    await until("after", () => got.length === 2);
+    expect(got).toEqual(["before", "after"]);
+    c.close({ sessionExpiryInterval: 0 });
+  });
+
+  it("messageExpiryInterval reaches mosquitto: a 1 s message queued for an offline subscriber expires, a 60 s one arrives", async () => {
+    const sub = await peer(plain, "expiry-sub", { clean: false, properties: { sessionExpiryInterval: 60 } });
+    await peerSubscribe(sub, "exp/t");
+    await new Promise<void>((r) => sub.end(false, {}, () => r()));
+    const c = v5(plain, "expiry-pub");
+    await until("connected", () => c.connected);
+    const delivered: number[] = [];
+    c.onDelivered = (id) => delivered.push(id);
+    c.publish("exp/t", "short", { qos: 1, properties: { messageExpiryInterval: 1 } });
+    c.publish("exp/t", "long", { qos: 1, properties: { messageExpiryInterval: 60 } });
+    await until("both taken", () => delivered.length === 2);
+    await new Promise((r) => setTimeout(r, 2500)); // past the short one's expiry
+    const got: Array<[string, number | undefined]> = [];
+    const back = mqtt.connect({ host: "127.0.0.1", port: plain.port, clientId: "expiry-sub", protocolVersion: 5, clean: false, reconnectPeriod: 0, properties: { sessionExpiryInterval: 0 } });
+    cleanup.push(() => new Promise<void>((r) => back.end(true, {}, () => r())));
+    back.on("message", (_t, payload, packet) => got.push([payload.toString(), packet.properties?.messageExpiryInterval]));
+    await new Promise<void>((r) => back.once("connect", () => r()));
+    await back.publishAsync("exp/t", "mark", { qos: 1 });
+    await until("mark", () => got.some(([t]) => t === "mark"));
+    expect(got.map(([t]) => t)).toEqual(["long", "mark"]);
+    expect(got[0][1]).toBeLessThanOrEqual(58); // what was left of 60 s after the wait
+  });
+
   it("DISCONNECT with reason 0x04 publishes the will (with its properties); a normal close does not", async () => {
     const watcher = await peer(plain, "will-watcher");
     await peerSubscribe(watcher, "will/#");
