@@ -225,7 +225,7 @@ export function writePublishProperties(buf: Uint8Array, o: number, first: number
     buf[o + 1] = packetId & 255;
     o += 2;
   }
-  const n = publishPropertiesLength(properties, topicAlias);
+  const n = (topicAlias > 0 ? 3 : 0) + (properties !== undefined ? properties.length : 0); // publishPropertiesLength, inline
   if (n < 128) buf[o++] = n;
   else o = writeVarint(buf, o, n);
   if (topicAlias > 0) {
