@@ -14,7 +14,7 @@ import { Mosquitto } from "../sim/brokers/mosquitto.ts";
 import { V5Tap } from "./support/v5-broker.ts";
 import { until } from "./support/wait.ts";
 
-type Client = MQTTClient & { errors: MQTTError[]; closes: Array<MQTTError | undefined>; connacks: boolean[] };
+import { type Client, v5Client } from "./support/v5-client.ts";
 
 /** Brokers by configuration (each a real mosquitto on its own port). */
 let plain: Mosquitto, limits: Mosquitto, restricted: Mosquitto, acl: Mosquitto;
@@ -40,17 +40,7 @@ afterAll(async () => {
 
 /** Our client in 5.0 on `broker` (or a port); errors, closes and CONNACKs recorded. */
 function v5(broker: Mosquitto | number, id: string, extra: Partial<MQTTClientOptions> = {}): Client {
-  const port = typeof broker === "number" ? broker : broker.port;
-  const c = new MQTTClient({
-    host: "127.0.0.1", port, clientId: id, protocolVersion: 5, keepalive: 30, rxBuffer: 2048, txBuffer: 2048, inflight: 8,
-    queue: 16384, reconnect: false, ...extra,
-  }) as Client;
-  c.errors = []; c.closes = []; c.connacks = [];
-  c.onError = (e) => c.errors.push(e);
-  c.onClose = (e) => c.closes.push(e);
-  c.onConnect = (present) => c.connacks.push(present);
-  cleanup.push(() => c.close());
-  return c;
+  return v5Client(typeof broker === "number" ? broker : broker.port, id, cleanup, extra);
 }
 
 /** MQTT.js 5 connected to `broker`. */

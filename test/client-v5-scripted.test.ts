@@ -13,7 +13,7 @@ import { TcpTransport } from "../src/net/tcp-transport";
 import { V5Server, type V5ServerOptions } from "./support/v5-broker.ts";
 import { until, sleep } from "./support/wait.ts";
 
-type Client = MQTTClient & { errors: MQTTError[]; closes: Array<MQTTError | undefined>; connacks: boolean[] };
+import { type Client, v5Client } from "./support/v5-client.ts";
 
 const cleanup: Array<() => unknown> = [];
 afterEach(async () => { while (cleanup.length) await cleanup.pop()!(); });
@@ -25,16 +25,7 @@ async function server(options: V5ServerOptions = {}): Promise<V5Server> {
 }
 
 function v5(port: number, extra: Partial<MQTTClientOptions> = {}): Client {
-  const c = new MQTTClient({
-    host: "127.0.0.1", port, clientId: "scripted", protocolVersion: 5, keepalive: 30, rxBuffer: 1024, txBuffer: 1024, inflight: 8,
-    queue: 8192, reconnect: false, ...extra,
-  }) as Client;
-  c.errors = []; c.closes = []; c.connacks = [];
-  c.onError = (e) => c.errors.push(e);
-  c.onClose = (e) => c.closes.push(e);
-  c.onConnect = (present) => c.connacks.push(present);
-  cleanup.push(() => c.close());
-  return c;
+  return v5Client(port, "scripted", cleanup, { rxBuffer: 1024, txBuffer: 1024, queue: 8192, ...extra });
 }
 
 const str = (b: Buffer | Uint8Array | undefined) => (b === undefined ? undefined : Buffer.from(b).toString("utf8"));

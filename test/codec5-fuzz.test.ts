@@ -11,25 +11,13 @@ import { ErrorCode } from "../src/mqtt/errors.ts";
 import { findProperty } from "../src/mqtt/properties.ts";
 import { fromMqttPacket5, fromOurPacket5, summaryMismatches, varint, walkProperties } from "./support/codec-oracle5.ts";
 import { ChunkSource } from "./support/codec-stream.ts";
+import { prng, type Rng } from "./support/prng.ts";
 import { PushReader } from "../sim/brokers/server-codec.ts";
 
 const INPUTS = process.env.FUZZ5_INPUTS !== undefined ? Number(process.env.FUZZ5_INPUTS) : 30_000;
 if (!Number.isSafeInteger(INPUTS) || INPUTS < 1000) throw new Error(`FUZZ5_INPUTS=${process.env.FUZZ5_INPUTS}: give a whole number of at least 1000`);
 const seed = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) >>> 0 : (Date.now() ^ (Math.random() * 2 ** 32)) >>> 0;
 
-/** mulberry32, as in codec-fuzz.test.ts: replayable from one number. */
-function prng(s: number) {
-  let a = s >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, int: (n: number) => Math.floor(next() * n), pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)] };
-}
-type Rng = ReturnType<typeof prng>;
 
 // ---- valid v5 packets from mqtt-packet, the seeds for mutation
 
