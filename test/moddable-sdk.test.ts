@@ -177,4 +177,40 @@ describe.skipIf(skipReason !== "")(`the app on the Moddable SDK${skipReason ? ` 
       expect(await exited, trace()).toBe(0);
     }, 30_000);
   });
+
+  describe("an MQTT 5.0 app (the mqtt template, protocol 5) on lin, against mosquitto", () => {
+    it("connects in 5.0 on Moddable's runtime and its readings reach a 5.0 subscriber", async () => {
+      const broker = await Mosquitto.start();
+      const dir = join(mkdtempSync(join(tmpdir(), "xsmq-sdk-v5-")), "shed");
+      let app: ChildProcess | undefined, watcher: MqttClient | undefined;
+      try {
+        expect(spawnSync(process.execPath, [xsmqBin, "init", dir, "--template", "mqtt"], { encoding: "utf8" }).status).toBe(0);
+        mkdirSync(join(dir, "node_modules"));
+        spawnSync("ln", ["-s", root, join(dir, "node_modules", "xsmq")]);
+        const config = JSON.parse(readFileSync(join(dir, "xsmq.config.json"), "utf8"));
+        config.config = { ...config.config, protocol: "5" };
+        writeFileSync(join(dir, "xsmq.config.json"), JSON.stringify(config, null, 2));
+        watcher = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: "xsmq-sdk-v5-watcher" });
+        const readings: string[] = [];
+        watcher.on("message", (topic, payload) => { if (topic === "shed/photocell") readings.push(payload.toString()); });
+        await watcher.subscribeAsync("shed/#", { qos: 1 });
+        const lines: string[] = [];
+        app = spawn(process.execPath, [xsmqBin, "run", "--platform", "lin", "--broker", broker.url, "--interval", "1"],
+          { cwd: dir, env: { ...process.env, XSMQ_BUILD_DIR: join(buildRoot, "v5") }, stdio: ["ignore", "pipe", "pipe"] });
+        for (const st of [app.stdout!, app.stderr!]) createInterface({ input: st }).on("line", (l) => lines.push(l));
+        await until("MQTT 5.0: connected in the trace (build included)", () => lines.some((l) => /^MQTT 5\.0: connected/.test(l)) || app!.exitCode !== null, 240_000);
+        expect(lines.join("\n")).toMatch(/^MQTT 5\.0: connected to 127\.0\.0\.1:/m);
+        await until("3 readings at the 5.0 subscriber", () => readings.length >= 3, 15_000);
+        expect(lines.some((l) => /XS abort|not supported/.test(l)), lines.join("\n")).toBe(false);
+      } finally {
+        if (app && app.exitCode === null) {
+          const exited = new Promise((r) => app!.once("exit", r));
+          app.kill("SIGINT");
+          await exited;
+        }
+        await watcher?.endAsync(true);
+        await broker.close();
+      }
+    }, 300_000);
+  });
 });
