@@ -5,7 +5,7 @@ import { ErrorCode, type ErrorCodeValue, MQTTError, connackMessages, reasonName 
 import {
   type ConnectOptions, type WillOptions, PacketReader, PacketType, decode,
   encodeAck, encodeAckReason, encodeConnect, encodeEmpty, encodeReasonPacket, encodeSubscribe, encodeUnsubscribe, payloadLength, PUBLISH_FIRST,
-  publishPropertiesLength, remainingLengthSize, writePublish, writePublishHead, writePublishProperties, writePublishTail,
+  remainingLengthSize, writePublish, writePublishHead, writePublishProperties, writePublishTail,
 } from "./codec";
 import {
   type DisconnectProperties, type PublishProperties, Properties, Property, PropertySet, encodedProperties, varintSize,
@@ -860,9 +860,9 @@ export class Session {
     let use = 0, topicBytes = t;
     if (live && aliases !== undefined && aliases.max > 0 && this.controlCount === 0 && this.out!.writable() >= size && (use = aliases.lookup(t)) !== 0) {
       if (use > 0) topicBytes = NO_TOPIC;
-      propsLen = publishPropertiesLength(props, use > 0 ? use : -use);
-      remaining = 2 + topicBytes.length + varintSize(propsLen) + propsLen + plen;
-      size = 1 + remainingLengthSize(remaining) + remaining;
+      propsLen += 3; // the Topic Alias property
+      remaining = 2 + topicBytes.length + (propsLen < 128 ? 1 : varintSize(propsLen)) + propsLen + plen;
+      size = remaining < 128 ? remaining + 2 : 1 + remainingLengthSize(remaining) + remaining;
     }
     const tx = this.tx;
     this.txBuffer.resize(size); // shrinking keeps the bytes below `size`: the topic stays
@@ -880,7 +880,7 @@ export class Session {
       o = header + 2 + topicBytes.length;
     } else {
       o = writePublishHead(tx, 0, first, remaining, topicBytes);
-      this.txTopic = header > 0 && topicBytes.length > 0 ? topicBytes : undefined;
+      this.txTopic = header > 0 ? topicBytes : undefined; // (NO_TOPIC too: then the prefix is the header and 2 zero bytes)
       this.txHeader = header;
     }
     writePublishTail(tx, writePublishProperties(tx, o, first, 0xffff, use > 0 ? use : -use, props), 0, body, 0);
