@@ -137,7 +137,7 @@ function propertyBlock(b: Uint8Array, o: number, len: number, type: number, foun
   if (n < 0) return -ErrorCode.MalformedPacket;
   const s = o + varintSize(n), e = s + n;
   if (e > len) return -ErrorCode.MalformedPacket;
-  const status = checkProperties(b, s, e, type, found);
+  const status = checkProperties(b, s, e, type, found.received);
   return status < 0 ? status : e;
 }
 

@@ -9,7 +9,7 @@ import { filterLength, topicNameLength } from "./topic";
 import type { ByteSource } from "../net/transport";
 import { NUMBER, STRING } from "./kinds";
 import {
-  type ConnectProperties, type FoundProperties, type WillProperties, PropertySet, checkProperties, propertiesLength,
+  type ConnectProperties, FoundProperties, type WillProperties, PropertySet, checkProperties, propertiesLength,
   readVarint, varintSize, writeProperties, writeVarint,
 } from "./properties";
 import { isReasonCode } from "./errors";
@@ -474,7 +474,7 @@ export class PacketReader {
 }
 
 /** One decoded packet: numbers and offsets into the reader's buffer, reused for every packet. */
-export class Packet implements FoundProperties {
+export class Packet {
   /** Decode as MQTT 5.0 (set by the session for a 5.0 connection). */
   v5 = false;
   type = 0;
@@ -505,19 +505,26 @@ export class Packet implements FoundProperties {
   /** The property block: buf[propertiesStart, propertiesEnd) (empty in 3.1.1). */
   propertiesStart = 0;
   propertiesEnd = 0;
-  /** What the decoder found among the properties (offsets of length-prefixed values in buf; -1 absent). */
-  payloadFormat = -1;
-  messageExpiry = -1;
-  contentTypeAt = -1;
-  responseTopicAt = -1;
-  correlationDataAt = -1;
-  reasonStringAt = -1;
+  /** What the decoder found among the properties; made at the first 5.0 decode (see `received`). */
+  found: FoundProperties | undefined = undefined;
+  /** `found`, made if need be. */
+  get received(): FoundProperties { return this.found ??= new FoundProperties(); }
+  // The properties found, read through `found` (getters live on the prototype, in flash: no slots per packet).
+  /** Payload Format Indicator (-1 absent). */
+  get payloadFormat(): number { const f = this.found; return f === undefined ? -1 : f.payloadFormat; }
+  /** Message Expiry Interval, seconds (-1 absent). */
+  get messageExpiry(): number { const f = this.found; return f === undefined ? -1 : f.messageExpiry; }
+  /** Offsets in buf of the length-prefixed Content Type, Response Topic, Correlation Data, Reason String (-1 absent). */
+  get contentTypeAt(): number { const f = this.found; return f === undefined ? -1 : f.contentTypeAt; }
+  get responseTopicAt(): number { const f = this.found; return f === undefined ? -1 : f.responseTopicAt; }
+  get correlationDataAt(): number { const f = this.found; return f === undefined ? -1 : f.correlationDataAt; }
+  get reasonStringAt(): number { const f = this.found; return f === undefined ? -1 : f.reasonStringAt; }
   /** Topic Alias of a PUBLISH (0: none). */
-  topicAlias = 0;
+  get topicAlias(): number { const f = this.found; return f === undefined ? 0 : f.topicAlias; }
   /** Subscription Identifiers of a PUBLISH: how many, and the first (0: none). */
-  subscriptionIds = 0;
-  subscriptionId = 0;
-  userPropertyCount = 0;
+  get subscriptionIds(): number { const f = this.found; return f === undefined ? 0 : f.subscriptionIds; }
+  get subscriptionId(): number { const f = this.found; return f === undefined ? 0 : f.subscriptionId; }
+  get userPropertyCount(): number { const f = this.found; return f === undefined ? 0 : f.userPropertyCount; }
 }
 
 const EMPTY = new Uint8Array(0);
@@ -530,8 +537,9 @@ function u16(b: Uint8Array, o: number): number {
 function clearProperties(p: Packet, at: number): void {
   p.reasonCode = 0;
   p.propertiesStart = p.propertiesEnd = at;
-  p.payloadFormat = p.messageExpiry = p.contentTypeAt = p.responseTopicAt = p.correlationDataAt = p.reasonStringAt = -1;
-  p.topicAlias = p.subscriptionIds = p.subscriptionId = p.userPropertyCount = 0;
+  const f = p.received;
+  f.payloadFormat = f.messageExpiry = f.contentTypeAt = f.responseTopicAt = f.correlationDataAt = f.reasonStringAt = -1;
+  f.topicAlias = f.subscriptionIds = f.subscriptionId = f.userPropertyCount = 0;
 }
 
 /** Reads the property block whose length is at b[o] (within `end`) into p for a packet of `type`: its end offset or -ErrorCode. */
@@ -542,7 +550,7 @@ function properties5(b: Uint8Array, o: number, end: number, type: number, p: Pac
   if (e > end) return -ErrorCode.MalformedPacket;
   p.propertiesStart = s;
   p.propertiesEnd = e;
-  const status = checkProperties(b, s, e, type, p);
+  const status = checkProperties(b, s, e, type, p.received);
   return status < 0 ? status : e;
 }
 
@@ -672,7 +680,7 @@ export function decode(r: PacketReader, p: Packet): number {
     if (v5) {
       o = properties5(b, o, end, type, p); // (sets every property field: no clearProperties here)
       if (o < 0) return truncated && o === -ErrorCode.MalformedPacket ? -ErrorCode.PacketTooLarge : o;
-      if (te === 2 && p.topicAlias === 0) return -ErrorCode.MalformedPacket; // no topic and no alias (MQTT-3.3.4-8)
+      if (te === 2 && p.found!.topicAlias === 0) return -ErrorCode.MalformedPacket; // no topic and no alias (MQTT-3.3.4-8)
     }
     if (o > len) return -ErrorCode.MalformedPacket;
     p.payloadStart = o;

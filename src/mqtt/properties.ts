@@ -347,18 +347,21 @@ function valueEnd(buf: Uint8Array, o: number, end: number, id: number): number {
   }
 }
 
-/** Where checkProperties puts what it found: a decoded packet (offsets are of values' length prefixes; -1 absent). */
-export interface FoundProperties {
-  payloadFormat: number;
-  messageExpiry: number;
-  contentTypeAt: number;
-  responseTopicAt: number;
-  correlationDataAt: number;
-  reasonStringAt: number;
-  topicAlias: number;
-  subscriptionIds: number;
-  subscriptionId: number;
-  userPropertyCount: number;
+/**
+ * What checkProperties found in a block (offsets are of values' length prefixes; -1 absent). A packet makes one
+ * at its first MQTT 5.0 decode: a 3.1.1 client does not carry these 10 slots.
+ */
+export class FoundProperties {
+  payloadFormat = -1;
+  messageExpiry = -1;
+  contentTypeAt = -1;
+  responseTopicAt = -1;
+  correlationDataAt = -1;
+  reasonStringAt = -1;
+  topicAlias = 0;
+  subscriptionIds = 0;
+  subscriptionId = 0;
+  userPropertyCount = 0;
 }
 
 /**

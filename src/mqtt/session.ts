@@ -8,7 +8,7 @@ import {
   remainingLengthSize, writePublish, writePublishHead, writePublishProperties, writePublishTail,
 } from "./codec";
 import {
-  type DisconnectProperties, type PublishProperties, Properties, Property, PropertySet, encodedProperties, varintSize,
+  type DisconnectProperties, FoundProperties, type PublishProperties, Properties, Property, PropertySet, encodedProperties, varintSize,
 } from "./properties";
 import { ServerInfo, binaryProperty, stringProperty } from "./server-info";
 import { IncomingAliases, OutgoingAliases, TOO_LONG } from "./topic-aliases";
@@ -169,6 +169,7 @@ export class Session {
     if (v !== 3 && v !== 4 && v !== 5) throw new MQTTError(ErrorCode.BadArgument, `protocolVersion ${v} is not 3 (MQTT 3.1), 4 (MQTT 3.1.1) or 5 (MQTT 5.0)`);
     const cleanSession = options.cleanSession ?? true;
     this.v5 = this.packet.v5 = v === 5;
+    if (v === 5) this.packet.found = new FoundProperties(); // made now, not at the first message
     // A 3.1.1 broker says nothing of itself: its sessions share one frozen default (no slots per client).
     this.server = v === 5 ? new ServerInfo() : SERVER_3_1_1;
     if (v !== 5 && (options.properties !== undefined || options.will?.properties !== undefined))
@@ -552,7 +553,7 @@ export class Session {
    */
   private resolve5(p: Message, now: number): boolean {
     p.topicBuf = p.buf; // back from the alias table, where the last message's topic may have been
-    const a = p.topicAlias;
+    const found = p.found!, a = found.topicAlias;
     if (a !== 0) {
       const aliases = this.incomingAliases;
       if (!aliases || a > aliases.count) {
@@ -578,7 +579,7 @@ export class Session {
         p.topicEnd = p.topicStart + n;
       }
     }
-    if (p.payloadFormat === 1 && !validUtf8(p.buf, p.payloadStart, p.payloadEnd)) {
+    if (found.payloadFormat === 1 && !validUtf8(p.buf, p.payloadStart, p.payloadEnd)) {
       this.dropIn(p, 0x99, "a message whose payload format says UTF-8 but whose payload is not (0x99 Payload format invalid)", now);
       return false;
     }
