@@ -9,6 +9,7 @@ import { ErrorCode } from "../src/mqtt/errors.ts";
 import { filterEntries, fromMqttPacket, fromOurPacket } from "./support/codec-oracle.ts";
 import { ChunkSource } from "./support/codec-stream.ts";
 import { prng, type Rng } from "./support/prng.ts";
+import { fail, guardedReader } from "./support/fuzz-guard.ts";
 import { PushReader, ServerPacket, decodeAny } from "../sim/brokers/server-codec.ts";
 
 const INPUTS = process.env.FUZZ_INPUTS !== undefined ? Number(process.env.FUZZ_INPUTS) : 100_000;
@@ -94,29 +95,6 @@ const fatalUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 interface Tally { inputs: number; packets: number; ok: Record<string, number>; errors: Record<string, number>; failures: string[]; failed: number }
 
-/** A reader whose buffer reports any read at or past `stored` (bytes of this packet actually received). */
-function guardedReader(capacity: number, tally: Tally, where: () => string): PushReader {
-  const r = new PushReader(capacity);
-  const target = r.buf;
-  const proxy = new Proxy(target, {
-    get(t, k) {
-      if (typeof k === "string" && k.length && k.charCodeAt(0) >= 0x30 && k.charCodeAt(0) <= 0x39) {
-        const i = Number(k);
-        if (i >= r.stored) fail(tally, `${where()}: read buf[${i}] past the ${r.stored} stored bytes`);
-        return t[i];
-      }
-      const v = Reflect.get(t, k, t);
-      return typeof v === "function" ? v.bind(t) : v;
-    },
-  });
-  Object.defineProperty(r, "buf", { value: proxy });
-  return r;
-}
-
-function fail(t: Tally, msg: string): void {
-  t.failed++;
-  if (t.failures.length < 20) t.failures.push(msg);
-}
 
 function checkStatus(t: Tally, s: number, what: string, where: string): void {
   if (s !== ReadStatus.NeedMore && s !== ReadStatus.Complete && !(s < 0 && known.has(-s))) fail(t, `${where}: ${what} returned ${s}`);

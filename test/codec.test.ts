@@ -1,6 +1,7 @@
 // Unit tests of the MQTT codec: the shared byte fixtures, encoder limits and errors, the stream reader,
 // remaining-length boundaries, payload forms (string, number) and the error messages.
 import { describe, expect, it } from "vitest";
+import { expectExactFit } from "./support/exact-fit.ts";
 import { decode, encodeAck, encodeConnect, encodeEmpty, encodePublish, encodeSubscribe, encodeUnsubscribe, MAX_REMAINING_LENGTH, Packet, PacketReader, PacketType, packetSize, ReadStatus, remainingLengthSize, writeHeader } from "../src/mqtt/codec.ts";
 import { decimalLength, readDecimal, writeDecimal } from "../src/mqtt/decimal.ts";
 import { ErrorCode, MQTTError, type ErrorCodeValue } from "../src/mqtt/errors.ts";
@@ -146,14 +147,7 @@ describe("encoders", () => {
       ["unsubscribe", (b) => encodeUnsubscribe(b, 0, 1, "a/+")],
       ["empty", (b) => encodeEmpty(b, 0, PacketType.DISCONNECT)],
     ];
-    for (const [name, enc] of cases) {
-      const size = enc(new Uint8Array(1000));
-      expect(size, name).toBeGreaterThan(0);
-      expect(enc(new Uint8Array(size)), name).toBe(size);
-      const big = new Uint8Array(size + 8).fill(0xaa);
-      expect(enc(big.subarray(0, size - 1)), name).toBe(-ErrorCode.BufferTooShort);
-      expect(Array.from(big.subarray(size - 1)).every((x) => x === 0xaa), `${name} wrote past its buffer`).toBe(true);
-    }
+    expectExactFit(cases);
   });
 
   it("reject bad topics, filters, QoS and packet ids with typed errors", () => {

@@ -12,6 +12,7 @@ import { findProperty } from "../src/mqtt/properties.ts";
 import { fromMqttPacket5, fromOurPacket5, summaryMismatches, varint, walkProperties } from "./support/codec-oracle5.ts";
 import { ChunkSource } from "./support/codec-stream.ts";
 import { prng, type Rng } from "./support/prng.ts";
+import { fail, guardedReader } from "./support/fuzz-guard.ts";
 import { PushReader } from "../sim/brokers/server-codec.ts";
 
 const INPUTS = process.env.FUZZ5_INPUTS !== undefined ? Number(process.env.FUZZ5_INPUTS) : 30_000;
@@ -161,29 +162,6 @@ function input(rng: Rng, corpus: Uint8Array[]): Uint8Array {
 
 const known = new Set<number>(Object.values(ErrorCode));
 interface Tally { inputs: number; packets: number; ok: Record<string, number>; errors: Record<string, number>; failures: string[]; failed: number; compared: number; gaps: Record<string, number> }
-function fail(t: Tally, msg: string): void {
-  t.failed++;
-  if (t.failures.length < 20) t.failures.push(msg);
-}
-
-/** A reader whose buffer reports any read at or past `stored`. */
-function guardedReader(capacity: number, t: Tally, where: () => string): PushReader {
-  const r = new PushReader(capacity);
-  const target = r.buf;
-  const proxy = new Proxy(target, {
-    get(tg, k) {
-      if (typeof k === "string" && k.length && k.charCodeAt(0) >= 0x30 && k.charCodeAt(0) <= 0x39) {
-        const i = Number(k);
-        if (i >= r.stored) fail(t, `${where()}: read buf[${i}] past the ${r.stored} stored bytes`);
-        return tg[i];
-      }
-      const v = Reflect.get(tg, k, tg);
-      return typeof v === "function" ? v.bind(tg) : v;
-    },
-  });
-  Object.defineProperty(r, "buf", { value: proxy });
-  return r;
-}
 
 /** The spec's reason codes per packet (2.4), as mqtt-packet 9.0.2 has them too. */
 const specCodes: Record<number, number[]> = {
