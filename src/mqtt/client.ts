@@ -113,8 +113,8 @@ export class MQTTClient implements SessionListener, TransportListener {
   private transportOpen = false;
   private reconnectAt = -1;
   private opened = false;
-  /** A broker's Server Reference to try next (MQTT 5.0 "Use another server" / "Server moved"). */
-  private redirect: Broker | undefined = undefined;
+  /** host/port are a broker's Server Reference (MQTT 5.0 "Use another server" / "Server moved"), not the list's. */
+  private redirected = false;
   /**
    * Time.ticks at the last host event (timer, socket). Publishes record it as their send time instead of
    * reading the clock (30 XS instructions a read): never later than the truth, so a keepalive PINGREQ can
@@ -272,13 +272,10 @@ export class MQTTClient implements SessionListener, TransportListener {
     const code = error?.reasonCode, ref = this.session.server.serverReference;
     if ((code === 0x9c || code === 0x9d) && ref && this.follow(ref)) {
       // The broker named another: the next attempt goes there (after it, the list as before).
-    } else if (this.redirect) {
-      this.redirect = undefined;
-      this.host = this.brokers[this.brokerIndex].host;
-      this.port = this.brokers[this.brokerIndex].port ?? 1883;
-    } else if (this.brokers.length > 1) {
-      // The broker that failed us is suspect: the next attempt goes to the next one in the list.
-      this.brokerIndex = (this.brokerIndex + 1) % this.brokers.length;
+    } else if (this.redirected || this.brokers.length > 1) {
+      // Back to the list after a redirect; else the broker that failed us is suspect: the next one in the list.
+      if (this.redirected) this.redirected = false;
+      else this.brokerIndex = (this.brokerIndex + 1) % this.brokers.length;
       const b = this.brokers[this.brokerIndex];
       this.host = b.host;
       this.port = b.port ?? 1883;
@@ -293,11 +290,12 @@ export class MQTTClient implements SessionListener, TransportListener {
   /** Points the next attempt at a Server Reference ("host", "host:port", the first of a space-separated list). */
   private follow(reference: string): boolean {
     const first = reference.split(" ")[0], colon = first.lastIndexOf(":");
-    const host = colon > 0 && first.indexOf("]") < colon ? first.slice(0, colon) : first;
-    const port = colon > 0 && first.indexOf("]") < colon ? Number(first.slice(colon + 1)) : this.port;
+    const hasPort = colon > 0 && first.indexOf("]") < colon; // ("[::1]" is an IPv6 address without a port)
+    const host = (hasPort ? first.slice(0, colon) : first).replace(/^\[|\]$/g, "");
+    const port = hasPort ? Number(first.slice(colon + 1)) : this.port;
     if (!host || !(port > 0 && port < 65536)) return false;
-    this.redirect = { host: host.replace(/^\[|\]$/g, ""), port };
-    this.host = this.redirect.host;
+    this.redirected = true;
+    this.host = host;
     this.port = port;
     return true;
   }

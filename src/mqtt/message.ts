@@ -53,6 +53,8 @@ export class Message extends Packet {
     const at = this.correlationDataAt;
     return at < 0 ? undefined : this.buf.subarray(at + 2, fieldEnd(this.buf, at));
   }
+  /** Reason String (allocates): on a PUBACK/PUBREC/PUBCOMP, SUBACK, UNSUBACK, DISCONNECT or AUTH. */
+  get reasonString(): string | undefined { return this.utf8At(this.reasonStringAt); }
   /** True if the Content Type is exactly `type` (no allocation for one of the last 4 strings compared). */
   contentTypeIs(type: string): boolean {
     const at = this.contentTypeAt;

@@ -519,8 +519,8 @@ export class Session {
 
   /** `: "reason string"` of a checked packet that has one, else "". */
   private reasonString(p: Message): string {
-    const at = p.reasonStringAt;
-    return at < 0 ? "" : `: "${stringProperty(p, Property.ReasonString)}"`;
+    const text = p.reasonString; // read at the offset the decoder found, not searched for again
+    return text === undefined ? "" : `: "${text}"`;
   }
 
   /** The error for a 5.0 CONNACK that refused us. */
