@@ -118,7 +118,7 @@ export function varintSize(n: number): number {
 export function writeVarint(buf: Uint8Array, o: number, n: number): number {
   do {
     let b = n & 127;
-    n >>>= 7;
+    n >>>= 7; // at most 2^28: shifts are exact
     if (n > 0) b |= 128;
     buf[o++] = b;
   } while (n > 0);
